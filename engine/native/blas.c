@@ -1,0 +1,240 @@
+/*
+ * engram_blas: OpenBLAS sgemm and a few fused elementwise kernels that operate directly on the
+ * tfjs wasm backend's heap (an ArrayBuffer) so no tensor data is copied in or out of wasm memory.
+ * Every pointer argument is a byte offset into that heap; JS validates shapes, C validates bounds.
+ */
+#include <node_api.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef enum { CblasRowMajor = 101 } CBLAS_ORDER;
+typedef enum { CblasNoTrans = 111, CblasTrans = 112 } CBLAS_TRANSPOSE;
+extern void cblas_sgemm(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, float,
+                        const float *, int, const float *, int, float, float *, int);
+extern int openblas_get_num_threads(void);
+extern void openblas_set_num_threads(int);
+extern char *openblas_get_config(void);
+extern char *openblas_get_corename(void);
+
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, "E_NATIVE", "engram_blas: N-API call failed"); \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+static int get_f64(napi_env env, napi_value v, double *out) {
+  return napi_get_value_double(env, v, out) == napi_ok;
+}
+
+/* Resolve the heap and bounds-check a float region of `count` floats starting at byte `off`. */
+static float *region(napi_env env, uint8_t *heap, size_t heap_len, double off, double count) {
+  if (off < 0 || count < 0 || off + count * 4.0 > (double)heap_len || ((uint64_t)off) % 4 != 0) {
+    napi_throw_range_error(env, "E_NATIVE", "engram_blas: region outside the wasm heap");
+    return NULL;
+  }
+  return (float *)(heap + (size_t)off);
+}
+
+/*
+ * gemm(heap, batch, M, N, K, transA, transB, aOff, aStride, bOff, bStride, cOff,
+ *      biasOff, biasMode, act, alpha)
+ * C[b] = act(op(A[b]) op(B[b]) + bias); strides in floats (0 = broadcast one matrix);
+ * biasMode: 0 none, 1 scalar, 2 per column (length N), 3 full [batch?, M, N] (biasStride = M*N or 0)
+ * act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 sigmoid, 5 elu
+ */
+static napi_value Gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 17;
+  napi_value argv[17];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 17) {
+    napi_throw_type_error(env, "E_NATIVE", "engram_blas.gemm: expected 17 arguments");
+    return NULL;
+  }
+  void *data;
+  size_t heap_len;
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &heap_len));
+  uint8_t *heap = (uint8_t *)data;
+  double d[16];
+  for (int i = 0; i < 16; i++) {
+    if (!get_f64(env, argv[i + 1], &d[i])) {
+      napi_throw_type_error(env, "E_NATIVE", "engram_blas.gemm: numeric arguments expected");
+      return NULL;
+    }
+  }
+  const int batch = (int)d[0], M = (int)d[1], N = (int)d[2], K = (int)d[3];
+  const int ta = d[4] != 0, tb = d[5] != 0;
+  const double aOff = d[6], aStride = d[7], bOff = d[8], bStride = d[9], cOff = d[10];
+  const double biasOff = d[11], biasStride = d[12];
+  const int biasMode = (int)d[13], act = (int)d[14];
+  const float alpha = (float)d[15];
+  if (batch <= 0 || M < 0 || N < 0 || K < 0) {
+    napi_throw_range_error(env, "E_NATIVE", "engram_blas.gemm: bad dimensions");
+    return NULL;
+  }
+  float *A = region(env, heap, heap_len, aOff, aStride * (batch - 1) + (double)M * K);
+  if (!A) return NULL;
+  float *B = region(env, heap, heap_len, bOff, bStride * (batch - 1) + (double)K * N);
+  if (!B) return NULL;
+  float *C = region(env, heap, heap_len, cOff, (double)batch * M * N);
+  if (!C) return NULL;
+  float *bias = NULL;
+  if (biasMode != 0) {
+    double cnt = biasMode == 1 ? 1 : biasMode == 2 ? N : biasStride * (batch - 1) + (double)M * N;
+    bias = region(env, heap, heap_len, biasOff, cnt);
+    if (!bias) return NULL;
+  }
+  const int lda = ta ? M : K, ldb = tb ? K : N;
+  const size_t mn = (size_t)M * N;
+  for (int b = 0; b < batch; b++) {
+    float *c = C + (size_t)b * mn;
+    float beta = 0.0f;
+    if (biasMode == 1) {
+      for (size_t i = 0; i < mn; i++) c[i] = bias[0];
+      beta = 1.0f;
+    } else if (biasMode == 2) {
+      for (int i = 0; i < M; i++) memcpy(c + (size_t)i * N, bias, sizeof(float) * N);
+      beta = 1.0f;
+    } else if (biasMode == 3) {
+      memcpy(c, bias + (size_t)(b * biasStride), sizeof(float) * mn);
+      beta = 1.0f;
+    }
+    if (K == 0) {
+      if (beta == 0.0f) memset(c, 0, sizeof(float) * mn);
+    } else if (M > 0 && N > 0) {
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
+                  N, K, 1.0f, A + (size_t)(b * aStride), lda, B + (size_t)(b * bStride), ldb, beta,
+                  c, N);
+    }
+    switch (act) {
+      case 1: for (size_t i = 0; i < mn; i++) c[i] = c[i] > 0 ? c[i] : 0; break;
+      case 2: for (size_t i = 0; i < mn; i++) c[i] = c[i] < 0 ? 0 : (c[i] > 6 ? 6 : c[i]); break;
+      case 3: for (size_t i = 0; i < mn; i++) c[i] = c[i] > 0 ? c[i] : alpha * c[i]; break;
+      case 4: for (size_t i = 0; i < mn; i++) c[i] = 1.0f / (1.0f + expf(-c[i])); break;
+      case 5: for (size_t i = 0; i < mn; i++) c[i] = c[i] > 0 ? c[i] : expf(c[i]) - 1.0f; break;
+      default: break;
+    }
+  }
+  return NULL;
+}
+
+/*
+ * adam(heap, n, pOff, gOff, mOff, vOff, lr, beta1, beta2, eps, t, weightDecay)
+ * In-place Adam step on a parameter: m, v updated, bias-corrected as in Kingma & Ba; weightDecay
+ * (L2, added to the gradient) may be 0.
+ */
+static napi_value Adam(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 12) {
+    napi_throw_type_error(env, "E_NATIVE", "engram_blas.adam: expected 12 arguments");
+    return NULL;
+  }
+  void *data;
+  size_t heap_len;
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &heap_len));
+  double d[11];
+  for (int i = 0; i < 11; i++)
+    if (!get_f64(env, argv[i + 1], &d[i])) {
+      napi_throw_type_error(env, "E_NATIVE", "engram_blas.adam: numeric arguments expected");
+      return NULL;
+    }
+  const size_t n = (size_t)d[0];
+  float *p = region(env, data, heap_len, d[1], (double)n);
+  if (!p) return NULL;
+  float *g = region(env, data, heap_len, d[2], (double)n);
+  if (!g) return NULL;
+  float *m = region(env, data, heap_len, d[3], (double)n);
+  if (!m) return NULL;
+  float *v = region(env, data, heap_len, d[4], (double)n);
+  if (!v) return NULL;
+  const float lr = (float)d[5], b1 = (float)d[6], b2 = (float)d[7], eps = (float)d[8];
+  const double t = d[9];
+  const float wd = (float)d[10];
+  const float c1 = (float)(1.0 - pow((double)b1, t)), c2 = (float)(1.0 - pow((double)b2, t));
+  const float step = lr / c1, rc2 = 1.0f / c2;
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g[i] + wd * p[i];
+    const float mi = b1 * m[i] + (1.0f - b1) * gi;
+    const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= step * mi / (sqrtf(vi * rc2) + eps);
+  }
+  return NULL;
+}
+
+/* sumsq(heap, off, n) -> Σ x² in double precision (gradient norms without a wasm reduction). */
+static napi_value SumSq(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data;
+  size_t heap_len;
+  double off, n;
+  if (argc < 3 || napi_get_arraybuffer_info(env, argv[0], &data, &heap_len) != napi_ok ||
+      !get_f64(env, argv[1], &off) || !get_f64(env, argv[2], &n)) {
+    napi_throw_type_error(env, "E_NATIVE", "engram_blas.sumsq: (heap, offset, n) expected");
+    return NULL;
+  }
+  float *x = region(env, data, heap_len, off, n);
+  if (!x) return NULL;
+  /* 16 float lanes per 4096-block (vectorizes without -ffast-math), blocks summed in double. */
+  double acc = 0;
+  const size_t len = (size_t)n;
+  for (size_t b = 0; b < len; b += 4096) {
+    const size_t e = b + 4096 < len ? b + 4096 : len;
+    float lane[16] = {0};
+    size_t i = b;
+    for (; i + 16 <= e; i += 16)
+      for (int j = 0; j < 16; j++) lane[j] += x[i + j] * x[i + j];
+    for (; i < e; i++) lane[0] += x[i] * x[i];
+    for (int j = 0; j < 16; j++) acc += lane[j];
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, acc, &out));
+  return out;
+}
+
+static napi_value Info(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value obj, v;
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, obj, "config", v));
+  CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, obj, "corename", v));
+  CHECK(napi_create_int32(env, openblas_get_num_threads(), &v));
+  CHECK(napi_set_named_property(env, obj, "threads", v));
+  return obj;
+}
+
+static napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t n = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) {
+    napi_throw_type_error(env, "E_NATIVE", "engram_blas.setThreads: positive integer expected");
+    return NULL;
+  }
+  openblas_set_num_threads(n);
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
+      {"sumsq", NULL, SumSq, NULL, NULL, NULL, napi_default, NULL},
+      {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,77 @@
+/**
+ * One optimisation step of a model on a dataset (MSE, mean over all elements). All tensor work of
+ * training lives here, so operators/train can stay a plain loop over `step()`.
+ */
+import { tf } from './tf.ts';
+import type { Dataset } from './objectives.ts';
+import type { Model } from './model.ts';
+import { createOptimizer, type Optimizer, type OptimizerSpec } from './optimizers.ts';
+import { Rng } from './random.ts';
+import { nativeSumSquares } from './native-blas.ts';
+
+export interface StepResult {
+  /** Loss on the batch used for this step, before the update. */
+  loss: number;
+  /** ‖∇θ L‖₂ over all parameters. */
+  gradNorm: number;
+  lr: number;
+  batchSize: number;
+}
+
+export interface Trainer {
+  readonly optimizer: Optimizer;
+  step(): StepResult;
+  /** Full-dataset loss with the current weights. */
+  loss(): number;
+  dispose(): void;
+}
+
+export function createTrainer(
+  model: Model,
+  data: Dataset,
+  opt: OptimizerSpec,
+  options: { batchSize?: number; seed?: number } = {},
+): Trainer {
+  if (data.dim !== model.spec.dim) {
+    throw new Error(`dataset vectors have ${data.dim} values but the model expects ${model.spec.dim}`);
+  }
+  const optimizer = createOptimizer(opt, model.params);
+  const X = tf.tensor2d(data.inputs, [data.n, data.dim]);
+  const Y = tf.tensor2d(data.targets, [data.n, data.dim]);
+  const batchSize = Math.min(options.batchSize ?? data.n, data.n);
+  const rng = new Rng(options.seed ?? 1);
+  const vars = model.params.map((p) => p.variable);
+  const mse = (x: tf.Tensor2D, y: tf.Tensor2D) => tf.mean(tf.squaredDifference(model.forward(x), y)) as tf.Scalar;
+
+  const batch = (): [tf.Tensor2D, tf.Tensor2D] => {
+    if (batchSize === data.n) return [X, Y];
+    const idx = new Int32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) idx[i] = Math.floor(rng.next() * data.n);
+    const it = tf.tensor1d(idx, 'int32');
+    const out: [tf.Tensor2D, tf.Tensor2D] = [tf.gather(X, it), tf.gather(Y, it)];
+    it.dispose();
+    return out;
+  };
+
+  return {
+    optimizer,
+    step() {
+      const [xb, yb] = batch();
+      const { value, grads } = tf.variableGrads(() => mse(xb, yb), vars);
+      const gs = model.params.map((p) => grads[p.variable.name]);
+      const g2 = nativeSumSquares(gs) ?? tf.tidy(() => tf.addN(gs.map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
+      optimizer.apply(gs);
+      const loss = value.dataSync()[0];
+      tf.dispose([value, ...gs]);
+      if (xb !== X) tf.dispose([xb, yb]);
+      return { loss, gradNorm: Math.sqrt(g2), lr: optimizer.spec.lr, batchSize };
+    },
+    loss() {
+      return tf.tidy(() => mse(X, Y).dataSync()[0]);
+    },
+    dispose() {
+      optimizer.dispose();
+      tf.dispose([X, Y]);
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The one error type of engram. `code` is stable and machine-readable; `message` names the input
+ * that was wrong and says how to fix it. The CLI maps any EngramError to a non-zero exit code.
+ */
+export type ErrorCode =
+  | 'E_INPUT_MISSING'
+  | 'E_INPUT_UNREADABLE'
+  | 'E_INPUT_EMPTY'
+  | 'E_BAD_ARGUMENT'
+  | 'E_FFMPEG'
+  | 'E_BACKEND'
+  | 'E_CHECKPOINT'
+  | 'E_OUTPUT_EXISTS'
+  | 'E_DIVERGED';
+
+export class EngramError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'EngramError';
+  }
+}
+
+export function isEngramError(e: unknown): e is EngramError {
+  return e instanceof EngramError;
+}

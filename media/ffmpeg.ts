@@ -1,0 +1,105 @@
+/**
+ * Finding and running ffmpeg. Everything media-related spawns ffmpeg through `ffmpegCommand` so the
+ * binary is resolved once, the same way everywhere, and failures read the same.
+ *
+ * Only ffmpeg itself is used: `@ffmpeg-installer/ffmpeg` ships no ffprobe, so nothing here may need it.
+ */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, delimiter, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import { EngramError } from '../errors.ts';
+
+export type FfmpegSource = 'FFMPEG_PATH' | 'PATH' | '@ffmpeg-installer/ffmpeg';
+export type ResolvedFfmpeg = { path: string; source: FfmpegSource };
+export type FfmpegCommand = ffmpeg.FfmpegCommand;
+
+let resolved: ResolvedFfmpeg | undefined;
+
+/** Which ffmpeg to run: `FFMPEG_PATH`, else `ffmpeg` on PATH, else the bundled binary. Cached. */
+export function resolveFfmpeg(): ResolvedFfmpeg {
+  resolved ??= findFfmpeg();
+  return resolved;
+}
+
+function findFfmpeg(): ResolvedFfmpeg {
+  const fromEnv = process.env.FFMPEG_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) {
+      throw new EngramError(
+        'E_FFMPEG',
+        `FFMPEG_PATH points to ${fromEnv}, which does not exist; fix FFMPEG_PATH or unset it to use ffmpeg from PATH or the bundled binary`,
+      );
+    }
+    return { path: fromEnv, source: 'FFMPEG_PATH' };
+  }
+  const onPath = findOnPath(process.platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg');
+  if (onPath) return { path: onPath, source: 'PATH' };
+  try {
+    const installer = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string };
+    if (existsSync(installer.path)) return { path: installer.path, source: '@ffmpeg-installer/ffmpeg' };
+  } catch {
+    // The installer throws when there is no binary for this platform; fall through to the error.
+  }
+  throw new EngramError(
+    'E_FFMPEG',
+    'ffmpeg not found: FFMPEG_PATH is unset, no ffmpeg on PATH, and @ffmpeg-installer/ffmpeg has no binary for this platform; install ffmpeg or set FFMPEG_PATH',
+  );
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Missing or not executable: keep looking.
+    }
+  }
+  return undefined;
+}
+
+/** A fluent-ffmpeg command bound to the resolved binary. */
+export function ffmpegCommand(input?: string | Readable): FfmpegCommand {
+  // fluent-ffmpeg keeps the path in a module-global cache; setting it every time is cheap and keeps
+  // it right even if someone else set it meanwhile.
+  ffmpeg.setFfmpegPath(resolveFfmpeg().path);
+  return ffmpeg(input);
+}
+
+/** The last few non-empty lines of ffmpeg's stderr: where it says what went wrong. */
+export function stderrTail(stderr: string | null | undefined, lines = 6): string {
+  return (stderr ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-lines)
+    .join('\n');
+}
+
+/** Run a command to completion; failure becomes E_FFMPEG saying `what` failed and why. */
+export function runFfmpeg(cmd: FfmpegCommand, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    cmd
+      .on('end', () => resolve())
+      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+        const detail = stderrTail(stderr) || err.message;
+        reject(new EngramError('E_FFMPEG', `ffmpeg failed while ${what}:\n${detail}`, { cause: err }));
+      })
+      .run();
+  });
+}
+
+/**
+ * The temporary name an output is written under before it is renamed into place. It keeps the
+ * extension last because ffmpeg picks the container from it.
+ */
+export function partialPathFor(path: string): string {
+  const name = basename(path);
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  return join(dirname(path), `.${stem}.partial${ext}`);
+}

@@ -1,0 +1,162 @@
+/**
+ * Video files as a stream of frames. ffmpeg scales and converts to gray or rgb24 and writes raw bytes
+ * to stdout; we cut them into frames. Memory stays bounded by one frame plus the pipe buffers, for any
+ * video length, because each frame is handed on synchronously as soon as it is complete.
+ *
+ *   videoFrames$('clip.mp4', { width: 32, height: 32, gray: true })
+ *   --f0--f1--f2--…--fN-|
+ */
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { extname } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Observable, lastValueFrom, toArray } from 'rxjs';
+import { EngramError } from '../errors.ts';
+import { ffmpegCommand, partialPathFor, runFfmpeg, stderrTail } from '../media/ffmpeg.ts';
+
+/** One decoded frame: values in [0,1], channel-interleaved (HWC). */
+export type Frame = { index: number; width: number; height: number; channels: 1 | 3; data: Float32Array };
+
+export type VideoFrameOptions = { width: number; height: number; gray: boolean; frames?: number; fps?: number };
+
+const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
+
+/** Decode `path` to frames. Unsubscribing kills ffmpeg. */
+export function videoFrames$(path: string, opts: VideoFrameOptions): Observable<Frame> {
+  return new Observable<Frame>((subscriber) => {
+    if (!existsSync(path)) {
+      subscriber.error(new EngramError('E_INPUT_MISSING', `video file not found: ${path}; check the path and try again`));
+      return;
+    }
+    checkOptions(path, opts);
+    const { width, height } = opts;
+    const channels = opts.gray ? 1 : 3;
+    const frameBytes = width * height * channels;
+
+    const filters = [
+      ...(opts.fps ? [`fps=${opts.fps}`] : []),
+      `scale=${width}:${height}:flags=area`,
+      `format=${opts.gray ? 'gray' : 'rgb24'}`,
+    ];
+    const cmd = ffmpegCommand(path)
+      .inputOptions(['-nostdin', '-hide_banner', '-loglevel', 'error'])
+      .outputOptions(['-an', '-sn', '-vf', filters.join(','), '-f', 'rawvideo'])
+      .outputOptions(opts.frames !== undefined ? ['-frames:v', String(opts.frames)] : []);
+
+    let pending = Buffer.alloc(frameBytes);
+    let filled = 0;
+    let index = 0;
+    let streamEnded = false;
+    let processEnded = false;
+    let finished = false;
+
+    const finish = (err?: EngramError) => {
+      if (finished) return;
+      finished = true;
+      if (err) subscriber.error(err);
+      else if (index === 0) {
+        subscriber.error(new EngramError('E_INPUT_EMPTY', `no frames decoded from ${path}; is it a video?`));
+      } else subscriber.complete();
+    };
+    // The process can exit before its last bytes have come through the pipe, so both must be done.
+    const maybeComplete = () => {
+      if (streamEnded && processEnded) finish();
+    };
+
+    const out = new PassThrough();
+    out.on('data', (chunk: Buffer) => {
+      let offset = 0;
+      while (offset < chunk.length && !finished) {
+        const n = Math.min(frameBytes - filled, chunk.length - offset);
+        chunk.copy(pending, filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        if (filled === frameBytes) {
+          const data = new Float32Array(frameBytes);
+          for (let i = 0; i < frameBytes; i++) data[i] = BYTE_TO_UNIT[pending[i]];
+          subscriber.next({ index: index++, width, height, channels, data });
+          pending = Buffer.alloc(frameBytes);
+          filled = 0;
+        }
+      }
+    });
+    out.on('end', () => {
+      streamEnded = true;
+      maybeComplete();
+    });
+    cmd
+      .on('start', () => {
+        // Unsubscribed while fluent-ffmpeg was still probing capabilities: the process only exists now.
+        if (finished) cmd.kill('SIGKILL');
+      })
+      .on('end', () => {
+        processEnded = true;
+        maybeComplete();
+      })
+      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+        const detail = stderrTail(stderr) || err.message;
+        finish(new EngramError('E_FFMPEG', `ffmpeg could not decode ${path}:\n${detail}\nCheck that it is a readable video file.`, { cause: err }));
+      });
+    cmd.pipe(out, { end: true });
+
+    return () => {
+      if (finished) return;
+      finished = true;
+      out.removeAllListeners('data');
+      cmd.kill('SIGKILL');
+    };
+  });
+}
+
+/** All frames of `path` in memory; for short clips and tests. */
+export function readVideoFrames(path: string, opts: VideoFrameOptions): Promise<Frame[]> {
+  return lastValueFrom(videoFrames$(path, opts).pipe(toArray()));
+}
+
+function checkOptions(path: string, opts: VideoFrameOptions): void {
+  const positiveInt = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
+  if (!positiveInt(opts.width) || !positiveInt(opts.height) || !positiveInt(opts.frames)) {
+    throw new EngramError(
+      'E_BAD_ARGUMENT',
+      `cannot decode ${path} at ${opts.width}x${opts.height}${opts.frames !== undefined ? `, ${opts.frames} frames` : ''}: width, height and frames must be positive integers`,
+    );
+  }
+  if (opts.fps !== undefined && !(opts.fps > 0)) {
+    throw new EngramError('E_BAD_ARGUMENT', `cannot decode ${path} at fps ${opts.fps}: fps must be a positive number`);
+  }
+}
+
+export type LavfiClipOptions = { source: 'life' | 'testsrc2' | string; width: number; height: number; frames: number; fps?: number };
+
+/**
+ * Render a synthetic lavfi source to `outPath` (.mkv → ffv1, .mp4 → lossless libx264), for demos and
+ * tests without committed media. `source` is 'life', 'testsrc2', or any lavfi graph used verbatim.
+ */
+export async function makeLavfiClip(outPath: string, opts: LavfiClipOptions): Promise<void> {
+  const { width: w, height: h, frames } = opts;
+  const fps = opts.fps ?? 12;
+  const graph =
+    opts.source === 'life'
+      ? `life=s=${w}x${h}:mold=10:r=${fps}:ratio=0.5:death_color=#000000:life_color=#ffffff`
+      : opts.source === 'testsrc2'
+        ? `testsrc2=s=${w}x${h}:r=${fps}`
+        : opts.source;
+  const ext = extname(outPath).toLowerCase();
+  // Both choices are lossless so tests compare against what the source drew, not codec noise.
+  const codec =
+    ext === '.mkv' ? ['-c:v', 'ffv1', '-pix_fmt', 'gbrp'] : ext === '.mp4' ? ['-c:v', 'libx264', '-qp', '0', '-pix_fmt', 'yuv444p'] : undefined;
+  if (!codec) {
+    throw new EngramError('E_BAD_ARGUMENT', `cannot write ${outPath}: unsupported extension '${ext}'; use .mkv or .mp4`);
+  }
+  const tmp = partialPathFor(outPath);
+  const cmd = ffmpegCommand(graph)
+    .inputOptions(['-f', 'lavfi', '-nostdin', '-hide_banner', '-loglevel', 'error'])
+    .outputOptions([...codec, '-frames:v', String(frames), '-y'])
+    .output(tmp);
+  try {
+    await runFfmpeg(cmd, `rendering lavfi source '${graph}' to ${outPath}`);
+    renameSync(tmp, outPath);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
