@@ -1,0 +1,63 @@
+/** Plain-line progress for terminals, pipes and CI logs: at most one training line per second. */
+import type { EngramEvent, RecallEvent } from '../events.ts';
+
+export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
+  let lastPrint = 0;
+  let window: number[] = [];
+  return (e: EngramEvent) => {
+    if (o.quiet) return;
+    switch (e.kind) {
+      case 'dataset':
+        out(`dataset: ${e.n} frames of ${e.frame.width}x${e.frame.height}x${e.frame.channels} (d=${e.dim}), objective ${e.objective}`);
+        break;
+      case 'train-step': {
+        window.push(e.stepMs);
+        const now = Date.now();
+        if (now - lastPrint >= 1000 || e.step === 1) {
+          lastPrint = now;
+          const ms = window.reduce((a, b) => a + b, 0) / window.length;
+          window = [];
+          out(`step ${String(e.step).padStart(6)}/${o.maxSteps}  loss ${e.loss.toExponential(3)} (target ${o.lossTarget.toExponential(0)})  ` +
+            `|grad| ${e.gradNorm.toExponential(2)}  ${ms.toFixed(2)} ms/step`);
+        }
+        break;
+      }
+      case 'train-end':
+        out(`training stopped (${e.reason}) at step ${e.step}: loss ${e.loss.toExponential(3)} in ${(e.wallMs / 1000).toFixed(1)} s`);
+        break;
+      case 'recall':
+        out(describeRecall(e));
+        break;
+      case 'artifact':
+        out(`wrote ${e.what}: ${e.path}`);
+        break;
+      case 'log':
+        out(`${e.level}: ${e.message}`);
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+export function describeRecall(e: RecallEvent): string {
+  return `recall from ${e.from}: ${e.rule} after ${e.iterations} iterations (period ${e.period}); ` +
+    `${e.framesMatched}/${e.framesTotal} frames matched, order ${e.orderCorrect ? 'correct' : 'NOT correct'}, mean PSNR ${e.meanPsnr.toFixed(1)} dB`;
+}
+
+export function formatSummary(events: EngramEvent[], backend: string, outDir: string): string {
+  const end = events.find((e) => e.kind === 'train-end');
+  const rec = events.find((e): e is RecallEvent => e.kind === 'recall');
+  const runEnd = events.find((e) => e.kind === 'run-end');
+  const lines = [
+    '── summary ──',
+    `frames recalled : ${rec ? `${rec.framesMatched}/${rec.framesTotal}` : 'n/a'}`,
+    `order           : ${rec ? (rec.orderCorrect ? 'correct' : 'NOT correct') : 'n/a'}`,
+    `PSNR (mean)     : ${rec ? `${rec.meanPsnr.toFixed(1)} dB` : 'n/a'}`,
+    `steps           : ${end ? `${end.step} (${end.reason}, final loss ${end.loss.toExponential(3)})` : 'n/a'}`,
+    `wall time       : ${runEnd && runEnd.kind === 'run-end' ? `${(runEnd.wallMs / 1000).toFixed(1)} s` : 'n/a'}`,
+    `backend         : ${backend}`,
+    `run directory   : ${outDir}`,
+  ];
+  return lines.join('\n');
+}

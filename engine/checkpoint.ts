@@ -1,0 +1,118 @@
+/**
+ * Checkpoints: one file holding the model spec, its weights, the optimiser state and (optionally)
+ * the training vectors, so a run can be recalled or resumed without its source media.
+ *
+ * Layout: "ENGRAMCK" (8 bytes) · u32 LE header length · header JSON (UTF-8, padded to 4) · float32 LE
+ * data. Written to a temporary name and renamed, so a checkpoint that exists is complete.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { EngramError } from '../errors.ts';
+import type { ModelSpec } from './model.ts';
+
+const MAGIC = 'ENGRAMCK';
+export const CHECKPOINT_VERSION = 1;
+
+export interface NamedArray {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface CheckpointContents {
+  spec: ModelSpec;
+  step: number;
+  weights: NamedArray[];
+  optimizer?: { spec: Record<string, unknown>; state: NamedArray[] };
+  /** Training vectors and their sequence lengths, for recall matching. */
+  data?: { objective: string; sequenceLengths: number[]; vectors: NamedArray };
+  meta?: Record<string, unknown>;
+}
+
+interface Entry {
+  name: string;
+  group: 'weights' | 'optimizer' | 'data';
+  shape: number[];
+  offset: number;
+  length: number;
+}
+
+export function saveCheckpoint(path: string, c: CheckpointContents): void {
+  const arrays: [Entry['group'], NamedArray][] = [
+    ...c.weights.map((w): [Entry['group'], NamedArray] => ['weights', w]),
+    ...(c.optimizer?.state ?? []).map((w): [Entry['group'], NamedArray] => ['optimizer', w]),
+    ...(c.data ? [['data', c.data.vectors] as [Entry['group'], NamedArray]] : []),
+  ];
+  let offset = 0;
+  const entries: Entry[] = arrays.map(([group, a]) => {
+    const e = { name: a.name, group, shape: a.shape, offset, length: a.data.length };
+    offset += a.data.length;
+    return e;
+  });
+  const header = {
+    format: 'engram-checkpoint', version: CHECKPOINT_VERSION, spec: c.spec, step: c.step,
+    optimizer: c.optimizer?.spec ?? null,
+    data: c.data ? { objective: c.data.objective, sequenceLengths: c.data.sequenceLengths } : null,
+    meta: c.meta ?? {}, entries,
+  };
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  const pad = (4 - ((MAGIC.length + 4 + json.length) % 4)) % 4;
+  json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(json.length);
+
+  const tmp = join(dirname(path), `.${basename(path)}.partial`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, Buffer.from(MAGIC, 'latin1'));
+    writeSync(fd, len);
+    writeSync(fd, json);
+    for (const [, a] of arrays) writeSync(fd, Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength));
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new EngramError('E_CHECKPOINT', `could not write checkpoint ${path}: ${(e as Error).message}`);
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+export function loadCheckpoint(path: string): CheckpointContents {
+  if (!existsSync(path)) {
+    throw new EngramError('E_INPUT_MISSING', `checkpoint ${path} does not exist; pass a run directory made by 'engram memorize' or 'engram demo'`);
+  }
+  const buf = readFileSync(path);
+  const bad = (why: string) =>
+    new EngramError('E_CHECKPOINT', `${path} is not a valid engram checkpoint (${why}); re-run 'engram memorize' to make a new one`);
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('wrong magic bytes');
+  const hlen = buf.readUInt32LE(8);
+  if (12 + hlen > buf.length) throw bad('truncated header');
+  let header: {
+    version: number; spec: ModelSpec; step: number; optimizer: Record<string, unknown> | null;
+    data: { objective: string; sequenceLengths: number[] } | null; meta: Record<string, unknown>; entries: Entry[];
+  };
+  try {
+    header = JSON.parse(buf.toString('utf8', 12, 12 + hlen));
+  } catch {
+    throw bad('unreadable header');
+  }
+  if (header.version !== CHECKPOINT_VERSION) throw bad(`version ${header.version}, this engram reads ${CHECKPOINT_VERSION}`);
+  const dataStart = 12 + hlen;
+  const total = header.entries.reduce((a, e) => a + e.length, 0);
+  if (buf.length !== dataStart + total * 4) throw bad(`expected ${total} floats of data, file has ${(buf.length - dataStart) / 4}`);
+  // copy so the arrays are 4-byte aligned and independent of the file buffer
+  const floats = new Float32Array(total);
+  Buffer.from(floats.buffer).set(buf.subarray(dataStart));
+  const get = (e: Entry): NamedArray => ({ name: e.name, shape: e.shape, data: floats.subarray(e.offset, e.offset + e.length) });
+  const of = (g: Entry['group']) => header.entries.filter((e) => e.group === g).map(get);
+  const dataEntry = header.entries.find((e) => e.group === 'data');
+  return {
+    spec: header.spec,
+    step: header.step,
+    weights: of('weights'),
+    optimizer: header.optimizer ? { spec: header.optimizer, state: of('optimizer') } : undefined,
+    data: header.data && dataEntry ? { ...header.data, vectors: get(dataEntry) } : undefined,
+    meta: header.meta,
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The one event vocabulary. Monitors emit these, `events.jsonl` is exactly this stream (one JSON
+ * object per line) and the terminal UI is a reducer over it.
+ */
+export interface EventBase {
+  runId: string;
+  /** Training step the event refers to (0 before training). */
+  step: number;
+  /** Wall-clock time, ms since the epoch. */
+  time: number;
+}
+
+export interface RunStartEvent extends EventBase {
+  kind: 'run-start';
+  command: string;
+  backend: { name: string; tfBackend: string; device: string; blas: string | null; threads: number };
+  config: Record<string, unknown>;
+}
+
+export interface DatasetEvent extends EventBase {
+  kind: 'dataset';
+  objective: string;
+  n: number;
+  dim: number;
+  source: string;
+  frame: { width: number; height: number; channels: number };
+}
+
+export interface TrainStepEvent extends EventBase {
+  kind: 'train-step';
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  /** Duration of this step, ms. */
+  stepMs: number;
+  samplesPerSec: number;
+}
+
+export interface TrainEndEvent extends EventBase {
+  kind: 'train-end';
+  reason: 'loss-target' | 'step-cap' | 'diverged' | 'cancelled';
+  loss: number;
+  lossTarget: number;
+  wallMs: number;
+}
+
+export interface RecallFrame {
+  index: number;
+  matched: boolean;
+  /** Distance of the recalled state to the training frame x_i. */
+  l2: number;
+  /** Distance to the stored pattern x*_i (the limit reached from x_i itself). */
+  l2Stored: number;
+  psnr: number;
+}
+
+export interface RecallEvent extends EventBase {
+  kind: 'recall';
+  from: string;
+  /** Which stopping rule fired. */
+  rule: 'fixed-point' | 'cycle' | 'step-cap';
+  iterations: number;
+  /** Detected period (1 for a fixed point, 0 when none was found). */
+  period: number;
+  framesMatched: number;
+  framesTotal: number;
+  orderCorrect: boolean;
+  meanPsnr: number;
+  /** Training-frame index of each recalled cycle state, in cycle order (-1 when unmatched). */
+  cycle: number[];
+  frames: RecallFrame[];
+  tolerances: { step: number; cycle: number; match: number };
+}
+
+export interface ArtifactEvent extends EventBase {
+  kind: 'artifact';
+  what: 'checkpoint' | 'video' | 'contact-sheet';
+  path: string;
+}
+
+export interface LogEvent extends EventBase {
+  kind: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface RunEndEvent extends EventBase {
+  kind: 'run-end';
+  status: 'complete' | 'failed' | 'cancelled';
+  wallMs: number;
+}
+
+export type EngramEvent =
+  | RunStartEvent
+  | DatasetEvent
+  | TrainStepEvent
+  | TrainEndEvent
+  | RecallEvent
+  | ArtifactEvent
+  | LogEvent
+  | RunEndEvent;
+
+export type EventKind = EngramEvent['kind'];
+
+/** Distributes Omit over the union so each member keeps its own fields. */
+export type EventBody<E = EngramEvent> = E extends EngramEvent ? Omit<E, keyof EventBase> : never;

@@ -1,0 +1,50 @@
+/**
+ * A run directory: runs/<id>/ with run.json (config, backend, status, summary) rewritten atomically
+ * at each change of status. An existing directory with files in it is never reused unless asked.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngramError } from '../errors.ts';
+
+export interface RunJson {
+  id: string;
+  command: string;
+  status: 'running' | 'complete' | 'failed' | 'cancelled';
+  created: string;
+  updated: string;
+  [key: string]: unknown;
+}
+
+export function newRunId(label: string, now = new Date()): string {
+  const ts = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${ts}-${label}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Create `dir` (or accept an empty existing one); refuse a non-empty one unless `force`. */
+export function prepareRunDir(dir: string, force = false): void {
+  if (existsSync(dir)) {
+    if (readdirSync(dir).length > 0 && !force) {
+      throw new EngramError('E_OUTPUT_EXISTS', `output directory ${dir} already has files in it; choose another --out, or pass --force to write into it (files of the same name are replaced)`);
+    }
+  } else {
+    mkdirSync(dir, { recursive: true });
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.partial`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+export function readRunJson(dir: string): RunJson {
+  const p = join(dir, 'run.json');
+  if (!existsSync(p)) {
+    throw new EngramError('E_INPUT_MISSING', `${dir} is not an engram run directory (no run.json); pass a directory made by 'engram memorize' or 'engram demo'`);
+  }
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as RunJson;
+  } catch (e) {
+    throw new EngramError('E_INPUT_UNREADABLE', `${p} is not valid JSON (${(e as Error).message}); the run directory is damaged`);
+  }
+}
