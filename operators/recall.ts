@@ -111,7 +111,11 @@ export async function findLimit(
         const tol = (p === 1 ? o.tolStep : o.tolCycle) * scale;
         streak[p] = dist(x, hist[hist.length - 1 - p]) <= tol ? streak[p] + 1 : 0;
         if (streak[p] >= p) {
-          return { rule: p === 1 ? 'fixed-point' : 'cycle', iterations: k, period: p, states: hist.slice(hist.length - p) };
+          const states = hist.slice(hist.length - p);
+          // A trajectory still settling onto a fixed point also repeats with any period; only call
+          // it a cycle when its states are distinct, and let the step rule decide fixed points.
+          if (p > 1 && states.every((x, j) => j === 0 || dist(x, states[j - 1]) <= o.tolCycle * scale)) continue;
+          return { rule: p === 1 ? 'fixed-point' : 'cycle', iterations: k, period: p, states };
         }
       }
     }

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { firstValueFrom, of } from 'rxjs';
+import { findLimit, recall, runRecall, type IteratedMap } from '../../operators/recall.ts';
+import { Rng } from '../../engine/random.ts';
+
+/** f(x) = c_{next(i)} + 0.5·(x − c_i), i = nearest centre: every centre is a stable cycle point. */
+function contractingMap(centres: Float32Array[], next: (i: number) => number): IteratedMap {
+  const d = centres[0].length;
+  const f = (x: Float32Array) => {
+    let bi = 0, bd = Infinity;
+    centres.forEach((c, i) => {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += (x[k] - c[k]) ** 2;
+      if (s < bd) [bi, bd] = [i, s];
+    });
+    const c = centres[bi], t = centres[next(bi)];
+    return t.map((v, k) => v + 0.5 * (x[k] - c[k]));
+  };
+  return {
+    spec: { dim: d },
+    iterate(x0, steps) {
+      const out = new Float32Array(steps * d);
+      let x = x0;
+      for (let s = 0; s < steps; s++) {
+        x = f(x);
+        out.set(x, s * d);
+      }
+      return out;
+    },
+  };
+}
+
+const rng = new Rng(11);
+const frames = Array.from({ length: 5 }, () => rng.uniformArray(16, 0, 1));
+
+describe('recall', () => {
+  it('replays a stable cycle from Gaussian noise, all frames in order', async () => {
+    const map = contractingMap(frames, (i) => (i + 1) % 5);
+    const out = await firstValueFrom(of({ map, sequences: [frames], objective: 'cycle' as const }).pipe(recall({ runId: 'r', from: 'gaussian', seed: 3 })));
+    expect(out.event.rule).toBe('cycle');
+    expect(out.event.period).toBe(5);
+    expect(out.event.framesMatched).toBe(5);
+    expect(out.event.orderCorrect).toBe(true);
+    expect(out.event.cycle).toEqual([0, 1, 2, 3, 4]);
+    expect(out.states).toHaveLength(5);
+    for (const f of out.event.frames) expect(f.psnr).toBeGreaterThan(60);
+  });
+
+  it('detects a wrong order', async () => {
+    const perm = [2, 3, 4, 1, 0]; // 0→2→4→0 and 1→3→1 are the cycles; from most starts one of them
+    const map = contractingMap(frames, (i) => perm[i]);
+    const out = await runRecall({ map, sequences: [frames], objective: 'cycle' }, { runId: 'r', from: frames[0] });
+    expect(out.event.rule).toBe('cycle');
+    expect(out.event.period).toBe(3);
+    expect(out.event.cycle).toEqual([0, 2, 4]);
+    expect(out.event.framesMatched).toBe(3);
+    expect(out.event.orderCorrect).toBe(false);
+  });
+
+  it('finds fixed points for autoencoders', async () => {
+    const map = contractingMap(frames, (i) => i);
+    const out = await runRecall({ map, sequences: [frames], objective: 'autoencode' }, { runId: 'r', from: frames[3].map((v) => v + 0.01) });
+    expect(out.event.rule).toBe('fixed-point');
+    expect(out.event.period).toBe(1);
+    expect(out.event.cycle).toEqual([3]);
+    expect(out.event.orderCorrect).toBe(true);
+  });
+
+  it('stops at the iteration cap when nothing converges and says so', async () => {
+    // rotation by an irrational angle: no fixed point, no cycle
+    const th = Math.sqrt(2);
+    const map: IteratedMap = {
+      spec: { dim: 2 },
+      iterate(x0, steps) {
+        const out = new Float32Array(2 * steps);
+        let [a, b] = [x0[0], x0[1]];
+        for (let s = 0; s < steps; s++) {
+          [a, b] = [Math.cos(th) * a - Math.sin(th) * b, Math.sin(th) * a + Math.cos(th) * b];
+          out[2 * s] = a;
+          out[2 * s + 1] = b;
+        }
+        return out;
+      },
+    };
+    const lim = await findLimit(map, Float32Array.of(1, 0), { maxIterations: 500, tolStep: 1e-6, tolCycle: 1e-6, maxPeriod: 20 });
+    expect(lim.rule).toBe('step-cap');
+    expect(lim.iterations).toBe(500);
+    const out = await runRecall({ map, sequences: [[Float32Array.of(1, 0), Float32Array.of(0, 1)]], objective: 'cycle' }, { runId: 'r', from: 'uniform', maxIterations: 300 });
+    expect(out.event.rule).toBe('step-cap');
+    expect(out.event.orderCorrect).toBe(false);
+  });
+
+  it('stops iterating when unsubscribed', async () => {
+    let calls = 0;
+    const map: IteratedMap = { spec: { dim: 1 }, iterate: (_x, steps) => { calls++; return Float32Array.from({ length: steps }, () => Math.random()); } };
+    const sub = of({ map, sequences: [[Float32Array.of(0), Float32Array.of(1)]], objective: 'cycle' as const })
+      .pipe(recall({ runId: 'r', from: 'gaussian', maxIterations: 1e7 }))
+      .subscribe();
+    await new Promise((r) => setTimeout(r, 30));
+    sub.unsubscribe();
+    const after = calls;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls - after).toBeLessThanOrEqual(1);
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY, firstValueFrom, of, throwError, toArray, take, lastValueFrom } from 'rxjs';
+import { train, type TrainEvent } from '../../operators/train.ts';
+import type { Dataset } from '../../engine/objectives.ts';
+import type { Model } from '../../engine/model.ts';
+import type { Trainer } from '../../engine/trainer.ts';
+
+const data: Dataset = { objective: 'cycle', dim: 2, n: 2, inputs: new Float32Array(4), targets: new Float32Array(4), sequenceLengths: [2] };
+const model = {} as Model;
+
+/** A trainer whose losses come from a list; counts steps and disposal. */
+function scripted(losses: number[]) {
+  const state = { steps: 0, disposed: 0 };
+  const make = (): Trainer => ({
+    optimizer: {} as Trainer['optimizer'],
+    step: () => ({ loss: losses[Math.min(state.steps++, losses.length - 1)], gradNorm: 1, lr: 0.1, batchSize: 2 }),
+    loss: () => 0,
+    dispose: () => void state.disposed++,
+  });
+  return { state, make };
+}
+
+const run = (losses: number[], maxSteps: number, lossTarget = 1e-3) => {
+  const s = scripted(losses);
+  const op = train({ runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps, lossTarget, makeTrainer: s.make });
+  return { s, events$: of(data).pipe(op, toArray()) };
+};
+
+describe('train operator', () => {
+  it('stops at the loss target with one train-step per step and a train-end', async () => {
+    const { s, events$ } = run([1, 0.1, 0.01, 0.0005, 0.0001], 100);
+    const ev = await firstValueFrom(events$);
+    expect(ev.map((e) => e.kind)).toEqual(['train-step', 'train-step', 'train-step', 'train-step', 'train-end']);
+    const end = ev.at(-1) as Extract<TrainEvent, { kind: 'train-end' }>;
+    expect(end.reason).toBe('loss-target');
+    expect(end.step).toBe(4);
+    expect(end.loss).toBe(0.0005);
+    expect(ev.map((e) => e.step)).toEqual([1, 2, 3, 4, 4]);
+    expect(s.state.disposed).toBe(1);
+  });
+
+  it('stops at the step cap', async () => {
+    const { events$ } = run([1], 7);
+    const ev = await firstValueFrom(events$);
+    expect(ev.filter((e) => e.kind === 'train-step')).toHaveLength(7);
+    expect(ev.at(-1)).toMatchObject({ kind: 'train-end', reason: 'step-cap', step: 7 });
+  });
+
+  it('reports a NaN loss as diverged', async () => {
+    const { events$ } = run([1, Number.NaN], 100);
+    const ev = await firstValueFrom(events$);
+    expect(ev.at(-1)).toMatchObject({ kind: 'train-end', reason: 'diverged', step: 2 });
+  });
+
+  it('stops stepping and frees the trainer when unsubscribed', async () => {
+    const s = scripted([1]);
+    const op = train({ runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 1e9, makeTrainer: s.make });
+    const first3 = await lastValueFrom(of(data).pipe(op, take(3), toArray()));
+    expect(first3).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.state.steps).toBe(3);
+    expect(s.state.disposed).toBe(1);
+  });
+
+  it('completes without events on an empty source and passes errors through', async () => {
+    const s = scripted([1]);
+    const op = train({ runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 5, makeTrainer: s.make });
+    await expect(firstValueFrom(EMPTY.pipe(op, toArray()))).resolves.toEqual([]);
+    await expect(firstValueFrom(throwError(() => new Error('boom')).pipe(op))).rejects.toThrow('boom');
+    expect(s.state.steps).toBe(0);
+  });
+
+  it('yields to the event loop between steps', async () => {
+    const s = scripted([1]);
+    const op = train({ runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 50, makeTrainer: s.make });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const seen: number[] = [];
+    await lastValueFrom(of(data).pipe(op, toArray())).then((ev) => ev.forEach((e) => seen.push(e.step)));
+    clearInterval(timer);
+    expect(seen.at(-1)).toBe(50);
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
