@@ -150,7 +150,7 @@ async function recallCmd(args: Parsed, runDir: string): Promise<number> {
       `${e.framesMatched}/${e.framesTotal} frames matched, order ${e.orderCorrect ? 'correct' : 'NOT correct'}, ` +
       `mean PSNR ${e.meanPsnr.toFixed(1)} dB → ${r.out}`,
   );
-  return e.framesMatched > 0 ? 0 : 1;
+  return 0;
 }
 
 export class Interrupted extends Error {

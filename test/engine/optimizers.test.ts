@@ -76,11 +76,13 @@ afterEach(() => {
   made = [];
 });
 
-function makeParams() {
+let nextId = 0;
+function makeParams(): { name: string; variable: tf.Variable }[] {
   const pt = tf.tensor1d(P0), qt = tf.tensor2d(Q0, [2, 2]);
-  const params = [
-    { name: 'p', variable: tf.variable(pt, true, `p_${Math.random()}`) },
-    { name: 'q', variable: tf.variable(qt, true, `q_${Math.random()}`) },
+  const id = nextId++;
+  const params: { name: string; variable: tf.Variable }[] = [
+    { name: 'p', variable: tf.variable(pt, true, `p_${id}`) },
+    { name: 'q', variable: tf.variable(qt, true, `q_${id}`) },
   ];
   tf.dispose([pt, qt]); // the variables now own their buffers alone
   made.push(...params.map((p) => p.variable));
