@@ -168,8 +168,10 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     input.sequences.slice(0, s).reduce((a, q) => a + q.length, 0));
   for (const i of starts) {
     const lim = await findLimit(input.map, frames[i], o, cancelled);
-    if (lim.rule === 'step-cap') continue;
     const idxs = input.objective === 'autoencode' ? [i] : seqIndices(input.sequences, i);
+    // only a limit of the trained kind stands for the memory: a fixed point for an autoencoder,
+    // a cycle through the whole sequence otherwise (an untrained net's lone fixed point is not)
+    if (lim.rule === 'step-cap' || lim.period !== (input.objective === 'autoencode' ? 1 : idxs.length)) continue;
     for (const j of idxs) stored[j] = nearest(lim.states, frames[j]).x;
   }
 

@@ -98,15 +98,21 @@ export function memorizeVideo(cfg: MemorizeVideoConfig, backend: BackendInfo): O
     }),
   );
 
+  let current: Dataset | undefined;
+  const checkpoint = (data: Dataset, meta: Record<string, unknown>) => {
+    const ckpt = join(cfg.outDir, 'model.ckpt');
+    saveCheckpoint(ckpt, {
+      spec: model!.spec, step, weights: model!.weights(),
+      data: { objective: data.objective, sequenceLengths: data.sequenceLengths, vectors: { name: 'frames', shape: [data.n, data.dim], data: data.inputs } },
+      meta: { runId: cfg.runId, frame: frameShape, ...meta },
+    });
+    return ckpt;
+  };
+
   const afterTraining = (data: Dataset, trainEnd: { reason: string; loss: number }) =>
     defer(() => {
       const m = model!;
-      const ckpt = join(cfg.outDir, 'model.ckpt');
-      saveCheckpoint(ckpt, {
-        spec: m.spec, step, weights: m.weights(),
-        data: { objective: data.objective, sequenceLengths: data.sequenceLengths, vectors: { name: 'frames', shape: [data.n, data.dim], data: data.inputs } },
-        meta: { runId: cfg.runId, frame: frameShape, loss: trainEnd.loss },
-      });
+      const ckpt = checkpoint(data, { loss: trainEnd.loss });
       const sequences = [splitRows(data.inputs, data.n, data.dim)];
       return concat(
         of(ev({ kind: 'artifact', what: 'checkpoint', path: ckpt })),
@@ -133,6 +139,7 @@ export function memorizeVideo(cfg: MemorizeVideoConfig, backend: BackendInfo): O
       dataset$.pipe(
         mergeMap((data) => {
           model = createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
+          current = data;
           let end = { reason: 'step-cap', loss: Number.NaN };
           return concat(
             of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input, frame: frameShape })),
@@ -176,6 +183,11 @@ export function memorizeVideo(cfg: MemorizeVideoConfig, backend: BackendInfo): O
     return () => {
       s.unsubscribe();
       if (!cleaned) {
+        // Keep the work done so far: a cancelled run still leaves a loadable checkpoint.
+        if (model && current && step > 0) {
+          const path = checkpoint(current, { cancelled: true });
+          log.write(ev({ kind: 'artifact', what: 'checkpoint', path }));
+        }
         log.write(ev({ kind: 'run-end', status: 'cancelled', wallMs: Date.now() - started }));
         saveRunJson({ status: 'cancelled' });
         cleanup();

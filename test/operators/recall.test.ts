@@ -66,6 +66,16 @@ describe('recall', () => {
     expect(out.event.orderCorrect).toBe(true);
   });
 
+  it('does not count a lone fixed point of an untrained cycle network as a recalled frame', async () => {
+    // every start collapses onto (almost) frame 0: a fixed point, not the trained cycle
+    const target = frames[0].map((v) => v + 1e-3);
+    const map: IteratedMap = { spec: { dim: 16 }, iterate: (_x, steps) => { const o = new Float32Array(16 * steps); for (let s = 0; s < steps; s++) o.set(target, 16 * s); return o; } };
+    const out = await runRecall({ map, sequences: [frames], objective: 'cycle' }, { runId: 'r', from: 'gaussian' });
+    expect(out.event.rule).toBe('fixed-point');
+    expect(out.event.framesMatched).toBe(0);
+    expect(out.event.orderCorrect).toBe(false);
+  });
+
   it('stops at the iteration cap when nothing converges and says so', async () => {
     // rotation by an irrational angle: no fixed point, no cycle
     const th = Math.sqrt(2);
