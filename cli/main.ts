@@ -9,13 +9,13 @@ import { describeBackend, fallbackWarning, selectBackend } from '../engine/backe
 import { ACTIVATION_NAMES } from '../engine/activations.ts';
 import { isOptimizerName, OPTIMIZER_NAMES } from '../engine/optimizers.ts';
 import { EngramError, isEngramError } from '../errors.ts';
-import type { EngramEvent } from '../events.ts';
 import { memorizeVideo, type MemorizeVideoConfig } from '../pipelines/memorize-video.ts';
 import { recallRun } from '../pipelines/recall-run.ts';
 import { newRunId, prepareRunDir } from '../sinks/run-dir.ts';
 import { makeLavfiClip } from '../sources/video.ts';
 import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
 import { createProgressPrinter, formatSummary } from './progress.ts';
+import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
 
@@ -117,22 +117,22 @@ async function memorize(args: Parsed, input: string, label: string, pre?: { id: 
   if (!pre?.prepared) prepareRunDir(outDir, v.force);
   const backend = await startBackend(args);
   const printer = createProgressPrinter({ quiet: v.quiet, maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget });
-  const summary = await new Promise<EngramEvent[]>((resolve, reject) => {
-    const seen: EngramEvent[] = [];
+  const view = await new Promise<ViewState>((resolve, reject) => {
+    let state = initialViewState;
     const sub = memorizeVideo(cfg, backend).subscribe({
       next: (e) => {
         printer(e);
-        if (e.kind !== 'train-step') seen.push(e);
+        state = reduceEvent(state, e);
       },
       error: reject,
-      complete: () => resolve(seen),
+      complete: () => resolve(state),
     });
     process.once('SIGINT', () => {
       sub.unsubscribe();
       reject(new Interrupted(outDir));
     });
   });
-  console.log(formatSummary(summary, backend.name, outDir));
+  console.log(formatSummary(view, outDir));
   return 0;
 }
 

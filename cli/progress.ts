@@ -1,5 +1,6 @@
 /** Plain-line progress for terminals, pipes and CI logs: at most one training line per second. */
 import type { EngramEvent, RecallEvent } from '../events.ts';
+import type { ViewState } from '../tui/view-state.ts';
 
 export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
   let lastPrint = 0;
@@ -45,18 +46,16 @@ export function describeRecall(e: RecallEvent): string {
     `${e.framesMatched}/${e.framesTotal} frames matched, order ${e.orderCorrect ? 'correct' : 'NOT correct'}, mean PSNR ${e.meanPsnr.toFixed(1)} dB`;
 }
 
-export function formatSummary(events: EngramEvent[], backend: string, outDir: string): string {
-  const end = events.find((e) => e.kind === 'train-end');
-  const rec = events.find((e): e is RecallEvent => e.kind === 'recall');
-  const runEnd = events.find((e) => e.kind === 'run-end');
+export function formatSummary(v: ViewState, outDir: string): string {
+  const rec = v.recall, t = v.train;
   const lines = [
     '── summary ──',
     `frames recalled : ${rec ? `${rec.framesMatched}/${rec.framesTotal}` : 'n/a'}`,
     `order           : ${rec ? (rec.orderCorrect ? 'correct' : 'NOT correct') : 'n/a'}`,
     `PSNR (mean)     : ${rec ? `${rec.meanPsnr.toFixed(1)} dB` : 'n/a'}`,
-    `steps           : ${end ? `${end.step} (${end.reason}, final loss ${end.loss.toExponential(3)})` : 'n/a'}`,
-    `wall time       : ${runEnd && runEnd.kind === 'run-end' ? `${(runEnd.wallMs / 1000).toFixed(1)} s` : 'n/a'}`,
-    `backend         : ${backend}`,
+    `steps           : ${t ? `${t.step} (${t.reason}, final loss ${t.loss.toExponential(3)})` : 'n/a'}`,
+    `wall time       : ${v.wallMs !== null ? `${(v.wallMs / 1000).toFixed(1)} s` : 'n/a'}`,
+    `backend         : ${v.backend ?? 'n/a'}`,
     `run directory   : ${outDir}`,
   ];
   return lines.join('\n');

@@ -92,5 +92,6 @@ export function describeBackend(b: BackendInfo): string {
 export function fallbackWarning(b: BackendInfo): string | null {
   const blas = b.skipped.find((s) => s.name === 'wasm-blas');
   if (!blas || b.name === 'tensorflow' || b.name === 'tensorflow-gpu') return null;
-  return `warning: fast CPU path unavailable, using ${b.name}: ${blas.reason}`;
+  const hint = blas.reason.includes(FAST_PATH_HINT) ? '' : `; to get it, ${FAST_PATH_HINT}`;
+  return `warning: fast CPU path unavailable, using ${b.name}: ${blas.reason}${hint}`;
 }

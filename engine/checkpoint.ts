@@ -62,7 +62,12 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
   len.writeUInt32LE(json.length);
 
   const tmp = join(dirname(path), `.${basename(path)}.partial`);
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw new EngramError('E_CHECKPOINT', `cannot write checkpoint ${path}: ${(e as Error).message}; check that its directory exists and is writable`);
+  }
   try {
     writeSync(fd, Buffer.from(MAGIC, 'latin1'));
     writeSync(fd, len);
@@ -82,7 +87,12 @@ export function loadCheckpoint(path: string): CheckpointContents {
   if (!existsSync(path)) {
     throw new EngramError('E_INPUT_MISSING', `checkpoint ${path} does not exist; pass a run directory made by 'engram memorize' or 'engram demo'`);
   }
-  const buf = readFileSync(path);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new EngramError('E_INPUT_UNREADABLE', `cannot read checkpoint ${path}: ${(e as Error).message}; pass a model.ckpt file or its run directory`);
+  }
   const bad = (why: string) =>
     new EngramError('E_CHECKPOINT', `${path} is not a valid engram checkpoint (${why}); re-run 'engram memorize' to make a new one`);
   if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('wrong magic bytes');

@@ -53,6 +53,9 @@ interface WasmBackendLike {
 }
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5 };
+const ACTIVATION_KERNELS: Record<string, string | undefined> = {
+  linear: undefined, relu: tf.Relu, relu6: tf.Relu6, leakyrelu: tf.LeakyRelu, sigmoid: tf.Sigmoid, elu: tf.Elu, prelu: tf.Prelu,
+};
 export const WASM_BLAS = 'wasm-blas';
 
 function offsetOf(backend: WasmBackendLike, t: tf.TensorInfo): number {
@@ -93,6 +96,23 @@ function planMatmul(a: tf.TensorInfo, b: tf.TensorInfo, ta: boolean, tb: boolean
   };
 }
 
+/**
+ * How the native pass can add a bias of this shape to the [batch, m, n] product: 1 scalar, 2 one
+ * row of n, 3 a full [m, n] matrix (stride 0) or one per batch (stride m·n); null otherwise.
+ */
+export function nativeBiasMode(shape: number[], plan: { batch: number; m: number; n: number }): { mode: number; stride: number } | null {
+  const size = tf.util.sizeFromShape(shape);
+  const r = shape.length;
+  const lead = shape.slice(0, Math.max(r - 2, 0));
+  if (size === 1) return { mode: 1, stride: 0 };
+  if (shape[r - 1] === plan.n && size === plan.n) return { mode: 2, stride: 0 };
+  if (r >= 2 && shape[r - 2] === plan.m && shape[r - 1] === plan.n) {
+    if (lead.every((d) => d === 1)) return { mode: 3, stride: 0 };
+    if (tf.util.sizeFromShape(lead) === plan.batch && plan.batch > 1) return { mode: 3, stride: plan.m * plan.n };
+  }
+  return null;
+}
+
 /** Registers the `wasm-blas` backend once. Returns false when the addon or wasm is unavailable. */
 export function registerWasmBlas(): boolean {
   if (tf.findBackendFactory(WASM_BLAS)) return true;
@@ -121,6 +141,7 @@ export function registerWasmBlas(): boolean {
       if (!plan) return wasmMatMul.kernelFunc(args);
       const backend = args.backend as unknown as WasmBackendLike;
       const out = backend.makeOutput(plan.outShape, 'float32');
+      if (plan.batch === 0) return out;
       // makeOutput may grow the heap: read the buffer only after allocating.
       blas.gemm(
         backend.wasm.HEAPU8.buffer as ArrayBuffer, plan.batch, plan.m, plan.n, plan.k, +transposeA, +transposeB,
@@ -131,36 +152,49 @@ export function registerWasmBlas(): boolean {
   });
 
   const wasmFused = original(tf._FusedMatMul)!;
+  const kernel = (name: string) => tf.getKernel(name, WASM_BLAS)!.kernelFunc;
   tf.registerKernel({
     kernelName: tf._FusedMatMul,
     backendName: WASM_BLAS,
     setupFunc: wasmFused.setupFunc,
     kernelFunc: (args) => {
-      const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+      const { a, b, bias, preluActivationWeights } = args.inputs as {
+        a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo;
+      };
       const attrs = args.attrs as unknown as {
         transposeA: boolean; transposeB: boolean; activation: string; leakyreluAlpha?: number;
       };
-      const act = ACTIVATIONS[attrs.activation ?? 'linear'];
-      const plan = act !== undefined && a.dtype === 'float32' && b.dtype === 'float32'
-        ? planMatmul(a, b, attrs.transposeA, attrs.transposeB) : null;
-      let biasMode = 0, biasStride = 0;
-      if (plan && bias) {
-        const size = tf.util.sizeFromShape(bias.shape);
-        const last = bias.shape[bias.shape.length - 1];
-        if (size === 1) biasMode = 1;
-        else if (size === plan.n && last === plan.n) biasMode = 2;
-        else if (size === plan.m * plan.n && bias.shape.length >= 2) { biasMode = 3; biasStride = 0; }
-        else if (size === plan.batch * plan.m * plan.n) { biasMode = 3; biasStride = plan.m * plan.n; }
-      }
-      if (!plan || (bias && biasMode === 0)) return wasmFused.kernelFunc(args);
+      const plan = a.dtype === 'float32' && b.dtype === 'float32' ? planMatmul(a, b, attrs.transposeA, attrs.transposeB) : null;
+      if (!plan) return wasmFused.kernelFunc(args);
       const backend = args.backend as unknown as WasmBackendLike;
       const out = backend.makeOutput(plan.outShape, 'float32');
+      if (plan.batch === 0) return out;
+      const bm = bias ? nativeBiasMode(bias.shape, plan) : { mode: 0, stride: 0 };
+      const act = ACTIVATIONS[attrs.activation ?? 'linear'];
+      const fuseAll = bm !== null && act !== undefined;
       blas.gemm(
         backend.wasm.HEAPU8.buffer as ArrayBuffer, plan.batch, plan.m, plan.n, plan.k, +attrs.transposeA, +attrs.transposeB,
         offsetOf(backend, a), plan.aStride, offsetOf(backend, b), plan.bStride, offsetOf(backend, out),
-        bias ? offsetOf(backend, bias) : 0, biasStride, biasMode, act, attrs.leakyreluAlpha ?? 0.2,
+        fuseAll && bias ? offsetOf(backend, bias) : 0, fuseAll ? bm.stride : 0, fuseAll ? bm.mode : 0,
+        fuseAll ? act : 0, attrs.leakyreluAlpha ?? 0.2,
       );
-      return out;
+      if (fuseAll) return out;
+      // Bias shapes or activations the native pass does not cover: finish with the backend's own
+      // broadcasting Add and activation kernels on the native product.
+      const backendArg = args.backend;
+      let y: tf.TensorInfo = out;
+      const step = (next: tf.TensorInfo) => {
+        (backendArg as unknown as { disposeData(id: object): void }).disposeData(y.dataId);
+        y = next;
+      };
+      if (bias) step(kernel(tf.Add)({ inputs: { a: y, b: bias }, backend: backendArg, attrs: {} }) as tf.TensorInfo);
+      const activationKernel = ACTIVATION_KERNELS[attrs.activation ?? 'linear'];
+      if (activationKernel) {
+        const inputs = attrs.activation === 'prelu' ? { x: y, alpha: preluActivationWeights! } : { x: y };
+        const kAttrs: tf.NamedAttrMap = attrs.activation === 'leakyrelu' ? { alpha: attrs.leakyreluAlpha ?? 0.2 } : {};
+        step(kernel(activationKernel)({ inputs, backend: backendArg, attrs: kAttrs }) as tf.TensorInfo);
+      }
+      return y;
     },
   });
   return true;

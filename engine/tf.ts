@@ -9,3 +9,6 @@ export { tf };
 export type Tensor = tf.Tensor;
 export type Tensor2D = tf.Tensor2D;
 export type Variable = tf.Variable;
+
+// engram reports its backend itself; tfjs's "install tfjs-node" banner on the cpu backend is noise.
+tf.env().set('PROD', true);

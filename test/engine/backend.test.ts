@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf } from '../../engine/tf.ts';
 import {
   BACKEND_ORDER, DEFAULT_LOADERS, describeBackend, fallbackWarning, isBackendName, selectBackend,
@@ -28,6 +28,16 @@ async function engramError(p: Promise<unknown>): Promise<EngramError> {
 }
 
 const NO_GPU = 'no CUDA here', NO_TF = 'tfjs-node missing';
+
+// These tests are about the order itself: CI also runs this file with ENGRAM_BACKEND=wasm, which
+// would otherwise pin every default choice.
+const envBackend = process.env.ENGRAM_BACKEND;
+beforeAll(() => {
+  delete process.env.ENGRAM_BACKEND;
+});
+afterAll(() => {
+  if (envBackend !== undefined) process.env.ENGRAM_BACKEND = envBackend;
+});
 
 afterEach(() => {
   vi.doUnmock('../../engine/native-blas.ts');
@@ -69,6 +79,8 @@ describe('selectBackend', () => {
     const w = fallbackWarning(b);
     expect(w).toContain('using wasm');
     expect(w).toContain('addon broke');
+    // whatever broke, the warning says how to get the fast path
+    expect(w).toContain('libopenblas-dev');
   });
 
   it('when the addon is not built, the warning says how to get the fast path', async () => {

@@ -191,3 +191,34 @@ describe('checkpoints', () => {
     expect(await code(() => loadCheckpoint(path))).toBe('E_CHECKPOINT');
   });
 });
+
+describe('checkpoint file-system errors', () => {
+  const tiny = (): CheckpointContents => ({
+    spec: { kind: 'fc', dim: 2, width: 3, depth: 1, activation: 'relu', bias: false, init: 'torch', seed: 1 },
+    step: 0,
+    weights: [{ name: 'W0', shape: [2, 3], data: new Float32Array(6) }],
+  });
+
+  it('saving into a missing directory is an E_CHECKPOINT naming the path', () => {
+    const path = join(tmpdir(), 'engram-no-such-dir', 'model.ckpt');
+    expect(() => saveCheckpoint(path, tiny())).toThrow(EngramError);
+    try {
+      saveCheckpoint(path, tiny());
+    } catch (e) {
+      expect((e as EngramError).code).toBe('E_CHECKPOINT');
+      expect((e as EngramError).message).toContain(path);
+    }
+  });
+
+  it('loading a directory is an E_INPUT_UNREADABLE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engram-ckpt-dir-'));
+    try {
+      loadCheckpoint(dir);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as EngramError).code).toBe('E_INPUT_UNREADABLE');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -240,12 +240,18 @@ describe('tf.fused.matMul on wasm-blas', () => {
     ['row bias [1, n]', (_m, n) => [1, n]],
     ['full bias [m, n]', (m, n) => [m, n]],
     ['full batched bias [batch, m, n]', (m, n, batch) => (batch.length ? [...batch, m, n] : null)],
+    // shapes the native pass cannot add itself: the kernel finishes with broadcasting Add
+    ['per-batch row bias [batch, 1, n]', (_m, n, batch) => (batch.length ? [...batch, 1, n] : null)],
+    ['per-batch scalar bias [batch, 1, 1]', (_m, _n, batch) => (batch.length ? [...batch, 1, 1] : null)],
+    ['column bias [m, 1]', (m) => [m, 1]],
   ];
   const FUSED_SHAPES: [string, number[], number[], number, number, number][] = [
     ['rank 2', [], [], 9, 6, 5],
     ['rank 2 odd', [], [], 33, 17, 5],
     ['rank 3 equal batch', [2], [2], 4, 3, 6],
     ['rank 3 · rank 2', [3], [], 5, 4, 7],
+    // batch = m makes a [batch, 1, n] bias the same size as an [m, n] one
+    ['rank 3 batch = m', [3], [], 3, 2, 4],
   ];
   let seed = 1000;
 
@@ -295,4 +301,23 @@ describe('tf.fused.matMul on wasm-blas', () => {
       });
     }
   }
+});
+
+describe('wasm-blas edge cases', () => {
+  it('prelu through the fused kernel equals cpu', async () => {
+    const a = data(3 * 3 * 2, 7), b = data(2 * 4, 8), bias = data(3 * 4, 9), alpha = data(4, 10);
+    const run = () => tf.fused.matMul({
+      a: t2(a, [3, 3, 2]), b: t2(b, [2, 4]), bias: tf.tensor(bias, [3, 1, 4]), activation: 'prelu',
+      preluActivationWeights: tf.tensor(alpha, [4]),
+    });
+    const blas = await on(WASM_BLAS, run);
+    const cpu = await on('cpu', run);
+    expectNear(blas.values, cpu.values, 'prelu');
+  });
+
+  it('an empty batch gives an empty product', async () => {
+    const r = await on(WASM_BLAS, () => tf.matMul(tf.zeros([0, 2, 3]), tf.zeros([0, 3, 4])));
+    expect(r.shape).toEqual([0, 2, 4]);
+    expect(r.values.length).toBe(0);
+  });
 });
