@@ -5,6 +5,7 @@
  */
 #include <node_api.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,6 +30,28 @@ static int get_f64(napi_env env, napi_value v, double *out) {
   return napi_get_value_double(env, v, out) == napi_ok;
 }
 
+/*
+ * Reads a call's arguments: the heap (an ArrayBuffer) followed by `count` numbers into d[].
+ * Returns 0 with a JS TypeError pending when they are not that.
+ */
+static int read_args(napi_env env, napi_callback_info info, const char *name, size_t count,
+                     uint8_t **heap, size_t *heap_len, double *d) {
+  size_t argc = 20;
+  napi_value argv[20];
+  void *data = NULL;
+  int ok = count < 20 && napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok &&
+           argc >= count + 1 && napi_get_arraybuffer_info(env, argv[0], &data, heap_len) == napi_ok;
+  for (size_t i = 0; ok && i < count; i++) ok = get_f64(env, argv[i + 1], &d[i]);
+  if (!ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "engram_blas.%s: expected (heap: ArrayBuffer, %zu numbers)", name, count);
+    napi_throw_type_error(env, "E_NATIVE", msg);
+    return 0;
+  }
+  *heap = (uint8_t *)data;
+  return 1;
+}
+
 /* Resolve the heap and bounds-check a float region of `count` floats starting at byte `off`. */
 static float *region(napi_env env, uint8_t *heap, size_t heap_len, double off, double count) {
   if (off < 0 || count < 0 || off + count * 4.0 > (double)heap_len || ((uint64_t)off) % 4 != 0) {
@@ -40,30 +63,16 @@ static float *region(napi_env env, uint8_t *heap, size_t heap_len, double off, d
 
 /*
  * gemm(heap, batch, M, N, K, transA, transB, aOff, aStride, bOff, bStride, cOff,
- *      biasOff, biasMode, act, alpha)
+ *      biasOff, biasStride, biasMode, act, alpha)
  * C[b] = act(op(A[b]) op(B[b]) + bias); strides in floats (0 = broadcast one matrix);
  * biasMode: 0 none, 1 scalar, 2 per column (length N), 3 full [batch?, M, N] (biasStride = M*N or 0)
  * act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 sigmoid, 5 elu
  */
 static napi_value Gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 17;
-  napi_value argv[17];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 17) {
-    napi_throw_type_error(env, "E_NATIVE", "engram_blas.gemm: expected 17 arguments");
-    return NULL;
-  }
-  void *data;
+  uint8_t *heap;
   size_t heap_len;
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &heap_len));
-  uint8_t *heap = (uint8_t *)data;
   double d[16];
-  for (int i = 0; i < 16; i++) {
-    if (!get_f64(env, argv[i + 1], &d[i])) {
-      napi_throw_type_error(env, "E_NATIVE", "engram_blas.gemm: numeric arguments expected");
-      return NULL;
-    }
-  }
+  if (!read_args(env, info, "gemm", 16, &heap, &heap_len, d)) return NULL;
   const int batch = (int)d[0], M = (int)d[1], N = (int)d[2], K = (int)d[3];
   const int ta = d[4] != 0, tb = d[5] != 0;
   const double aOff = d[6], aStride = d[7], bOff = d[8], bStride = d[9], cOff = d[10];
@@ -126,22 +135,10 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
  * (L2, added to the gradient) may be 0.
  */
 static napi_value Adam(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 12) {
-    napi_throw_type_error(env, "E_NATIVE", "engram_blas.adam: expected 12 arguments");
-    return NULL;
-  }
-  void *data;
+  uint8_t *data;
   size_t heap_len;
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &heap_len));
   double d[11];
-  for (int i = 0; i < 11; i++)
-    if (!get_f64(env, argv[i + 1], &d[i])) {
-      napi_throw_type_error(env, "E_NATIVE", "engram_blas.adam: numeric arguments expected");
-      return NULL;
-    }
+  if (!read_args(env, info, "adam", 11, &data, &heap_len, d)) return NULL;
   const size_t n = (size_t)d[0];
   float *p = region(env, data, heap_len, d[1], (double)n);
   if (!p) return NULL;
@@ -154,7 +151,7 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
   const float lr = (float)d[5], b1 = (float)d[6], b2 = (float)d[7], eps = (float)d[8];
   const double t = d[9];
   const float wd = (float)d[10];
-  const float c1 = (float)(1.0 - pow((double)b1, t)), c2 = (float)(1.0 - pow((double)b2, t));
+  const float c1 = (float)(1.0 - pow(d[6], t)), c2 = (float)(1.0 - pow(d[7], t));
   const float step = lr / c1, rc2 = 1.0f / c2;
   for (size_t i = 0; i < n; i++) {
     const float gi = g[i] + wd * p[i];
@@ -169,17 +166,11 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
 
 /* sumsq(heap, off, n) -> Σ x² in double precision (gradient norms without a wasm reduction). */
 static napi_value SumSq(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  void *data;
+  uint8_t *data;
   size_t heap_len;
-  double off, n;
-  if (argc < 3 || napi_get_arraybuffer_info(env, argv[0], &data, &heap_len) != napi_ok ||
-      !get_f64(env, argv[1], &off) || !get_f64(env, argv[2], &n)) {
-    napi_throw_type_error(env, "E_NATIVE", "engram_blas.sumsq: (heap, offset, n) expected");
-    return NULL;
-  }
+  double d[2];
+  if (!read_args(env, info, "sumsq", 2, &data, &heap_len, d)) return NULL;
+  const double off = d[0], n = d[1];
   float *x = region(env, data, heap_len, off, n);
   if (!x) return NULL;
   /* 16 float lanes per 4096-block (vectorizes without -ffast-math), blocks summed in double. */
