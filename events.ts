@@ -15,6 +15,8 @@ export interface RunStartEvent extends EventBase {
   command: string;
   backend: { name: string; tfBackend: string; device: string; blas: string | null; threads: number };
   config: Record<string, unknown>;
+  /** Present when this run continues an earlier one from a checkpoint. */
+  resume?: { fromStep: number; checkpoint: string };
 }
 
 export interface DatasetEvent extends EventBase {

@@ -1,21 +1,26 @@
 /**
- * engram's command line: parse → select the backend once → run a pipeline → print progress and a
- * summary. Every failure ends here as a message naming the input and the fix, and a non-zero exit.
+ * engram's command line: parse and validate everything → select the backend once → run a pipeline
+ * → print progress and a summary. Nothing is created before the options are known to be good, and
+ * every failure ends here as a message naming the input and the fix, with a non-zero exit.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeBackend, fallbackWarning, selectBackend } from '../engine/backend.ts';
-import { ACTIVATION_NAMES } from '../engine/activations.ts';
-import { isOptimizerName, OPTIMIZER_NAMES } from '../engine/optimizers.ts';
+import { describeBackend, fallbackWarning, isBackendName, BACKEND_ORDER, selectBackend } from '../engine/backend.ts';
+import { parseInit } from '../engine/initializers.ts';
+import { validateSpec } from '../engine/model.ts';
+import { withDefaults } from '../engine/optimizers.ts';
 import { EngramError, isEngramError } from '../errors.ts';
-import { memorizeVideo, type MemorizeVideoConfig } from '../pipelines/memorize-video.ts';
+import { detectKind, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
+import { memorize, type MemorizeConfig, type ResumeFrom } from '../pipelines/memorize.ts';
 import { recallRun } from '../pipelines/recall-run.ts';
-import { newRunId, prepareRunDir } from '../sinks/run-dir.ts';
+import { checkpointStore } from '../sinks/checkpoints.ts';
+import { rewindEventLog } from '../sinks/events-jsonl.ts';
+import { newRunId, prepareRunDir, readRunJson } from '../sinks/run-dir.ts';
 import { makeLavfiClip } from '../sources/video.ts';
-import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
-import { createProgressPrinter, formatSummary } from './progress.ts';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
+import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
+import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
 
@@ -30,12 +35,20 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command || args.values.help ? 0 : 2;
   }
+  if (args.values.backend !== undefined && !isBackendName(args.values.backend)) {
+    throw new EngramError('E_BAD_ARGUMENT', `--backend must be one of ${BACKEND_ORDER.join(', ')} (got '${args.values.backend}')`);
+  }
   switch (command) {
     case 'demo':
+      if (rest.length) throw new EngramError('E_BAD_ARGUMENT', 'demo takes no input; use engram memorize <input> for your own media');
       return demo(args);
     case 'memorize':
-      if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', "memorize takes one video file: engram memorize <video> [options]");
-      return memorize(args, rest[0], 'memorize');
+      if (args.values.resume !== undefined) {
+        if (rest.length) throw new EngramError('E_BAD_ARGUMENT', '--resume continues a run with its own input; drop the input argument');
+        return resumeCmd(args, args.values.resume);
+      }
+      if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'memorize takes one input: engram memorize <video|audio|image-dir> [options]');
+      return memorizeCmd(args, rest[0]);
     case 'recall':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'recall takes one run directory: engram recall <run-dir> [options]');
       return recallCmd(args, rest[0]);
@@ -52,74 +65,125 @@ async function startBackend(args: Parsed) {
   return backend;
 }
 
-async function demo(args: Parsed): Promise<number> {
-  const a = { ...args, values: { ...args.values } };
-  if (a.values.frames === undefined) a.values.frames = '48';
-  const id = newRunId('demo');
-  const outDir = a.values.out ?? join('runs', id);
-  prepareRunDir(outDir, a.values.force);
-  const { width, height } = parseSize(a.values.size);
-  const clip = join(outDir, 'source.mkv');
-  // Conway's life: every frame differs from every other (testsrc2 barely moves at 32x32), seeded.
-  const source = `life=s=${width}x${height}:r=12:ratio=0.5:mold=10:seed=${num('seed', a.values.seed, { int: true, min: 0 })}:death_color=#000000:life_color=#ffffff`;
-  await makeLavfiClip(clip, { source, width, height, frames: num('frames', a.values.frames, { int: true, min: 2 }), fps: 12 });
-  if (!a.values.quiet) console.log(`made ${clip}: ${a.values.frames} frames of ffmpeg's life source at ${width}x${height}`);
-  return memorize(a, clip, 'demo', { id, outDir, prepared: true });
+const bad = (message: string) => new EngramError('E_BAD_ARGUMENT', message);
+
+/** `-` (stdin), URLs and `lavfi:` specs are not files; a glob is checked by its directory. */
+function assertInputExists(path: string): void {
+  if (path === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path.startsWith('lavfi:')) return;
+  const local = /[*?]/.test(path) ? dirname(path) : path;
+  if (!existsSync(local)) throw new EngramError('E_INPUT_MISSING', `input ${path} does not exist; check the path`);
 }
 
-async function memorize(args: Parsed, input: string, label: string, pre?: { id: string; outDir: string; prepared: boolean }): Promise<number> {
+function inputSpec(v: Parsed['values'], path: string): InputSpec {
+  assertInputExists(path);
+  const kind = (v.kind ?? detectKind(path)) as MediaKind;
+  if (kind !== 'video' && kind !== 'audio' && kind !== 'images') throw bad(`--kind must be video, audio or images (got '${v.kind}')`);
+  if (v.gray && v.rgb) throw bad('--gray and --rgb exclude each other; pick one');
+  const opt = (name: keyof Parsed['values'], o: { int?: boolean; min?: number }) =>
+    v[name] === undefined ? undefined : num(name, v[name] as string, o);
+  if (kind === 'audio') {
+    if (v.partial !== 'drop' && v.partial !== 'pad') throw bad(`--partial must be drop or pad (got '${v.partial}')`);
+    return {
+      kind, path, rate: num('rate', v.rate, { int: true, min: 1000 }), chunkSeconds: num('chunk-seconds', v['chunk-seconds'], { min: 0.001 }),
+      partial: v.partial, maxChunks: opt('frames', { int: true, min: 1 }),
+    };
+  }
+  const size = parseSize(v.size);
+  if (kind === 'images') return { kind, path, ...size, gray: !v.rgb };
+  return {
+    kind, path, ...size, gray: !v.rgb, frames: opt('frames', { int: true, min: 1 }), fps: opt('fps', { min: 0.001 }),
+    start: opt('start', { min: 0 }), duration: opt('duration', { min: 0.001 }),
+  };
+}
+
+/** Every option checked, nothing created yet. */
+function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string): MemorizeConfig {
   const v = args.values;
-  if (!existsSync(input)) throw new EngramError('E_INPUT_MISSING', `input video ${input} does not exist; check the path`);
-  if (v.gray && v.rgb) throw new EngramError('E_BAD_ARGUMENT', '--gray and --rgb exclude each other; pick one');
-  if (v.objective !== 'cycle' && v.objective !== 'autoencode') {
-    throw new EngramError('E_BAD_ARGUMENT', `--objective must be cycle or autoencode for video (got '${v.objective}')`);
-  }
-  if (!isOptimizerName(v.optimizer)) {
-    throw new EngramError('E_BAD_ARGUMENT', `--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')} (got '${v.optimizer}')`);
-  }
-  if (!(ACTIVATION_NAMES as readonly string[]).includes(v.activation) && !/^pow:\d+$/.test(v.activation)) {
-    throw new EngramError('E_BAD_ARGUMENT', `--activation must be one of ${ACTIVATION_NAMES.join(', ')} (got '${v.activation}')`);
-  }
+  if (v.objective !== 'cycle' && v.objective !== 'autoencode') throw bad(`--objective must be cycle or autoencode (got '${v.objective}')`);
   const from = v.from === 'noise' ? 'gaussian' : v.from;
-  if (from !== 'gaussian' && from !== 'uniform') {
-    throw new EngramError('E_BAD_ARGUMENT', `--from for memorize/demo must be noise, gaussian or uniform (got '${v.from}')`);
+  if (from !== 'gaussian' && from !== 'uniform') throw bad(`--from for memorize/demo must be noise, gaussian or uniform (got '${v.from}')`);
+  const model = {
+    width: num('width', v.width, { int: true, min: 1 }), depth: num('depth', v.depth, { int: true, min: 1 }),
+    activation: v.activation, bias: !v['no-bias'], init: v.init, seed: num('seed', v.seed, { int: true, min: 0 }),
+  };
+  const optimizer = {
+    name: v.optimizer as MemorizeConfig['optimizer']['name'], lr: num('lr', v.lr, { min: 0 }),
+    weightDecay: v['weight-decay'] === undefined ? undefined : num('weight-decay', v['weight-decay'], { min: 0 }),
+  };
+  try {
+    validateSpec({ kind: 'fc', dim: 1, ...model });
+    if (parseInit(model.init).kind === 'rank1' && model.depth !== 1) throw new Error('--init rank1 needs --depth 1 (a single hidden layer)');
+    withDefaults(optimizer);
+  } catch (e) {
+    throw isEngramError(e) ? e : bad((e as Error).message);
   }
-  const id = pre?.id ?? newRunId(label);
-  const outDir = pre?.outDir ?? v.out ?? join('runs', id);
-  const cfg: MemorizeVideoConfig = {
-    runId: id,
-    command: ['engram', ...process.argv.slice(2)].join(' '),
-    input,
-    outDir,
-    video: {
-      ...parseSize(v.size), gray: !v.rgb,
-      frames: v.frames === undefined ? undefined : num('frames', v.frames, { int: true, min: 1 }),
-      fps: v.fps === undefined ? undefined : num('fps', v.fps, { min: 0.001 }),
-    },
-    objective: v.objective,
-    model: {
-      width: num('width', v.width, { int: true, min: 1 }), depth: num('depth', v.depth, { int: true, min: 1 }),
-      activation: v.activation, bias: !v['no-bias'], init: v.init, seed: num('seed', v.seed, { int: true, min: 0 }),
-    },
-    optimizer: {
-      name: v.optimizer, lr: num('lr', v.lr, { min: 0 }),
-      weightDecay: v['weight-decay'] === undefined ? undefined : num('weight-decay', v['weight-decay'], { min: 0 }),
-    },
+  return {
+    runId: id, command: ['engram', ...process.argv.slice(2)].join(' '), input, outDir, objective: v.objective, model, optimizer,
     lossTarget: num('loss-target', v['loss-target'], { min: 0 }),
     maxSteps: num('max-steps', v['max-steps'], { int: true, min: 1 }),
     batchSize: v['batch-size'] === undefined ? undefined : num('batch-size', v['batch-size'], { int: true, min: 1 }),
+    checkpointEvery: num('checkpoint-every', v['checkpoint-every'], { int: true, min: 1 }),
     recall: {
       from, sigma: num('sigma', v.sigma, { min: 0 }), maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
       seed: num('seed', v.seed, { int: true, min: 0 }),
     },
     force: v.force,
   };
-  if (!pre?.prepared) prepareRunDir(outDir, v.force);
+}
+
+async function demo(args: Parsed): Promise<number> {
+  const v = { ...args.values, frames: args.values.frames ?? '48' };
+  const a = { ...args, values: v };
+  const id = newRunId('demo');
+  const outDir = v.out ?? join('runs', id);
+  const clip = join(outDir, 'source.mkv');
+  const { width, height } = parseSize(v.size);
+  const frames = num('frames', v.frames, { int: true, min: 2 });
+  const cfg = buildConfig(a, { kind: 'video', path: clip, width, height, gray: !v.rgb, frames }, id, outDir);
+  prepareRunDir(outDir, v.force);
+  // Conway's life: every frame differs from every other (testsrc2 barely moves at 32x32), seeded.
+  const source = `life=s=${width}x${height}:r=12:ratio=0.5:mold=10:seed=${cfg.model.seed}:death_color=#000000:life_color=#ffffff`;
+  await makeLavfiClip(clip, { source, width, height, frames, fps: 12 });
+  if (!v.quiet) console.log(`made ${clip}: ${frames} frames of ffmpeg's life source at ${width}x${height}`);
+  return runMemorize(a, cfg);
+}
+
+async function memorizeCmd(args: Parsed, path: string): Promise<number> {
+  const id = newRunId('memorize');
+  const cfg = buildConfig(args, inputSpec(args.values, path), id, args.values.out ?? join('runs', id));
+  prepareRunDir(cfg.outDir, args.values.force);
+  return runMemorize(args, cfg);
+}
+
+/** `memorize --resume DIR`: the run's own config, from its newest checkpoint; --max-steps and --loss-target may be raised. */
+async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
+  const run = readRunJson(runDir);
+  const newest = checkpointStore(runDir).newest();
+  if (!newest) {
+    throw new EngramError('E_INPUT_MISSING', `${runDir} has no loadable checkpoint to resume from; start a new run with engram memorize <input>`);
+  }
+  const saved = run.config as Omit<MemorizeConfig, 'command' | 'runId' | 'outDir'>;
+  const given = (flag: string) => process.argv.some((x) => x === `--${flag}` || x.startsWith(`--${flag}=`));
+  const cfg: MemorizeConfig = {
+    ...saved, runId: run.id, outDir: runDir, command: ['engram', ...process.argv.slice(2)].join(' '),
+    maxSteps: given('max-steps') ? num('max-steps', args.values['max-steps'], { int: true, min: 1 }) : saved.maxSteps,
+    lossTarget: given('loss-target') ? num('loss-target', args.values['loss-target'], { min: 0 }) : saved.lossTarget,
+    force: true,
+  };
+  const moved = rewindEventLog(join(runDir, 'events.jsonl'), newest.contents.step);
+  if (!args.values.quiet) {
+    console.log(`resuming ${runDir} from ${newest.path} (step ${newest.contents.step})` +
+      (moved ? `; ${moved} events after that step moved to events.discarded.jsonl` : ''));
+  }
+  return runMemorize(args, cfg, newest);
+}
+
+async function runMemorize(args: Parsed, cfg: MemorizeConfig, resume?: ResumeFrom): Promise<number> {
   const backend = await startBackend(args);
-  const printer = createProgressPrinter({ quiet: v.quiet, maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget });
+  const printer = createProgressPrinter({ quiet: args.values.quiet, maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget });
   const view = await new Promise<ViewState>((resolve, reject) => {
     let state = initialViewState;
-    const sub = memorizeVideo(cfg, backend).subscribe({
+    const sub = memorize(cfg, backend, resume).subscribe({
       next: (e) => {
         printer(e);
         state = reduceEvent(state, e);
@@ -127,35 +191,34 @@ async function memorize(args: Parsed, input: string, label: string, pre?: { id: 
       error: reject,
       complete: () => resolve(state),
     });
-    process.once('SIGINT', () => {
+    const stop = (signal: NodeJS.Signals) => {
       sub.unsubscribe();
-      reject(new Interrupted(outDir));
-    });
+      reject(new Interrupted(cfg.outDir, signal));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
-  console.log(formatSummary(view, outDir));
+  console.log(formatSummary(view, cfg.outDir));
   return 0;
 }
 
 async function recallCmd(args: Parsed, runDir: string): Promise<number> {
   const v = args.values;
-  await startBackend(args);
-  const r = await recallRun({
+  const opts = {
     runDir, from: v.from, sigma: num('sigma', v.sigma, { min: 0 }),
     maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
     seed: num('seed', v.seed, { int: true, min: 0 }), out: v.out, force: v.force,
-  });
-  const e = r.event;
-  console.log(
-    `recalled from ${e.from}: ${e.rule} after ${e.iterations} iterations, period ${e.period}; ` +
-      `${e.framesMatched}/${e.framesTotal} frames matched, order ${e.orderCorrect ? 'correct' : 'NOT correct'}, ` +
-      `mean PSNR ${e.meanPsnr.toFixed(1)} dB → ${r.out}`,
-  );
+  };
+  await startBackend(args);
+  const r = await recallRun(opts);
+  for (const n of r.notes) console.error(n);
+  console.log(`${describeRecall(r.event)} → ${r.out}`);
   return 0;
 }
 
 export class Interrupted extends Error {
-  constructor(readonly outDir: string) {
-    super(`interrupted; the run in ${outDir} is marked cancelled (its checkpoint, if saved, is kept)`);
+  constructor(readonly outDir: string, signal: NodeJS.Signals = 'SIGINT') {
+    super(`${signal}: stopped; the run in ${outDir} is marked cancelled and its newest checkpoint is kept (continue with engram memorize --resume ${outDir})`);
   }
 }
 

@@ -81,6 +81,14 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
   }
   closeSync(fd);
   renameSync(tmp, path);
+  // make the rename itself durable, so a crash right after cannot bring the old name back
+  try {
+    const dfd = openSync(dirname(path), 'r');
+    fsyncSync(dfd);
+    closeSync(dfd);
+  } catch {
+    // some file systems do not allow fsync on a directory; the rename is still atomic
+  }
 }
 
 export function loadCheckpoint(path: string): CheckpointContents {

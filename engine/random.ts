@@ -5,6 +5,14 @@ export class Rng {
   constructor(seed: number) {
     this.s = seed >>> 0 || 0x9e3779b9;
   }
+  /** The generator's full state, for checkpoints. */
+  getState(): number[] {
+    return [this.s, this.spare ?? Number.NaN];
+  }
+  setState(st: number[]): void {
+    this.s = st[0] >>> 0;
+    this.spare = Number.isNaN(st[1]) ? null : st[1];
+  }
   /** Uniform in [0, 1) (mulberry32). */
   next(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);

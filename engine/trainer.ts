@@ -20,6 +20,9 @@ export interface StepResult {
 
 export interface Trainer {
   readonly optimizer: Optimizer;
+  /** State of the minibatch sampler, for checkpoints (restored with `restoreRng`). */
+  rngState(): number[];
+  restoreRng(state: number[]): void;
   step(): StepResult;
   /** Full-dataset loss with the current weights. */
   loss(): number;
@@ -55,6 +58,8 @@ export function createTrainer(
 
   return {
     optimizer,
+    rngState: () => rng.getState(),
+    restoreRng: (st) => rng.setState(st),
     step() {
       const [xb, yb] = batch();
       const { value, grads } = tf.variableGrads(() => mse(xb, yb), vars);

@@ -1,20 +1,30 @@
 /**
  * train: Dataset → TrainStep… TrainEnd. Runs one optimiser step at a time, yielding to the event
  * loop between steps so the UI and key handling stay responsive; unsubscribing stops it and frees
- * the trainer's tensors.
+ * the trainer's tensors. With `checkpoint`, the trainer's state is saved every `every` steps (an
+ * artifact event follows the step) and once more when the run is cancelled, so at most one
+ * interval of work is ever lost; `restore` continues from such a state.
  *
  *   dataset:  --d|
- *   train:    --s-s-s-s-…-s-E|      (s = train-step, E = train-end)
+ *   train:    --s-s-s-…-s-a-s-…-s-E|      (s = train-step, a = artifact (checkpoint), E = train-end)
  *
  * @example
- *   of(dataset).pipe(train({ runId, model, optimizer: { name: 'adam', lr: 1e-4 } })).subscribe(log)
+ *   of(dataset).pipe(train({ runId, model, optimizer: { name: 'adam', lr: 1e-4 }, maxSteps: 1e4 }))
  */
 import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
-import type { TrainEndEvent, TrainStepEvent } from '../events.ts';
+import type { ArtifactEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
 import type { Dataset } from '../engine/objectives.ts';
 import type { Model } from '../engine/model.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { createTrainer, type Trainer } from '../engine/trainer.ts';
+
+/** Everything besides the weights that a resumed run needs to continue exactly. */
+export interface TrainerState {
+  /** Number of optimiser steps taken. */
+  step: number;
+  optimizer: { name: string; data: Float32Array }[];
+  rng: number[];
+}
 
 export interface TrainOptions {
   runId: string;
@@ -22,14 +32,22 @@ export interface TrainOptions {
   optimizer: OptimizerSpec;
   /** Stop when the MSE is at or below this (default 1e-8, SPEC §2). */
   lossTarget?: number;
+  /** Step cap, counted from the start of the run (not of this resumption). */
   maxSteps: number;
   batchSize?: number;
   seed?: number;
-  /** Makes the trainer; injectable so marble tests need no tensors. */
+  /** Continue from a saved state (weights are the model's own). */
+  restore?: TrainerState;
+  /**
+   * Save every `every` steps and on cancellation (`save` returns the path written); `atEnd`
+   * receives the final state when training stops on its own, for the caller's last checkpoint.
+   */
+  checkpoint?: { every: number; save: (state: TrainerState) => string; atEnd?: (state: TrainerState) => void };
+  /** Makes the trainer; injectable so operator tests need no tensors. */
   makeTrainer?: (model: Model, data: Dataset, opt: OptimizerSpec, o: { batchSize?: number; seed?: number }) => Trainer;
 }
 
-export type TrainEvent = TrainStepEvent | TrainEndEvent;
+export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent;
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -40,35 +58,53 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
     (data) =>
       new Observable<TrainEvent>((sub) => {
         let stopped = false;
+        let finished = false;
         const trainer = make(opts.model, data, opts.optimizer, { batchSize: opts.batchSize, seed: opts.seed });
+        const first = opts.restore?.step ?? 0;
+        if (opts.restore) {
+          trainer.optimizer.setState(opts.restore.optimizer);
+          trainer.restoreRng(opts.restore.rng);
+        }
+        let done = first;
+        let savedAt = first;
+        const state = (): TrainerState => ({ step: done, optimizer: trainer.optimizer.state(), rng: trainer.rngState() });
         const started = performance.now();
-        const end = (reason: TrainEndEvent['reason'], step: number, loss: number) => {
+        const end = (reason: TrainEndEvent['reason'], loss: number) => {
+          finished = true;
+          opts.checkpoint?.atEnd?.(state());
           sub.next({
-            kind: 'train-end', runId: opts.runId, step, time: Date.now(), reason, loss, lossTarget,
+            kind: 'train-end', runId: opts.runId, step: done, time: Date.now(), reason, loss, lossTarget,
             wallMs: performance.now() - started,
           });
           sub.complete();
         };
         (async () => {
-          let loss = Number.NaN;
-          for (let step = 1; ; step++) {
+          if (done >= opts.maxSteps) return end('step-cap', Number.NaN);
+          for (;;) {
             if (stopped) return;
             const t0 = performance.now();
             const r = trainer.step();
             const stepMs = performance.now() - t0;
-            loss = r.loss;
+            done++;
             sub.next({
-              kind: 'train-step', runId: opts.runId, step, time: Date.now(), loss: r.loss, lr: r.lr,
+              kind: 'train-step', runId: opts.runId, step: done, time: Date.now(), loss: r.loss, lr: r.lr,
               gradNorm: r.gradNorm, stepMs, samplesPerSec: (r.batchSize * 1000) / Math.max(stepMs, 1e-6),
             });
-            if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) return end('diverged', step, loss);
-            if (r.loss <= lossTarget) return end('loss-target', step, loss);
-            if (step >= opts.maxSteps) return end('step-cap', step, loss);
+            if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) return end('diverged', r.loss);
+            if (r.loss <= lossTarget) return end('loss-target', r.loss);
+            if (done >= opts.maxSteps) return end('step-cap', r.loss);
+            if (opts.checkpoint && done % opts.checkpoint.every === 0) {
+              const path = opts.checkpoint.save(state());
+              savedAt = done;
+              sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
+            }
             await yieldToLoop();
           }
         })().catch((e) => sub.error(e));
         return () => {
           stopped = true;
+          // cancelled mid-run: keep the steps taken since the last checkpoint
+          if (!finished && opts.checkpoint && done > savedAt) opts.checkpoint.save(state());
           trainer.dispose();
         };
       }),

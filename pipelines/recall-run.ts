@@ -1,19 +1,20 @@
 /**
- * recall-run: load a run's checkpoint, iterate the network from noise (or a training frame), match
- * the limit onto the stored frames and write the recalled video.
+ * recall-run: load a run's newest checkpoint, iterate the network from noise (or a training
+ * sample), match the limit onto the stored samples and record what it recalled.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom, of } from 'rxjs';
-import { loadCheckpoint } from '../engine/checkpoint.ts';
 import { createFcModel } from '../engine/model.ts';
 import { EngramError } from '../errors.ts';
 import type { RecallEvent } from '../events.ts';
 import { recall } from '../operators/recall.ts';
+import { checkpointStore } from '../sinks/checkpoints.ts';
 import { appendEvent } from '../sinks/events-jsonl.ts';
-import { readRunJson } from '../sinks/run-dir.ts';
-import { writeVideo } from '../sinks/video.ts';
-import { splitRows } from './memorize-video.ts';
+import { newRunId, readRunJson } from '../sinks/run-dir.ts';
+import type { MediaShape } from './inputs.ts';
+import { datasetFromCheckpoint, splitRows } from './memorize.ts';
+import { checkRecordingPath, recordCycle } from './recordings.ts';
 
 export interface RecallRunConfig {
   runDir: string;
@@ -21,45 +22,45 @@ export interface RecallRunConfig {
   sigma: number;
   maxIterations: number;
   seed: number;
+  /** Output file (extension picks the format) or directory; default a new file in the run. */
   out?: string;
   force: boolean;
-  fps?: number;
 }
 
-export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEvent; out: string }> {
+export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEvent; out: string; notes: string[] }> {
   const run = readRunJson(cfg.runDir);
-  const ckptPath = join(cfg.runDir, 'model.ckpt');
-  if (!existsSync(ckptPath)) {
-    throw new EngramError('E_INPUT_MISSING', `${cfg.runDir} has no model.ckpt (run status: ${run.status}); memorize again to make one`);
+  const newest = checkpointStore(cfg.runDir).newest();
+  if (!newest) {
+    throw new EngramError('E_INPUT_MISSING', `${cfg.runDir} has no loadable checkpoint (run status: ${run.status}); memorize again to make one`);
   }
-  const ck = loadCheckpoint(ckptPath);
-  if (!ck.data) throw new EngramError('E_CHECKPOINT', `${ckptPath} holds no training frames to match against; memorize again with this engram`);
-  const frame = (ck.meta?.frame ?? {}) as { width: number; height: number; channels: 1 | 3 };
+  const ck = newest.contents;
+  const shape = ck.meta?.shape as MediaShape | undefined;
+  if (!shape) throw new EngramError('E_CHECKPOINT', `${newest.path} does not say what media it holds; memorize again with this engram`);
+  const notes = run.status === 'complete' ? [] : [`note: ${cfg.runDir} did not finish (status ${run.status}); using its checkpoint from step ${ck.step}`];
+  const out = cfg.out ?? join(cfg.runDir, `recall-${newRunId('x').slice(0, 15)}${shape.kind === 'audio' ? '.wav' : '.mp4'}`);
+  checkRecordingPath(out, shape, cfg.force); // before the work, not after it
+
+  const data = datasetFromCheckpoint(ck);
+  const frames = splitRows(data.inputs, data.n, data.dim);
+  const from = parseFrom(cfg.from, frames);
   const model = createFcModel(ck.spec, new Float32Array(ck.spec.dim).fill(1 / Math.sqrt(ck.spec.dim)));
   try {
     model.setWeights(ck.weights);
-    const [n, d] = ck.data.vectors.shape;
-    const all = splitRows(ck.data.vectors.data, n, d);
     const sequences: Float32Array[][] = [];
     let at = 0;
-    for (const len of ck.data.sequenceLengths) {
-      sequences.push(all.slice(at, at + len));
+    for (const len of data.sequenceLengths) {
+      sequences.push(frames.slice(at, at + len));
       at += len;
     }
-    const from = parseFrom(cfg.from, all);
-    const out = await firstValueFrom(
-      of({ map: model, sequences, objective: ck.data.objective as 'cycle' | 'autoencode' | 'multi-cycle' }).pipe(
+    const result = await firstValueFrom(
+      of({ map: model, sequences, objective: data.objective }).pipe(
         recall({ runId: run.id, step: ck.step, from, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed }),
       ),
     );
-    const video = cfg.out ?? join(cfg.runDir, 'recalled.mp4');
-    const loops = out.states.length > 1 ? 2 : 1;
-    await writeVideo(video, Array.from({ length: loops }, () => out.states).flat(), {
-      width: frame.width, height: frame.height, channels: frame.channels, fps: cfg.fps ?? 12, overwrite: cfg.force,
-    });
+    await recordCycle(out, shape, result.states, cfg.force);
     const eventsPath = join(cfg.runDir, 'events.jsonl');
-    if (existsSync(eventsPath)) appendEvent(eventsPath, out.event);
-    return { event: out.event, out: video };
+    if (existsSync(eventsPath)) appendEvent(eventsPath, result.event);
+    return { event: result.event, out, notes };
   } finally {
     model.dispose();
   }

@@ -3,7 +3,7 @@
  * `engram watch` (and `tail -f`) can follow a live run. Whether the run completed is recorded in
  * run.json, not inferred from this log.
  */
-import { appendFileSync, closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import type { EngramEvent } from '../events.ts';
 
 export interface EventLog {
@@ -31,4 +31,30 @@ export function openEventLog(path: string): EventLog {
 
 export function appendEvent(path: string, e: EngramEvent): void {
   appendFileSync(path, JSON.stringify(e) + '\n');
+}
+
+/**
+ * Before resuming from a checkpoint at `step`: keep the log up to that step and move the events of
+ * the lost stretch after it (written before a crash) to `<log>.discarded.jsonl`, so the loss curve
+ * continues without a repeat and nothing is thrown away. Returns how many events were moved.
+ */
+export function rewindEventLog(path: string, step: number): number {
+  if (!existsSync(path)) return 0;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const keep: string[] = [], moved: string[] = [];
+  for (const l of lines) {
+    let s = Number.NaN;
+    try {
+      s = (JSON.parse(l) as { step?: number }).step ?? Number.NaN;
+    } catch {
+      // a line cut short by a crash mid-write belongs to the lost stretch
+    }
+    (s <= step ? keep : moved).push(l);
+  }
+  if (moved.length === 0) return 0;
+  appendFileSync(path.replace(/\.jsonl$/, '') + '.discarded.jsonl', moved.join('\n') + '\n');
+  const tmp = `${path}.partial`;
+  writeFileSync(tmp, keep.length ? keep.join('\n') + '\n' : '');
+  renameSync(tmp, path);
+  return moved.length;
 }

@@ -8,7 +8,7 @@ import { selectBackend, type BackendInfo } from '../../engine/backend.ts';
 import { loadCheckpoint } from '../../engine/checkpoint.ts';
 import { Rng } from '../../engine/random.ts';
 import type { RecallEvent } from '../../events.ts';
-import { memorizeVideo, type MemorizeVideoConfig } from '../../pipelines/memorize-video.ts';
+import { memorize, type MemorizeConfig } from '../../pipelines/memorize.ts';
 import { recallRun } from '../../pipelines/recall-run.ts';
 import { prepareRunDir } from '../../sinks/run-dir.ts';
 import { writeVideo } from '../../sinks/video.ts';
@@ -27,9 +27,10 @@ beforeAll(async () => {
   await writeVideo(clip, originals, { width: 8, height: 8, channels: 1, scale: 1 });
 });
 
-const config = (outDir: string): MemorizeVideoConfig => ({
-  runId: 'e2e', command: 'test', input: clip, outDir,
-  video: { width: 8, height: 8, gray: true, frames: 6 },
+const config = (outDir: string): MemorizeConfig => ({
+  runId: 'e2e', command: 'test', outDir,
+  input: { kind: 'video', path: clip, width: 8, height: 8, gray: true, frames: 6 },
+  checkpointEvery: 1000,
   objective: 'cycle',
   model: { width: 128, depth: 2, activation: 'relu', bias: true, init: 'torch', seed: 1 },
   optimizer: { name: 'adam', lr: 1e-3 },
@@ -42,7 +43,7 @@ describe('memorize → recall, end to end', () => {
   it('recovers every frame from Gaussian noise, in order, and writes the run directory', async () => {
     const outDir = join(dir, 'run');
     prepareRunDir(outDir);
-    const events = await firstValueFrom(memorizeVideo(config(outDir), backend).pipe(toArray()));
+    const events = await firstValueFrom(memorize(config(outDir), backend).pipe(toArray()));
     const end = events.find((e) => e.kind === 'train-end');
     expect(end).toMatchObject({ reason: 'loss-target' });
     const rec = events.find((e): e is RecallEvent => e.kind === 'recall')!;

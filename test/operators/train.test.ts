@@ -12,7 +12,9 @@ const model = {} as Model;
 function scripted(losses: number[]) {
   const state = { steps: 0, disposed: 0 };
   const make = (): Trainer => ({
-    optimizer: {} as Trainer['optimizer'],
+    optimizer: { state: () => [{ name: 'W0/m', data: Float32Array.of(state.steps) }], setState: () => undefined } as unknown as Trainer['optimizer'],
+    rngState: () => [state.steps, Number.NaN],
+    restoreRng: () => undefined,
     step: () => ({ loss: losses[Math.min(state.steps++, losses.length - 1)], gradNorm: 1, lr: 0.1, batchSize: 2 }),
     loss: () => 0,
     dispose: () => void state.disposed++,
@@ -80,5 +82,31 @@ describe('train operator', () => {
     expect(s.state.steps).toBe(50);
     expect(stepsWhenOtherTaskRan).toBeGreaterThanOrEqual(1);
     expect(stepsWhenOtherTaskRan).toBeLessThan(50);
+  });
+
+  it('checkpoints every N steps and once more when cancelled', async () => {
+    const s = scripted([1]);
+    const saved: number[] = [];
+    const op = train({
+      runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 1e9, makeTrainer: s.make,
+      checkpoint: { every: 4, save: (st) => (saved.push(st.step), `ck-${st.step}`) },
+    });
+    const ev = await lastValueFrom(of(data).pipe(op, take(11), toArray()));
+    // steps 1-4, checkpoint at 4, steps 5-8, checkpoint at 8, step 9 → 11 events
+    expect(ev.map((e) => (e.kind === 'artifact' ? `a${e.step}` : e.step))).toEqual([1, 2, 3, 4, 'a4', 5, 6, 7, 8, 'a8', 9]);
+    expect(ev.find((e) => e.kind === 'artifact')).toMatchObject({ what: 'checkpoint', path: 'ck-4' });
+    // unsubscribed after step 9: the work since step 8 is saved
+    expect(saved).toEqual([4, 8, 9]);
+  });
+
+  it('continues step numbering from a restored state and counts the cap from the run start', async () => {
+    const s = scripted([1]);
+    const op = train({
+      runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 10, makeTrainer: s.make,
+      restore: { step: 7, optimizer: [], rng: [1, Number.NaN] },
+    });
+    const ev = await lastValueFrom(of(data).pipe(op, toArray()));
+    expect(ev.map((e) => e.step)).toEqual([8, 9, 10, 10]);
+    expect(ev.at(-1)).toMatchObject({ kind: 'train-end', reason: 'step-cap' });
   });
 });

@@ -1,0 +1,261 @@
+/**
+ * memorize: read the input → build the cycle (or autoencode) dataset → train, checkpointing every
+ * interval → final checkpoint → recall from noise → recordings, all as one event stream that is
+ * also written to events.jsonl. A run resumed from a checkpoint continues the same stream.
+ *
+ *   input$ ─▶ dataset ─┬─▶ train ──▶ train-step… (artifact)… train-end
+ *                      └─▶ (after training) model.ckpt ─▶ recall ─▶ recordings ─▶ run-end
+ */
+import { join } from 'node:path';
+import { Observable, concat, defer, from, map, mergeMap, of, tap } from 'rxjs';
+import type { BackendInfo } from '../engine/backend.ts';
+import type { CheckpointContents } from '../engine/checkpoint.ts';
+import { createFcModel, type Model, type ModelSpec } from '../engine/model.ts';
+import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
+import type { OptimizerSpec } from '../engine/optimizers.ts';
+import { EngramError } from '../errors.ts';
+import type { EngramEvent, EventBody, RecallEvent } from '../events.ts';
+import { recall } from '../operators/recall.ts';
+import { train, type TrainerState } from '../operators/train.ts';
+import { checkpointStore } from '../sinks/checkpoints.ts';
+import { openEventLog } from '../sinks/events-jsonl.ts';
+import { writeJsonAtomic } from '../sinks/run-dir.ts';
+import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
+import { writeRecordings } from './recordings.ts';
+
+export interface MemorizeConfig {
+  runId: string;
+  command: string;
+  input: InputSpec;
+  outDir: string;
+  objective: Extract<Objective, 'cycle' | 'autoencode'>;
+  model: Omit<ModelSpec, 'kind' | 'dim'>;
+  optimizer: OptimizerSpec;
+  lossTarget: number;
+  maxSteps: number;
+  batchSize?: number;
+  /** Save the trainer every this many steps (and on cancellation). */
+  checkpointEvery: number;
+  recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
+  /** Overwrite files of the same name inside outDir. */
+  force: boolean;
+}
+
+/** Continue a run from this checkpoint instead of reading the input again. */
+export interface ResumeFrom {
+  path: string;
+  contents: CheckpointContents;
+}
+
+export interface MemorizeSummary {
+  frames: number;
+  framesMatched: number;
+  orderCorrect: boolean;
+  meanPsnr: number;
+  steps: number;
+  finalLoss: number;
+  trainReason: string;
+  wallMs: number;
+  backend: string;
+  outDir: string;
+}
+
+/** Vectors that are (numerically) identical cannot have different successors in a cycle. */
+export function assertDistinct(vectors: Float32Array[], what: string): void {
+  for (let i = 0; i < vectors.length; i++) {
+    for (let j = i + 1; j < vectors.length; j++) {
+      let s = 0;
+      const a = vectors[i], b = vectors[j];
+      for (let k = 0; k < a.length; k++) s += (a[k] - b[k]) ** 2;
+      if (Math.sqrt(s / a.length) < 1e-4) {
+        throw new EngramError('E_BAD_ARGUMENT',
+          `samples ${i} and ${j} of ${what} are identical at this size, so no map can send them to different successors; ` +
+          'use an input whose frames differ (or a larger --size, or fewer --frames)');
+      }
+    }
+  }
+}
+
+export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: ResumeFrom): Observable<EngramEvent> {
+  const started = Date.now();
+  const store = checkpointStore(cfg.outDir);
+  const log = openEventLog(join(cfg.outDir, 'events.jsonl'));
+  let step = resume?.contents.step ?? 0;
+  let model: Model | undefined;
+  let shape: MediaShape | undefined = resume?.contents.meta?.shape as MediaShape | undefined;
+  const runJson: Record<string, unknown> = {
+    id: cfg.runId, command: cfg.command, status: 'running', created: new Date(started).toISOString(),
+    input: cfg.input.path, kind: cfg.input.kind, config: { ...cfg, command: undefined }, backend: backendJson(backend),
+    reduction: 'mean squared error over all elements (mean over pairs and dimensions)',
+  };
+  const saveRunJson = (extra: Record<string, unknown> = {}) =>
+    writeJsonAtomic(join(cfg.outDir, 'run.json'), Object.assign(runJson, extra, { updated: new Date().toISOString() }));
+  const ev = <E extends EventBody>(body: E): EngramEvent =>
+    ({ ...body, runId: cfg.runId, step, time: Date.now() }) as unknown as EngramEvent;
+
+  const toDataset = (input: LoadedInput): Dataset => {
+    const min = cfg.objective === 'cycle' ? 2 : 1;
+    if (input.vectors.length < min) {
+      throw new EngramError('E_INPUT_EMPTY', `${cfg.input.path} gave ${input.vectors.length} sample(s); a ${cfg.objective} needs at least ${min} (check --frames)`);
+    }
+    shape = input.shape;
+    if (cfg.objective === 'cycle') assertDistinct(input.vectors, cfg.input.path);
+    return makeDataset(cfg.objective, [input.vectors]);
+  };
+  const dataset$: Observable<{ data: Dataset; notes: string[] }> = resume
+    ? defer(() => of({ data: datasetFromCheckpoint(resume.contents), notes: [`resumed from ${resume.path} at step ${step}`] }))
+    : loadInput(cfg.input).pipe(map((input) => ({ data: toDataset(input), notes: input.notes })));
+
+  const contents = (data: Dataset, st: TrainerState | null, meta: Record<string, unknown>): CheckpointContents => ({
+    spec: model!.spec, step: st?.step ?? step, weights: model!.weights(),
+    optimizer: st ? { spec: { ...cfg.optimizer }, state: st.optimizer.map((o) => ({ name: o.name, shape: [o.data.length], data: o.data })) } : undefined,
+    data: { objective: data.objective, sequenceLengths: data.sequenceLengths, vectors: { name: 'vectors', shape: [data.n, data.dim], data: data.inputs } },
+    meta: { runId: cfg.runId, shape, rng: st?.rng, ...meta },
+  });
+
+  let lastTrainer: TrainerState | null = resume ? trainerStateFrom(resume.contents) : null;
+  const afterTraining = (data: Dataset, trainEnd: { reason: string; loss: number }) =>
+    defer(() => {
+      const ckpt = store.saveFinal(contents(data, lastTrainer, { loss: trainEnd.loss, reason: trainEnd.reason }));
+      const sequences = [splitRows(data.inputs, data.n, data.dim)];
+      return concat(
+        of(ev({ kind: 'artifact', what: 'checkpoint', path: ckpt })),
+        of({ map: model!, sequences, objective: cfg.objective }).pipe(
+          recall({ runId: cfg.runId, step, ...cfg.recall }),
+          mergeMap((out) => concat(
+            of(ev(out.event)),
+            from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
+            defer(() => {
+              const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, started);
+              saveRunJson({ status: 'complete', summary });
+              return of(ev({ kind: 'run-end', status: 'complete', wallMs: Date.now() - started }));
+            }),
+          )),
+        ),
+      );
+    });
+
+  const run$ = defer(() => {
+    saveRunJson(resume ? { resumedFrom: { checkpoint: resume.path, step } } : {});
+    return concat(
+      of(ev({
+        kind: 'run-start', command: cfg.command, backend: backendJson(backend),
+        config: { ...cfg, command: undefined } as Record<string, unknown>,
+        ...(resume ? { resume: { fromStep: step, checkpoint: resume.path } } : {}),
+      })),
+      dataset$.pipe(
+        mergeMap(({ data, notes }) => {
+          model = createFcModel(resume?.contents.spec ?? { kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
+          if (resume) model.setWeights(resume.contents.weights);
+          let end = { reason: 'step-cap', loss: Number.NaN };
+          const s = shape!;
+          const frame = s.kind === 'audio' ? { width: s.samples, height: 1, channels: 1 } : { width: s.width, height: s.height, channels: s.channels };
+          return concat(
+            of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame })),
+            from(notes.map((message) => ev({ kind: 'log', level: 'info', message }))),
+            of(data).pipe(
+              train({
+                runId: cfg.runId, model, optimizer: cfg.optimizer, lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps,
+                batchSize: cfg.batchSize, seed: cfg.model.seed, restore: lastTrainer ?? undefined,
+                checkpoint: {
+                  every: cfg.checkpointEvery,
+                  save: (st) => {
+                    lastTrainer = st;
+                    return store.save(contents(data, st, {}));
+                  },
+                  atEnd: (st) => {
+                    lastTrainer = st;
+                  },
+                },
+              }),
+              tap((e) => {
+                step = e.step;
+                if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss };
+              }),
+            ),
+            defer(() => afterTraining(data, end)),
+          );
+        }),
+      ),
+    );
+  });
+
+  return new Observable<EngramEvent>((sub) => {
+    let cleaned = false;
+    const cleanup = () => {
+      if (cleaned) return;
+      cleaned = true;
+      log.close();
+      model?.dispose();
+    };
+    const s = run$.pipe(tap((e) => log.write(e))).subscribe({
+      next: (e) => sub.next(e),
+      error: (err) => {
+        const msg = err instanceof Error ? err.message : String(err);
+        log.write(ev({ kind: 'log', level: 'error', message: msg }));
+        log.write(ev({ kind: 'run-end', status: 'failed', wallMs: Date.now() - started }));
+        saveRunJson({ status: 'failed', error: msg });
+        cleanup();
+        sub.error(err);
+      },
+      complete: () => {
+        cleanup();
+        sub.complete();
+      },
+    });
+    return () => {
+      const cancelled = !cleaned;
+      s.unsubscribe(); // the train operator saves a last checkpoint here if steps were taken
+      if (cancelled) {
+        const newest = store.newest();
+        if (newest && newest.contents.step === step) log.write(ev({ kind: 'artifact', what: 'checkpoint', path: newest.path }));
+        log.write(ev({ kind: 'run-end', status: 'cancelled', wallMs: Date.now() - started }));
+        saveRunJson({ status: 'cancelled' });
+        cleanup();
+      }
+    };
+  });
+}
+
+export function datasetFromCheckpoint(c: CheckpointContents): Dataset {
+  if (!c.data) throw new EngramError('E_CHECKPOINT', 'the checkpoint holds no training data; memorize again with this engram');
+  const [n, d] = c.data.vectors.shape;
+  const rows = splitRows(c.data.vectors.data, n, d);
+  const sequences: Float32Array[][] = [];
+  let at = 0;
+  for (const len of c.data.sequenceLengths) {
+    sequences.push(rows.slice(at, at + len));
+    at += len;
+  }
+  return makeDataset(c.data.objective as Objective, sequences);
+}
+
+function trainerStateFrom(c: CheckpointContents): TrainerState | null {
+  const rng = c.meta?.rng as number[] | undefined;
+  if (!c.optimizer || !rng) return null;
+  return { step: c.step, optimizer: c.optimizer.state.map((s) => ({ name: s.name, data: s.data })), rng };
+}
+
+export function backendJson(b: BackendInfo) {
+  return { name: b.name, tfBackend: b.tfBackend, device: b.device, blas: b.blas, threads: b.threads };
+}
+
+export function splitRows(packed: Float32Array, n: number, d: number): Float32Array[] {
+  return Array.from({ length: n }, (_, i) => packed.slice(i * d, (i + 1) * d));
+}
+
+export function unitVector(x: Float32Array): Float32Array {
+  let s = 0;
+  for (const v of x) s += v * v;
+  const r = 1 / Math.max(Math.sqrt(s), 1e-12);
+  return x.map((v) => v * r);
+}
+
+function summarize(
+  cfg: MemorizeConfig, r: RecallEvent, t: { steps: number; reason: string; loss: number }, b: BackendInfo, started: number,
+): MemorizeSummary {
+  return {
+    frames: r.framesTotal, framesMatched: r.framesMatched, orderCorrect: r.orderCorrect, meanPsnr: r.meanPsnr,
+    steps: t.steps, finalLoss: t.loss, trainReason: t.reason, wallMs: Date.now() - started, backend: b.name, outDir: cfg.outDir,
+  };
+}

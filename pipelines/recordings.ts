@@ -1,0 +1,69 @@
+/**
+ * Recordings of what recall found, by kind of media: video and images → a video of the recalled
+ * cycle (twice round) and a contact sheet (originals above recalls); audio → a WAV of the cycle
+ * concatenated in cycle order.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
+import { EngramError } from '../errors.ts';
+import type { ArtifactEvent, EventBody, RecallEvent } from '../events.ts';
+import type { RecallOutput } from '../operators/recall.ts';
+import { contactSheet, writePng } from '../sinks/png.ts';
+import { writeVideo } from '../sinks/video.ts';
+import type { MediaShape } from './inputs.ts';
+
+const VISUAL = ['.mp4', '.mkv'];
+
+/** Fail early (before any recall work) on an output the run's media cannot be written to. */
+export function checkRecordingPath(out: string, shape: MediaShape, force: boolean): void {
+  const ext = extname(out).toLowerCase();
+  const accepted = shape.kind === 'audio' ? [] : VISUAL;
+  if (!accepted.includes(ext)) {
+    throw new EngramError('E_BAD_ARGUMENT', `cannot record ${shape.kind} to ${out}; use one of: ${accepted.join(', ')}`);
+  }
+  const dir = dirname(out);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new EngramError('E_BAD_ARGUMENT', `the directory of ${out} does not exist; create ${dir} first or choose another --out`);
+  }
+  if (existsSync(out) && !force) {
+    throw new EngramError('E_OUTPUT_EXISTS', `${out} already exists; pass --force to replace it or choose another --out`);
+  }
+}
+
+/** The recalled cycle as media at `out` (format from the extension). */
+export async function recordCycle(out: string, shape: MediaShape, states: Float32Array[], force: boolean): Promise<void> {
+  if (shape.kind === 'audio') throw new EngramError('E_BAD_ARGUMENT', `cannot record audio to ${out}`);
+  const loops = states.length > 1 ? 2 : 1;
+  await writeVideo(out, Array.from({ length: loops }, () => states).flat(), {
+    width: shape.width, height: shape.height, channels: shape.channels, fps: shape.fps, overwrite: force,
+  });
+}
+
+export async function writeRecordings(
+  outDir: string, shape: MediaShape, out: RecallOutput, originals: Float32Array[], force: boolean,
+): Promise<EventBody<ArtifactEvent>[]> {
+  if (shape.kind === 'audio') throw new EngramError('E_BAD_ARGUMENT', 'audio recordings are not available in this build');
+  const videoPath = join(outDir, 'recalled.mp4');
+  await recordCycle(videoPath, shape, out.states, force);
+  const sheetPath = join(outDir, 'contact.png');
+  writePng(sheetPath, contactSheet([originals, recalledPerFrame(out.event, out.states, originals)], shape.width, shape.height, shape.channels));
+  return [
+    { kind: 'artifact', what: 'video', path: videoPath },
+    { kind: 'artifact', what: 'contact-sheet', path: sheetPath },
+  ];
+}
+
+/** For each training frame, the recalled state matched to it, else the closest recalled state. */
+export function recalledPerFrame(e: RecallEvent, states: Float32Array[], originals: Float32Array[]): Float32Array[] {
+  return originals.map((f, i) => {
+    const j = e.cycle.indexOf(i);
+    if (j >= 0) return states[j];
+    let best = states[0], bd = Infinity;
+    for (const s of states) {
+      let d = 0;
+      for (let k = 0; k < s.length; k++) d += (s[k] - f[k]) ** 2;
+      if (d < bd) [best, bd] = [s, d];
+    }
+    return best;
+  });
+}

@@ -1,0 +1,248 @@
+/**
+ * Audio files as a stream of fixed-length mono chunks ("seconds"), samples in [−1, 1].
+ *
+ * A plain WAV already at the target rate is decoded in-process by wav-decoder. Everything else (mp3,
+ * ogg, flac, m4a, extensible-header WAV, WAV at another rate) is transcoded by ffmpeg to 16-bit mono
+ * PCM WAV at the target rate first, then decoded the same way: ffmpeg does all resampling and
+ * format handling, so there is exactly one decoder of samples in JS.
+ *
+ *   audioSeconds$('clip.mp3', { rate: 22050, chunkSeconds: 1 })
+ *   --s0--s1--s2-|        (each a Float32Array of 22050 samples)
+ */
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Observable } from 'rxjs';
+import { decode as decodeWavBytes } from 'wav-decoder';
+import { EngramError, isEngramError } from '../errors.ts';
+import { ffmpegCommand, runFfmpeg } from '../media/ffmpeg.ts';
+import type { Sample } from './sample.ts';
+
+export type AudioOptions = {
+  /** target sample rate in Hz; default 22050 */
+  rate?: number;
+  /** chunk length in seconds; default 1 */
+  chunkSeconds?: number;
+  /** what to do with a trailing chunk shorter than chunkSeconds; default 'drop' */
+  partial?: 'drop' | 'pad';
+  /** stop after this many chunks */
+  maxChunks?: number;
+  /** called once with the decoding report, before the first chunk is emitted */
+  onInfo?: (info: AudioInfo) => void;
+};
+
+export type AudioInfo = {
+  sampleRate: number;
+  chunks: number;
+  samplesPerChunk: number;
+  /** samples of a trailing partial chunk that were dropped ('drop') */
+  dropped: number;
+  /** zeros appended to complete the trailing partial chunk ('pad') */
+  padded: number;
+  /** maxChunks stopped reading before the end of the input */
+  truncated: boolean;
+  decodedVia: 'wav-decoder' | 'ffmpeg';
+};
+
+/** Chunks of `path`, one per emission. Unsubscribing stops a running ffmpeg. */
+export function audioSeconds$(path: string, opts: AudioOptions = {}): Observable<Sample> {
+  return new Observable<Sample>((subscriber) => {
+    const abort = new AbortController();
+    decodeChunks(path, opts, abort.signal).then(
+      ({ chunks, info }) => {
+        if (abort.signal.aborted) return;
+        opts.onInfo?.(info);
+        for (const chunk of chunks) {
+          if (subscriber.closed) return;
+          subscriber.next(chunk);
+        }
+        subscriber.complete();
+      },
+      (err) => subscriber.error(err),
+    );
+    return () => abort.abort();
+  });
+}
+
+/** All chunks of `path` plus the report of how it was decoded and what happened to the tail. */
+export function readAudioSeconds(path: string, opts: AudioOptions = {}): Promise<{ chunks: Sample[]; info: AudioInfo }> {
+  return decodeChunks(path, opts);
+}
+
+async function decodeChunks(path: string, opts: AudioOptions, signal?: AbortSignal): Promise<{ chunks: Sample[]; info: AudioInfo }> {
+  const { rate, chunkSeconds, partial, maxChunks } = checkOptions(path, opts);
+  const samplesPerChunk = Math.round(rate * chunkSeconds);
+  const { mono, decodedVia } = await decodeMono(path, rate, maxChunks === undefined ? undefined : maxChunks * chunkSeconds, signal);
+
+  if (mono.length === 0) {
+    throw new EngramError('E_INPUT_EMPTY', `${path} has no samples; choose an audio file that contains sound`);
+  }
+  const full = Math.floor(mono.length / samplesPerChunk);
+  const rest = mono.length - full * samplesPerChunk;
+  const truncated = maxChunks !== undefined && (full > maxChunks || (full === maxChunks && rest > 0));
+  const withTail = !truncated && rest > 0 && partial === 'pad';
+  const count = Math.min(full + (withTail ? 1 : 0), maxChunks ?? Infinity);
+  if (count === 0) {
+    throw new EngramError(
+      'E_INPUT_EMPTY',
+      `${path} is ${(mono.length / rate).toFixed(3)} s long, shorter than one ${chunkSeconds} s chunk; pass --partial pad or a shorter --chunk-seconds`,
+    );
+  }
+
+  const chunks: Sample[] = [];
+  for (let index = 0; index < count; index++) {
+    const start = index * samplesPerChunk;
+    const data = new Float32Array(samplesPerChunk); // a copy (zero-filled past the end when padding)
+    data.set(mono.subarray(start, start + samplesPerChunk));
+    chunks.push({ index, timestamp: start / rate, data });
+  }
+  const info: AudioInfo = {
+    sampleRate: rate,
+    chunks: count,
+    samplesPerChunk,
+    dropped: !truncated && rest > 0 && !withTail ? rest : 0,
+    padded: withTail ? samplesPerChunk - rest : 0,
+    truncated,
+    decodedVia,
+  };
+  return { chunks, info };
+}
+
+/** Mono samples of `path` at `rate`: natively when the WAV allows it, else through ffmpeg. */
+async function decodeMono(
+  path: string,
+  rate: number,
+  maxSeconds: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ mono: Float32Array; decodedVia: AudioInfo['decodedVia'] }> {
+  const head = await readHead(path);
+  const format = parseWavFormat(head);
+  if (format && nativelyDecodable(format) && format.sampleRate === rate) {
+    const audio = decodeWav(await readFile(path));
+    if (audio) return { mono: mixToMono(audio.channelData), decodedVia: 'wav-decoder' };
+    // wav-decoder choked on something the header walk did not catch: let ffmpeg try.
+  }
+  const audio = decodeWav(await transcode(path, rate, maxSeconds, signal));
+  if (!audio) throw new EngramError('E_FFMPEG', `ffmpeg's PCM output for ${path} could not be decoded; check the ffmpeg build`);
+  return { mono: mixToMono(audio.channelData), decodedVia: 'ffmpeg' };
+}
+
+/** The first bytes of `path` (enough for a WAV header), turning fs failures into clear errors. */
+async function readHead(path: string): Promise<Buffer> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new EngramError('E_BAD_ARGUMENT', `${path} is a directory; pass an audio file`);
+    if (st.size === 0) throw new EngramError('E_INPUT_EMPTY', `${path} is empty (0 bytes); choose an audio file that contains sound`);
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(st.size, 64 * 1024));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    if (isEngramError(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new EngramError('E_INPUT_MISSING', `audio file not found: ${path}; check the path and try again`, { cause: e });
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new EngramError('E_INPUT_UNREADABLE', `cannot read ${path}: permission denied; fix its permissions (e.g. chmod +r) or copy it somewhere readable`, { cause: e });
+    }
+    throw new EngramError('E_INPUT_UNREADABLE', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+type WavFormat = { formatTag: number; channels: number; sampleRate: number; blockAlign: number; bitsPerSample: number };
+
+/**
+ * The fmt chunk of a RIFF/WAVE file (recognised by content, not extension), or undefined when `head`
+ * is not one. Returns undefined too for layouts wav-decoder would misread: it ignores RIFF's pad
+ * byte after odd-sized chunks, and needs fmt before data.
+ */
+function parseWavFormat(head: Buffer): WavFormat | undefined {
+  if (head.length < 12 || head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WAVE') return undefined;
+  let format: WavFormat | undefined;
+  for (let pos = 12; pos + 8 <= head.length; ) {
+    const id = head.toString('latin1', pos, pos + 4);
+    const size = head.readUInt32LE(pos + 4);
+    if (id === 'data') return format;
+    if (size % 2 === 1) return undefined;
+    if (id === 'fmt ' && size >= 16 && pos + 24 <= head.length) {
+      format = {
+        formatTag: head.readUInt16LE(pos + 8),
+        channels: head.readUInt16LE(pos + 10),
+        sampleRate: head.readUInt32LE(pos + 12),
+        blockAlign: head.readUInt16LE(pos + 20),
+        bitsPerSample: head.readUInt16LE(pos + 22),
+      };
+    }
+    pos += 8 + size;
+  }
+  return undefined;
+}
+
+/** What wav-decoder reads correctly: integer PCM 8/16/24/32 or float 32/64, consistently framed. */
+function nativelyDecodable(f: WavFormat): boolean {
+  const depthOk = f.formatTag === 1 ? [8, 16, 24, 32].includes(f.bitsPerSample) : f.formatTag === 3 && [32, 64].includes(f.bitsPerSample);
+  return depthOk && f.channels > 0 && f.blockAlign === (f.channels * f.bitsPerSample) / 8;
+}
+
+function decodeWav(bytes: Buffer): { channelData: Float32Array[] } | undefined {
+  try {
+    return decodeWavBytes.sync(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mean of the channels: keeps [−1, 1] and does not favour either side of a stereo mix. */
+function mixToMono(channels: Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0];
+  const out = new Float32Array(channels[0]?.length ?? 0);
+  for (const ch of channels) for (let i = 0; i < out.length; i++) out[i] += ch[i];
+  for (let i = 0; i < out.length; i++) out[i] /= channels.length;
+  return out;
+}
+
+/** ffmpeg → 16-bit mono PCM WAV at `rate` in a private temp dir; returns the file's bytes. */
+async function transcode(path: string, rate: number, maxSeconds: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'engram-audio-'));
+  const out = join(dir, 'audio.wav');
+  // Metadata off and bitexact: no LIST/INFO chunk in the output for wav-decoder to trip over.
+  const cmd = ffmpegCommand(path)
+    .inputOptions(['-nostdin', '-hide_banner', '-loglevel', 'error'])
+    .outputOptions(['-vn', '-sn', '-dn', '-map_metadata', '-1', '-fflags', '+bitexact'])
+    .outputOptions(['-ac', '1', '-ar', String(rate), '-c:a', 'pcm_s16le', '-f', 'wav', '-y'])
+    // A second of slack so rounding in ffmpeg's cut can never cost the last requested chunk.
+    .outputOptions(maxSeconds === undefined ? [] : ['-t', String(maxSeconds + 1)])
+    .output(out);
+  const kill = () => cmd.kill('SIGKILL');
+  signal?.addEventListener('abort', kill, { once: true });
+  try {
+    await runFfmpeg(cmd, `decoding ${path} as audio`);
+    return await readFile(out);
+  } catch (e) {
+    if (isEngramError(e) && e.code === 'E_FFMPEG' && !signal?.aborted) {
+      throw new EngramError('E_FFMPEG', `${e.message}\nCheck that ${path} is a complete audio file (mp3, ogg, flac, wav, …).`, { cause: e });
+    }
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', kill);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function checkOptions(path: string, opts: AudioOptions): { rate: number; chunkSeconds: number; partial: 'drop' | 'pad'; maxChunks?: number } {
+  const rate = opts.rate ?? 22050;
+  const chunkSeconds = opts.chunkSeconds ?? 1;
+  const partial = opts.partial ?? 'drop';
+  const bad = (what: string) => new EngramError('E_BAD_ARGUMENT', `cannot read ${path}: ${what}`);
+  if (!Number.isInteger(rate) || rate < 1 || rate > 768_000) throw bad(`sample rate ${rate} must be a whole number of Hz between 1 and 768000`);
+  if (!Number.isFinite(chunkSeconds) || chunkSeconds <= 0) throw bad(`--chunk-seconds ${chunkSeconds} must be a positive number`);
+  if (Math.round(rate * chunkSeconds) < 1) throw bad(`--chunk-seconds ${chunkSeconds} is less than one sample at ${rate} Hz; make it longer`);
+  if (partial !== 'drop' && partial !== 'pad') throw bad(`--partial ${String(partial)} must be 'drop' or 'pad'`);
+  if (opts.maxChunks !== undefined && !(Number.isInteger(opts.maxChunks) && opts.maxChunks > 0)) {
+    throw bad(`max chunks ${opts.maxChunks} must be a positive integer`);
+  }
+  return { rate, chunkSeconds, partial, maxChunks: opts.maxChunks };
+}
