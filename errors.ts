@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'E_BACKEND'
   | 'E_CHECKPOINT'
   | 'E_OUTPUT_EXISTS'
+  | 'E_OUTPUT_UNWRITABLE'
   | 'E_DIVERGED';
 
 export class EngramError extends Error {

@@ -49,9 +49,13 @@ export interface TrainEndEvent extends EventBase {
 export interface RecallFrame {
   index: number;
   matched: boolean;
+  /** Whether the network's own limit from this sample (x*_i) is close enough to stand for it. */
+  stored: boolean;
+  /** Index into the recalled states of the state compared with this sample (matched, else nearest). */
+  state: number;
   /** Distance of the recalled state to the training frame x_i. */
   l2: number;
-  /** Distance to the stored pattern x*_i (the limit reached from x_i itself). */
+  /** Distance to the stored pattern x*_i (the limit reached from x_i itself); NaN when there is none. */
   l2Stored: number;
   psnr: number;
 }
@@ -60,18 +64,21 @@ export interface RecallEvent extends EventBase {
   kind: 'recall';
   from: string;
   /** Which stopping rule fired. */
-  rule: 'fixed-point' | 'cycle' | 'step-cap';
+  rule: 'fixed-point' | 'cycle' | 'diverged' | 'step-cap';
   iterations: number;
   /** Detected period (1 for a fixed point, 0 when none was found). */
   period: number;
   framesMatched: number;
   framesTotal: number;
-  orderCorrect: boolean;
+  /** Samples whose stored pattern x*_i exists and stands for x_i (matches are only possible for these). */
+  framesStored: number;
+  /** Whether the recalled cycle visits its sequence in order; null for autoencoders (no order). */
+  orderCorrect: boolean | null;
   meanPsnr: number;
   /** Training-frame index of each recalled cycle state, in cycle order (-1 when unmatched). */
   cycle: number[];
   frames: RecallFrame[];
-  tolerances: { step: number; cycle: number; match: number };
+  tolerances: { step: number; cycle: number; match: number; stored: number };
 }
 
 export interface ArtifactEvent extends EventBase {

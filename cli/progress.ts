@@ -41,9 +41,13 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
   };
 }
 
+export function describeOrder(e: RecallEvent): string {
+  return e.orderCorrect === null ? 'n/a (autoencoder)' : e.orderCorrect ? 'correct' : 'NOT correct';
+}
+
 export function describeRecall(e: RecallEvent): string {
   return `recall from ${e.from}: ${e.rule} after ${e.iterations} iterations (period ${e.period}); ` +
-    `${e.framesMatched}/${e.framesTotal} frames matched, order ${e.orderCorrect ? 'correct' : 'NOT correct'}, mean PSNR ${e.meanPsnr.toFixed(1)} dB`;
+    `${e.framesMatched}/${e.framesTotal} samples matched (${e.framesStored} stored), order ${describeOrder(e)}, mean PSNR ${e.meanPsnr.toFixed(1)} dB`;
 }
 
 export function formatSummary(v: ViewState, outDir: string): string {
@@ -51,7 +55,7 @@ export function formatSummary(v: ViewState, outDir: string): string {
   const lines = [
     '── summary ──',
     `frames recalled : ${rec ? `${rec.framesMatched}/${rec.framesTotal}` : 'n/a'}`,
-    `order           : ${rec ? (rec.orderCorrect ? 'correct' : 'NOT correct') : 'n/a'}`,
+    `order           : ${rec ? describeOrder(rec) : 'n/a'}`,
     `PSNR (mean)     : ${rec ? `${rec.meanPsnr.toFixed(1)} dB` : 'n/a'}`,
     `steps           : ${t ? `${t.step} (${t.reason}, final loss ${t.loss.toExponential(3)})` : 'n/a'}`,
     `wall time       : ${v.wallMs !== null ? `${(v.wallMs / 1000).toFixed(1)} s` : 'n/a'}`,

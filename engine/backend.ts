@@ -41,7 +41,7 @@ export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
   tensorflow: () => loadTfjsNode('@tensorflow/tfjs-node', cpuModel()),
   'wasm-blas': async () => {
     if (!registerWasmBlas()) {
-      throw new Error(`the OpenBLAS addon is not built (${blasLoadError() || 'missing'}); to get it, ${FAST_PATH_HINT}`);
+      throw new Error(`the OpenBLAS addon is not available (${blasLoadError() || "not built"}); to get it, ${FAST_PATH_HINT}`);
     }
     const info = loadBlasAddon()!.info();
     return { tfBackend: WASM_BLAS, device: cpuModel(), blas: info.config.trim(), threads: info.threads };

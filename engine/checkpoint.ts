@@ -8,7 +8,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EngramError } from '../errors.ts';
-import type { ModelSpec } from './model.ts';
+import { createFcModel, validateSpec, type Model, type ModelSpec } from './model.ts';
 
 const MAGIC = 'ENGRAMCK';
 export const CHECKPOINT_VERSION = 1;
@@ -116,6 +116,17 @@ export function loadCheckpoint(path: string): CheckpointContents {
     throw bad('unreadable header');
   }
   if (header.version !== CHECKPOINT_VERSION) throw bad(`version ${header.version}, this engram reads ${CHECKPOINT_VERSION}`);
+  const entryOk = (e: Entry) =>
+    e && typeof e.name === 'string' && ['weights', 'optimizer', 'data'].includes(e.group) && Array.isArray(e.shape) &&
+    Number.isInteger(e.offset) && e.offset >= 0 && Number.isInteger(e.length) && e.length >= 0 &&
+    e.shape.reduce((a: number, b: number) => a * b, 1) === e.length;
+  if (!Array.isArray(header.entries) || !header.entries.every(entryOk)) throw bad('malformed tensor table');
+  if (!Number.isInteger(header.step) || header.step < 0) throw bad('malformed step');
+  try {
+    validateSpec(header.spec);
+  } catch (e) {
+    throw bad(`model spec: ${(e as Error).message}`);
+  }
   const dataStart = 12 + hlen;
   const total = header.entries.reduce((a, e) => a + e.length, 0);
   if (buf.length !== dataStart + total * 4) throw bad(`expected ${total} floats of data, file has ${(buf.length - dataStart) / 4}`);
@@ -133,4 +144,25 @@ export function loadCheckpoint(path: string): CheckpointContents {
     data: header.data && dataEntry ? { ...header.data, vectors: get(dataEntry) } : undefined,
     meta: header.meta,
   };
+}
+
+/** Throws E_CHECKPOINT when weights hold NaN or ±Inf (a run that diverged). */
+export function assertFiniteWeights(path: string, c: CheckpointContents): void {
+  const bad = c.weights.find((w) => !w.data.every(Number.isFinite));
+  if (bad) {
+    throw new EngramError('E_CHECKPOINT', `${path}: weight ${bad.name} holds NaN or Inf (the run diverged); use an earlier checkpoint or memorize again with a smaller --lr`);
+  }
+}
+
+/** The checkpoint's network with its weights; every problem is an E_CHECKPOINT naming the file. */
+export function modelFromCheckpoint(path: string, c: CheckpointContents): Model {
+  assertFiniteWeights(path, c);
+  const model = createFcModel(c.spec, new Float32Array(c.spec.dim).fill(1 / Math.sqrt(c.spec.dim)));
+  try {
+    model.setWeights(c.weights);
+  } catch (e) {
+    model.dispose();
+    throw new EngramError('E_CHECKPOINT', `${path} does not fit its own model spec (${(e as Error).message}); memorize again`);
+  }
+  return model;
 }

@@ -38,6 +38,7 @@ export interface Model {
 }
 
 export function validateSpec(spec: ModelSpec): void {
+  if (!spec || spec.kind !== 'fc') throw new Error(`unknown model kind '${spec?.kind}'; this engram builds 'fc' networks`);
   const pos = (v: number, what: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${what} must be a positive integer (got ${v})`);
   };
@@ -144,6 +145,8 @@ class FcModel implements Model {
   }
 
   setWeights(ws: { name: string; data: Float32Array }[]): void {
+    const missing = this.params.filter((p) => !ws.some((w) => w.name === p.name)).map((p) => p.name);
+    if (missing.length) throw new Error(`weights ${missing.join(', ')} are missing for this model`);
     for (const w of ws) {
       const p = this.params.find((q) => q.name === w.name);
       if (!p) throw new Error(`weight '${w.name}' does not belong to this model`);

@@ -19,7 +19,6 @@ export interface BlasAddon {
   ): void;
   sumsq(heap: ArrayBuffer, off: number, n: number): number;
   info(): { config: string; corename: string; threads: number };
-  setThreads(n: number): void;
 }
 
 export const ADDON_PATH = join(dirname(fileURLToPath(import.meta.url)), 'native/build/Release/engram_blas.node');
@@ -32,6 +31,10 @@ let loadError = '';
 /** The addon, or null when it was not built (see FAST_PATH_HINT). Loaded once. */
 export function loadBlasAddon(): BlasAddon | null {
   if (addon !== undefined) return addon;
+  if (process.env.ENGRAM_NATIVE === 'off') {
+    loadError = 'disabled by ENGRAM_NATIVE=off';
+    return (addon = null);
+  }
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as BlasAddon;
   } catch (e) {

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { Observable, concat, defer, from, map, mergeMap, of, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
-import type { CheckpointContents } from '../engine/checkpoint.ts';
+import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, type Model, type ModelSpec } from '../engine/model.ts';
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
@@ -20,6 +20,7 @@ import { train, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { openEventLog } from '../sinks/events-jsonl.ts';
 import { writeJsonAtomic } from '../sinks/run-dir.ts';
+import { unitVector } from '../engine/vectors.ts';
 import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
 import { writeRecordings } from './recordings.ts';
 
@@ -50,7 +51,7 @@ export interface ResumeFrom {
 export interface MemorizeSummary {
   frames: number;
   framesMatched: number;
-  orderCorrect: boolean;
+  orderCorrect: boolean | null;
   meanPsnr: number;
   steps: number;
   finalLoss: number;
@@ -60,26 +61,30 @@ export interface MemorizeSummary {
   outDir: string;
 }
 
-/** Vectors that are (numerically) identical cannot have different successors in a cycle. */
+/**
+ * Samples that are identical once quantized to 8 bits cannot have different successors in a cycle.
+ * Hashing makes this O(n·d) for long inputs.
+ */
 export function assertDistinct(vectors: Float32Array[], what: string): void {
-  for (let i = 0; i < vectors.length; i++) {
-    for (let j = i + 1; j < vectors.length; j++) {
-      let s = 0;
-      const a = vectors[i], b = vectors[j];
-      for (let k = 0; k < a.length; k++) s += (a[k] - b[k]) ** 2;
-      if (Math.sqrt(s / a.length) < 1e-4) {
-        throw new EngramError('E_BAD_ARGUMENT',
-          `samples ${i} and ${j} of ${what} are identical at this size, so no map can send them to different successors; ` +
-          'use an input whose frames differ (or a larger --size, or fewer --frames)');
-      }
+  const seen = new Map<string, number>();
+  vectors.forEach((v, i) => {
+    const q = Buffer.alloc(v.length);
+    for (let k = 0; k < v.length; k++) q[k] = Math.round(Math.min(Math.max(v[k], -1), 1) * 127.5 + 127.5);
+    const key = q.toString('base64');
+    const j = seen.get(key);
+    if (j !== undefined) {
+      throw new EngramError('E_BAD_ARGUMENT',
+        `samples ${j} and ${i} of ${what} are identical at this size, so no map can send them to different successors; ` +
+        'use an input whose samples differ (or a larger --size, or fewer --frames)');
     }
-  }
+    seen.set(key, i);
+  });
 }
 
 export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: ResumeFrom): Observable<EngramEvent> {
   const started = Date.now();
   const store = checkpointStore(cfg.outDir);
-  const log = openEventLog(join(cfg.outDir, 'events.jsonl'));
+  const log = openEventLog(join(cfg.outDir, 'events.jsonl'), resume ? 'append' : 'new');
   let step = resume?.contents.step ?? 0;
   let model: Model | undefined;
   let shape: MediaShape | undefined = resume?.contents.meta?.shape as MediaShape | undefined;
@@ -116,6 +121,13 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
   let lastTrainer: TrainerState | null = resume ? trainerStateFrom(resume.contents) : null;
   const afterTraining = (data: Dataset, trainEnd: { reason: string; loss: number }) =>
     defer(() => {
+      if (trainEnd.reason === 'diverged') {
+        // NaN weights are worth neither a checkpoint nor a recall; the interval checkpoints stay
+        const last = store.newest();
+        throw new EngramError('E_DIVERGED',
+          `training diverged at step ${step} (loss ${trainEnd.loss}); lower --lr (was ${cfg.optimizer.lr}) and memorize again` +
+          (last ? `, or resume from ${last.path} (step ${last.contents.step}) with engram memorize --resume ${cfg.outDir}` : ''));
+      }
       const ckpt = store.saveFinal(contents(data, lastTrainer, { loss: trainEnd.loss, reason: trainEnd.reason }));
       const sequences = [splitRows(data.inputs, data.n, data.dim)];
       return concat(
@@ -145,8 +157,8 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
       })),
       dataset$.pipe(
         mergeMap(({ data, notes }) => {
-          model = createFcModel(resume?.contents.spec ?? { kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
-          if (resume) model.setWeights(resume.contents.weights);
+          model = resume ? modelFromCheckpoint(resume.path, resume.contents)
+            : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
           let end = { reason: 'step-cap', loss: Number.NaN };
           const s = shape!;
           const frame = s.kind === 'audio' ? { width: s.samples, height: 1, channels: 1 } : { width: s.width, height: s.height, channels: s.channels };
@@ -242,13 +254,6 @@ export function backendJson(b: BackendInfo) {
 
 export function splitRows(packed: Float32Array, n: number, d: number): Float32Array[] {
   return Array.from({ length: n }, (_, i) => packed.slice(i * d, (i + 1) * d));
-}
-
-export function unitVector(x: Float32Array): Float32Array {
-  let s = 0;
-  for (const v of x) s += v * v;
-  const r = 1 / Math.max(Math.sqrt(s), 1e-12);
-  return x.map((v) => v * r);
 }
 
 function summarize(

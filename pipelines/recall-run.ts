@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom, of } from 'rxjs';
-import { createFcModel } from '../engine/model.ts';
+import { modelFromCheckpoint } from '../engine/checkpoint.ts';
 import { EngramError } from '../errors.ts';
 import type { RecallEvent } from '../events.ts';
 import { recall } from '../operators/recall.ts';
@@ -43,9 +43,8 @@ export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEv
   const data = datasetFromCheckpoint(ck);
   const frames = splitRows(data.inputs, data.n, data.dim);
   const from = parseFrom(cfg.from, frames);
-  const model = createFcModel(ck.spec, new Float32Array(ck.spec.dim).fill(1 / Math.sqrt(ck.spec.dim)));
+  const model = modelFromCheckpoint(newest.path, ck);
   try {
-    model.setWeights(ck.weights);
     const sequences: Float32Array[][] = [];
     let at = 0;
     for (const len of data.sequenceLengths) {

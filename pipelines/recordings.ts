@@ -46,24 +46,14 @@ export async function writeRecordings(
   const videoPath = join(outDir, 'recalled.mp4');
   await recordCycle(videoPath, shape, out.states, force);
   const sheetPath = join(outDir, 'contact.png');
-  writePng(sheetPath, contactSheet([originals, recalledPerFrame(out.event, out.states, originals)], shape.width, shape.height, shape.channels));
+  writePng(sheetPath, contactSheet([originals, recalledPerFrame(out.event, out.states)], shape.width, shape.height, shape.channels));
   return [
     { kind: 'artifact', what: 'video', path: videoPath },
     { kind: 'artifact', what: 'contact-sheet', path: sheetPath },
   ];
 }
 
-/** For each training frame, the recalled state matched to it, else the closest recalled state. */
-export function recalledPerFrame(e: RecallEvent, states: Float32Array[], originals: Float32Array[]): Float32Array[] {
-  return originals.map((f, i) => {
-    const j = e.cycle.indexOf(i);
-    if (j >= 0) return states[j];
-    let best = states[0], bd = Infinity;
-    for (const s of states) {
-      let d = 0;
-      for (let k = 0; k < s.length; k++) d += (s[k] - f[k]) ** 2;
-      if (d < bd) [best, bd] = [s, d];
-    }
-    return best;
-  });
+/** For each training sample, the recalled state recall compared it with (matched, else nearest). */
+export function recalledPerFrame(e: RecallEvent, states: Float32Array[]): Float32Array[] {
+  return e.frames.map((f) => states[f.state]);
 }

@@ -11,14 +11,20 @@ export interface EventLog {
   close(): void;
 }
 
-/** Opens (appending) the log; non-finite numbers are written as strings ("NaN", "Infinity"). */
-export function openEventLog(path: string): EventLog {
-  const fd = openSync(path, 'a');
+const serialize = (e: EngramEvent) =>
+  JSON.stringify(e, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n';
+
+/**
+ * Opens the log: appending for a resumed run, otherwise starting it afresh (a --force run in an old
+ * directory must not inherit that run's events). Non-finite numbers are written as strings.
+ */
+export function openEventLog(path: string, mode: 'append' | 'new'): EventLog {
+  const fd = openSync(path, mode === 'append' ? 'a' : 'w');
   let open = true;
   return {
     write(e) {
       if (!open) return;
-      writeSync(fd, JSON.stringify(e, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n');
+      writeSync(fd, serialize(e));
     },
     close() {
       if (!open) return;
@@ -30,7 +36,7 @@ export function openEventLog(path: string): EventLog {
 }
 
 export function appendEvent(path: string, e: EngramEvent): void {
-  appendFileSync(path, JSON.stringify(e) + '\n');
+  appendFileSync(path, serialize(e));
 }
 
 /**

@@ -62,7 +62,7 @@ export function writePng(path: string, img: Image): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     if (e instanceof EngramError) throw e;
-    throw new EngramError('E_BAD_ARGUMENT', `cannot write ${path}: ${(e as Error).message}; check the directory exists and is writable`, { cause: e });
+    throw new EngramError('E_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as Error).message}; check the directory exists and is writable`, { cause: e });
   }
 }
 

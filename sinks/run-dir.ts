@@ -2,8 +2,8 @@
  * A run directory: runs/<id>/ with run.json (config, backend, status, summary) rewritten atomically
  * at each change of status. An existing directory with files in it is never reused unless asked.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { EngramError } from '../errors.ts';
 
 export interface RunJson {
@@ -22,12 +22,23 @@ export function newRunId(label: string, now = new Date()): string {
 
 /** Create `dir` (or accept an empty existing one); refuse a non-empty one unless `force`. */
 export function prepareRunDir(dir: string, force = false): void {
+  const unwritable = (why: string) =>
+    new EngramError('E_OUTPUT_UNWRITABLE', `cannot use ${dir} as the run directory (${why}); choose another --out`);
   if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw unwritable('it is a file');
     if (readdirSync(dir).length > 0 && !force) {
       throw new EngramError('E_OUTPUT_EXISTS', `output directory ${dir} already has files in it; choose another --out, or pass --force to write into it (files of the same name are replaced)`);
     }
-  } else {
-    mkdirSync(dir, { recursive: true });
+    return;
+  }
+  try {
+    // Only the missing tail is created: a recursive mkdir under /proc and the like can spin forever.
+    const parent = dirname(resolve(dir));
+    if (existsSync(parent)) mkdirSync(dir);
+    else mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw unwritable((e as NodeJS.ErrnoException).code ?? (e as Error).message);
   }
 }
 

@@ -4,6 +4,7 @@
  * Every pointer argument is a byte offset into that heap; JS validates shapes, C validates bounds.
  */
 #include <node_api.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -14,7 +15,6 @@ typedef enum { CblasNoTrans = 111, CblasTrans = 112 } CBLAS_TRANSPOSE;
 extern void cblas_sgemm(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, float,
                         const float *, int, const float *, int, float, float *, int);
 extern int openblas_get_num_threads(void);
-extern void openblas_set_num_threads(int);
 extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
 
@@ -44,7 +44,7 @@ static int read_args(napi_env env, napi_callback_info info, const char *name, si
   for (size_t i = 0; ok && i < count; i++) ok = get_f64(env, argv[i + 1], &d[i]);
   if (!ok) {
     char msg[128];
-    snprintf(msg, sizeof msg, "engram_blas.%s: expected (heap: ArrayBuffer, %zu numbers)", name, count);
+    snprintf(msg, sizeof msg, "engram_blas.%s: expected (heap: ArrayBuffer (not shared), %zu numbers)", name, count);
     napi_throw_type_error(env, "E_NATIVE", msg);
     return 0;
   }
@@ -54,12 +54,16 @@ static int read_args(napi_env env, napi_callback_info info, const char *name, si
 
 /* Resolve the heap and bounds-check a float region of `count` floats starting at byte `off`. */
 static float *region(napi_env env, uint8_t *heap, size_t heap_len, double off, double count) {
-  if (off < 0 || count < 0 || off + count * 4.0 > (double)heap_len || ((uint64_t)off) % 4 != 0) {
-    napi_throw_range_error(env, "E_NATIVE", "engram_blas: region outside the wasm heap");
+  const int whole = isfinite(off) && isfinite(count) && off == floor(off) && count == floor(count);
+  if (!whole || off < 0 || count < 0 || off + count * 4.0 > (double)heap_len || fmod(off, 4.0) != 0) {
+    napi_throw_range_error(env, "E_NATIVE", "engram_blas: region outside the wasm heap (or not a whole, aligned offset)");
     return NULL;
   }
   return (float *)(heap + (size_t)off);
 }
+
+/* A dimension or stride: a whole number in [0, INT_MAX]. */
+static int dim_ok(double v) { return isfinite(v) && v >= 0 && v <= (double)INT_MAX && v == floor(v); }
 
 /*
  * gemm(heap, batch, M, N, K, transA, transB, aOff, aStride, bOff, bStride, cOff,
@@ -73,6 +77,16 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
   size_t heap_len;
   double d[16];
   if (!read_args(env, info, "gemm", 16, &heap, &heap_len, d)) return NULL;
+  for (int i = 0; i < 4; i++) {
+    if (!dim_ok(d[i])) {
+      napi_throw_range_error(env, "E_NATIVE", "engram_blas.gemm: dimensions must be whole numbers in [0, INT_MAX]");
+      return NULL;
+    }
+  }
+  if (!dim_ok(d[7]) || !dim_ok(d[9]) || !dim_ok(d[12])) {
+    napi_throw_range_error(env, "E_NATIVE", "engram_blas.gemm: strides must be whole numbers in [0, INT_MAX]");
+    return NULL;
+  }
   const int batch = (int)d[0], M = (int)d[1], N = (int)d[2], K = (int)d[3];
   const int ta = d[4] != 0, tb = d[5] != 0;
   const double aOff = d[6], aStride = d[7], bOff = d[8], bStride = d[9], cOff = d[10];
@@ -118,8 +132,8 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
                   c, N);
     }
     switch (act) {
-      case 1: for (size_t i = 0; i < mn; i++) c[i] = c[i] > 0 ? c[i] : 0; break;
-      case 2: for (size_t i = 0; i < mn; i++) c[i] = c[i] < 0 ? 0 : (c[i] > 6 ? 6 : c[i]); break;
+      case 1: for (size_t i = 0; i < mn; i++) c[i] = c[i] < 0 ? 0 : c[i]; break; /* NaN stays NaN */
+      case 2: for (size_t i = 0; i < mn; i++) c[i] = c[i] < 0 ? 0 : (c[i] > 6 ? 6 : c[i]); break; /* NaN stays NaN */
       case 3: for (size_t i = 0; i < mn; i++) c[i] = c[i] > 0 ? c[i] : alpha * c[i]; break;
       case 4: for (size_t i = 0; i < mn; i++) c[i] = 1.0f / (1.0f + expf(-c[i])); break;
       case 5: for (size_t i = 0; i < mn; i++) c[i] = c[i] > 0 ? c[i] : expf(c[i]) - 1.0f; break;
@@ -203,26 +217,12 @@ static napi_value Info(napi_env env, napi_callback_info info) {
   return obj;
 }
 
-static napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t n = 0;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) {
-    napi_throw_type_error(env, "E_NATIVE", "engram_blas.setThreads: positive integer expected");
-    return NULL;
-  }
-  openblas_set_num_threads(n);
-  return NULL;
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
       {"sumsq", NULL, SumSq, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
-      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

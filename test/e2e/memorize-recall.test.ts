@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, toArray } from 'rxjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendInfo } from '../../engine/backend.ts';
 import { loadCheckpoint } from '../../engine/checkpoint.ts';
 import { Rng } from '../../engine/random.ts';
@@ -21,6 +21,8 @@ const clip = join(dir, 'six.mkv');
 const rng = new Rng(42);
 const originals = Array.from({ length: 6 }, () => rng.uniformArray(64, 0, 1).map((v) => (v > 0.5 ? 1 : 0)));
 let backend: BackendInfo;
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   backend = await selectBackend();
@@ -91,7 +93,7 @@ describe('the engram command', () => {
     expect(r.stdout).toMatch(/order\s+: correct/);
     const rec = cli('recall', join(dir, 'cli-run'), '--from', 'noise', '--out', join(dir, 'cli-recalled.mp4'));
     expect(rec.status).toBe(0);
-    expect(rec.stdout).toMatch(/6\/6 frames matched, order correct/);
+    expect(rec.stdout).toMatch(/6\/6 samples matched \(6 stored\), order correct/);
   });
 
   it('names a missing input and exits 1 without creating output', () => {
@@ -123,5 +125,45 @@ describe('the engram command', () => {
     const r = cli('recall', dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/not an engram run directory/);
+  });
+
+  it('rejects bad model and optimizer options before creating anything (exit 2)', () => {
+    for (const [flag, value, msg] of [['--init', 'bogus', /unknown initializer 'bogus'/], ['--lr', '0', /learning rate must be > 0/], ['--init', 'rank1:1,1', /needs --depth 1/]] as const) {
+      const out = join(dir, `never-${flag.slice(2)}`);
+      const r = cli('memorize', clip, flag, value, '--out', out);
+      expect(r.status, `${flag} ${value}`).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('names an --out that is a file', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const r = cli('memorize', clip, '--out', file);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot use .*a-file as the run directory \(it is a file\)/);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('stops a diverging run with E_DIVERGED, exit 1, status failed and no final checkpoint', () => {
+    const out = join(dir, 'diverge');
+    const r = cli('memorize', clip, '--size', '8x8', '--activation', 'pow:3', '--lr', '0.5', '--out', out, '--quiet');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/training diverged at step \d+/);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status).toBe('failed');
+    expect(existsSync(join(out, 'model.ckpt'))).toBe(false);
+  });
+
+  it('starts a fresh event log when --force reuses a run directory', () => {
+    const out = join(dir, 'twice');
+    for (let i = 0; i < 2; i++) {
+      const r = cli('memorize', clip, '--size', '8x8', '--frames', '6', '--width', '64', '--lr', '1e-3', '--out', out, '--force', '--quiet');
+      expect(r.status).toBe(0);
+    }
+    const kinds = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).kind);
+    expect(kinds.filter((k) => k === 'run-start')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'run-end')).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { withNative } from '../native.ts';
 import { tf } from '../../engine/tf.ts';
 import { selectBackend } from '../../engine/backend.ts';
 import { ACTIVATION_NAMES, activation } from '../../engine/activations.ts';
@@ -40,7 +41,7 @@ function expectClose(actual: ArrayLike<number>, expected: number[], rel = 1e-5, 
 
 const names = ACTIVATION_NAMES.map((n) => (n === 'pow:m' ? 'pow:3' : n));
 
-for (const backend of ['wasm-blas', 'cpu'] as const) {
+for (const backend of withNative(['wasm', 'cpu'] as const)) {
   describe(`activations on ${backend}`, () => {
     beforeAll(async () => {
       await selectBackend(backend);

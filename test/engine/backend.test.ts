@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runNative } from '../native.ts';
 import { tf } from '../../engine/tf.ts';
 import {
   BACKEND_ORDER, DEFAULT_LOADERS, describeBackend, fallbackWarning, isBackendName, selectBackend,
@@ -51,7 +52,7 @@ describe('selectBackend', () => {
     expect(isBackendName('webgl')).toBe(false);
   });
 
-  it('picks wasm-blas when the tensorflow loaders fail, listing them in order with reasons', async () => {
+  it.skipIf(!runNative)('picks wasm-blas when the tensorflow loaders fail, listing them in order with reasons', async () => {
     const b = await selectBackend(undefined, loadersWith({ 'tensorflow-gpu': NO_GPU, tensorflow: NO_TF }));
     expect(b.name).toBe('wasm-blas');
     expect(b.tfBackend).toBe('wasm-blas');

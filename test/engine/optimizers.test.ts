@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { withNative } from '../native.ts';
 import { tf } from '../../engine/tf.ts';
 import { selectBackend } from '../../engine/backend.ts';
 import { nativeAdamStep } from '../../engine/native-blas.ts';
@@ -95,7 +96,7 @@ const grad = (data: Float32Array, shape: number[]) => {
   return t;
 };
 
-for (const backend of ['wasm-blas', 'wasm'] as const) {
+for (const backend of withNative(['wasm'] as const)) {
   describe(`optimizers on ${backend}`, () => {
     beforeAll(async () => {
       const info = await selectBackend(backend);

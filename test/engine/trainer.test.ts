@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withNative } from '../native.ts';
 import { tf } from '../../engine/tf.ts';
 import { selectBackend } from '../../engine/backend.ts';
 import { createFcModel, type ModelSpec } from '../../engine/model.ts';
@@ -16,7 +17,7 @@ const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
   kind: 'fc', dim: 16, width: 64, depth: 2, activation: 'relu', bias: true, init: 'torch', seed: 3, ...over,
 });
 
-for (const backend of ['wasm-blas', 'wasm'] as const) {
+for (const backend of withNative(['wasm'] as const)) {
   describe(`trainer on ${backend}`, () => {
     it('tensor count and bytes are flat from step 5 to step 200 (adam, full batch and minibatch)', async () => {
       expect((await selectBackend(backend)).name).toBe(backend);

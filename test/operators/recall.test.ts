@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, of } from 'rxjs';
-import { findLimit, recall, runRecall, type IteratedMap } from '../../operators/recall.ts';
+import { findFixedPoints, findLimit, recall, runRecall, type IteratedMap } from '../../operators/recall.ts';
 import { Rng } from '../../engine/random.ts';
 
 /** f(x) = c_{next(i)} + 0.5·(x − c_i), i = nearest centre: every centre is a stable cycle point. */
@@ -16,17 +16,22 @@ function contractingMap(centres: Float32Array[], next: (i: number) => number): I
     const c = centres[bi], t = centres[next(bi)];
     return t.map((v, k) => v + 0.5 * (x[k] - c[k]));
   };
-  return {
-    spec: { dim: d },
-    iterate(x0, steps) {
-      const out = new Float32Array(steps * d);
-      let x = x0;
-      for (let s = 0; s < steps; s++) {
-        x = f(x);
-        out.set(x, s * d);
-      }
-      return out;
-    },
+  return { spec: { dim: d }, iterate: rowwise(d, f) };
+}
+
+/** k-step iteration of a batch of rows (packed [n·d]) under a per-vector map: [steps, n·d]. */
+function rowwise(d: number, f: (x: Float32Array) => Float32Array): (x0: Float32Array, steps: number) => Float32Array {
+  return (x0: Float32Array, steps: number) => {
+    const n = x0.length / d;
+    const out = new Float32Array(steps * x0.length);
+    const rows: Float32Array[] = Array.from({ length: n }, (_, i) => x0.slice(i * d, (i + 1) * d));
+    for (let s = 0; s < steps; s++) {
+      rows.forEach((r, i) => {
+        rows[i] = f(r);
+        out.set(rows[i], s * x0.length + i * d);
+      });
+    }
+    return out;
   };
 }
 
@@ -47,7 +52,7 @@ describe('recall', () => {
   });
 
   it('detects a wrong order', async () => {
-    const perm = [2, 3, 4, 1, 0]; // 0→2→4→0 and 1→3→1 are the cycles; from most starts one of them
+    const perm = [2, 3, 4, 1, 0]; // two cycles: 0→2→4→0 and 1→3→1
     const map = contractingMap(frames, (i) => perm[i]);
     const out = await runRecall({ map, sequences: [frames], objective: 'cycle' }, { runId: 'r', from: frames[0] });
     expect(out.event.rule).toBe('cycle');
@@ -57,22 +62,45 @@ describe('recall', () => {
     expect(out.event.orderCorrect).toBe(false);
   });
 
+  it('detects a full cycle visited in the wrong order', async () => {
+    const next = [2, 4, 1, 0, 3]; // 0→2→1→4→3→0: every frame, wrong successor
+    const map = contractingMap(frames, (i) => next[i]);
+    const out = await runRecall({ map, sequences: [frames], objective: 'cycle' }, { runId: 'r', from: 'gaussian' });
+    expect(out.event.rule).toBe('cycle');
+    expect(out.event.period).toBe(5);
+    expect(out.event.framesStored).toBe(5);
+    expect(out.event.framesMatched).toBe(5);
+    expect(out.event.cycle).toEqual([0, 2, 1, 4, 3]);
+    expect(out.event.orderCorrect).toBe(false);
+  });
+
   it('finds fixed points for autoencoders', async () => {
     const map = contractingMap(frames, (i) => i);
     const out = await runRecall({ map, sequences: [frames], objective: 'autoencode' }, { runId: 'r', from: frames[3].map((v) => v + 0.01) });
     expect(out.event.rule).toBe('fixed-point');
     expect(out.event.period).toBe(1);
     expect(out.event.cycle).toEqual([3]);
-    expect(out.event.orderCorrect).toBe(true);
+    expect(out.event.framesStored).toBe(5);
+    expect(out.event.orderCorrect).toBeNull(); // autoencoders have no order
   });
 
   it('does not count a lone fixed point of an untrained cycle network as a recalled frame', async () => {
-    // every start collapses onto (almost) frame 0: a fixed point, not the trained cycle
-    const target = frames[0].map((v) => v + 1e-3);
-    const map: IteratedMap = { spec: { dim: 16 }, iterate: (_x, steps) => { const o = new Float32Array(16 * steps); for (let s = 0; s < steps; s++) o.set(target, 16 * s); return o; } };
+    // every start collapses onto one point that is none of the frames
+    const target = frames[0].map((v) => v + 0.3);
+    const map: IteratedMap = { spec: { dim: 16 }, iterate: rowwise(16, () => target) };
     const out = await runRecall({ map, sequences: [frames], objective: 'cycle' }, { runId: 'r', from: 'gaussian' });
     expect(out.event.rule).toBe('fixed-point');
+    expect(out.event.framesStored).toBe(0);
     expect(out.event.framesMatched).toBe(0);
+    expect(out.event.orderCorrect).toBe(false);
+  });
+
+  it('counts a fixed point at a frame as that one frame, but not as the sequence', async () => {
+    const target = frames[0].map((v) => v + 1e-4);
+    const map: IteratedMap = { spec: { dim: 16 }, iterate: rowwise(16, () => target) };
+    const out = await runRecall({ map, sequences: [frames], objective: 'cycle' }, { runId: 'r', from: 'gaussian' });
+    expect(out.event.cycle).toEqual([0]);
+    expect(out.event.framesMatched).toBe(1);
     expect(out.event.orderCorrect).toBe(false);
   });
 
@@ -111,5 +139,53 @@ describe('recall', () => {
     const after = calls;
     await new Promise((r) => setTimeout(r, 30));
     expect(calls - after).toBeLessThanOrEqual(1);
+  });
+
+  it('does not accept an attractor far from its training sample as that sample', async () => {
+    // fixed points sit 20% away from every sample: attractors exist but do not store the data
+    const off = frames.map((f) => f.map((v) => v * 1.2 + 0.1));
+    const map: IteratedMap = {
+      spec: { dim: 16 },
+      iterate: rowwise(16, (x) => {
+        let bi = 0, bd = Infinity;
+        frames.forEach((f, i) => { const dd = f.reduce((a, v, k) => a + (v - x[k]) ** 2, 0); if (dd < bd) [bi, bd] = [i, dd]; });
+        return off[bi].map((v, k) => v + 0.5 * (x[k] - frames[bi][k]));
+      }),
+    };
+    const out = await runRecall({ map, sequences: [frames], objective: 'autoencode' }, { runId: 'r', from: frames[2] });
+    expect(out.event.framesStored).toBe(0);
+    expect(out.event.framesMatched).toBe(0);
+    expect(out.event.frames.every((f) => !f.stored && Number.isNaN(f.l2Stored))).toBe(true);
+  });
+
+  it('reports a trajectory that blows up as diverged, not as a step cap', async () => {
+    const map: IteratedMap = {
+      spec: { dim: 2 },
+      iterate(x0, steps) {
+        const o = new Float32Array(2 * steps);
+        let a = x0[0];
+        for (let s = 0; s < steps; s++) { a = a * 1e6; o[2 * s] = a; o[2 * s + 1] = a; }
+        return o;
+      },
+    };
+    const lim = await findLimit(map, Float32Array.of(1, 1), { maxIterations: 1000, tolStep: 1e-6, tolCycle: 1e-5, maxPeriod: 4 });
+    expect(lim.rule).toBe('diverged');
+    expect(lim.iterations).toBeLessThan(20);
+  });
+
+  it('finds the fixed points of many starts in one batched iteration', async () => {
+    const map = contractingMap(frames, (i) => i);
+    let calls = 0;
+    const counted: IteratedMap = { spec: map.spec, iterate: (x, s) => (calls++, map.iterate(x, s)) };
+    const fps = await findFixedPoints(counted, frames.map((f) => f.map((v) => v + 0.05)), { maxIterations: 5000, tolStep: 1e-6, tolCycle: 1e-5, maxPeriod: 4 });
+    fps.forEach((p, i) => expect(Math.max(...p!.map((v, k) => Math.abs(v - frames[i][k])))).toBeLessThan(1e-5));
+    expect(calls).toBe(1); // all five converge within the first block of the one batched trajectory
+  });
+
+  it('treats a trajectory shrinking to zero as converged (absolute floor)', async () => {
+    const map: IteratedMap = { spec: { dim: 3 }, iterate: (x0, steps) => { const o = new Float32Array(3 * steps); let x = x0; for (let s = 0; s < steps; s++) { x = x.map((v) => v * 0.5); o.set(x, 3 * s); } return o; } };
+    const lim = await findLimit(map, Float32Array.of(1, 2, 3), { maxIterations: 1000, tolStep: 1e-6, tolCycle: 1e-5, maxPeriod: 4 });
+    expect(lim.rule).toBe('fixed-point');
+    expect(lim.iterations).toBeLessThan(40);
   });
 });

@@ -1,0 +1,155 @@
+/**
+ * Recordings people can play anywhere: looping GIFs, and MP4 that falls back from H.264 to MPEG-4
+ * Part 2 when this ffmpeg build has no libx264. `writeRecording` picks the format from the path.
+ * Frames are values in [0,1], HWC; every file is written under a partial name and renamed when done.
+ */
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, extname, sep } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { EngramError } from '../errors.ts';
+import { ffmpegCommand, partialPathFor, resolveFfmpeg, runFfmpeg } from '../media/ffmpeg.ts';
+import { writePngFrames } from './png-frames.ts';
+import { type WriteVideoOptions, writeVideo } from './video.ts';
+
+export type AnimationOptions = WriteVideoOptions;
+export type Mp4Codec = 'libx264' | 'mpeg4';
+
+/** A looping GIF with one palette made for the whole clip (palettegen → paletteuse in one graph). */
+export async function writeGif(path: string, frames: Float32Array[], opts: AnimationOptions): Promise<void> {
+  // Blocky upscaled memories look cleaner without dither noise; stats over all frames give one
+  // palette, so colours do not flicker from frame to frame.
+  await encodeFrames(path, frames, opts, {
+    filter: 'split[a][b];[a]palettegen=stats_mode=full[p];[b][p]paletteuse=dither=none',
+    args: ['-loop', '0'],
+  });
+}
+
+let h264: boolean | undefined;
+
+/** Whether the resolved ffmpeg can encode H.264 (libx264). Asked once per process. */
+export function h264Available(): boolean {
+  if (h264 === undefined) {
+    try {
+      const out = execFileSync(resolveFfmpeg().path, ['-hide_banner', '-encoders'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      h264 = /^\s*V\S*\s+libx264\s/m.test(out);
+    } catch {
+      h264 = false;
+    }
+  }
+  return h264;
+}
+
+/**
+ * MP4 with H.264 when available (through sinks/video.ts), else MPEG-4 Part 2, which every ffmpeg
+ * build has and most players play. `codec` forces one; returns the codec used.
+ */
+export async function writeMp4(path: string, frames: Float32Array[], opts: AnimationOptions & { codec?: 'auto' | Mp4Codec }): Promise<Mp4Codec> {
+  const codec = opts.codec === undefined || opts.codec === 'auto' ? (h264Available() ? 'libx264' : 'mpeg4') : opts.codec;
+  if (codec === 'libx264') {
+    checkOutput(path, opts.overwrite);
+    await writeVideo(path, frames, opts);
+  } else {
+    await encodeFrames(path, frames, opts, {
+      // yuv420p needs even sizes; q 2 is near-transparent quality for MPEG-4 Part 2.
+      filter: 'pad=ceil(iw/2)*2:ceil(ih/2)*2,format=yuv420p',
+      args: ['-c:v', 'mpeg4', '-q:v', '2', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'],
+    });
+  }
+  return codec;
+}
+
+const ACCEPTED_OUTPUTS = "file.mp4, file.gif, file.mkv, or a directory (ending in '/') for PNG frames";
+
+/** Write frames in the format the path asks for: .mp4, .gif, .mkv, or `dir/` (PNG frames). */
+export async function writeRecording(path: string, frames: Float32Array[], opts: AnimationOptions): Promise<void> {
+  if (path.endsWith('/') || path.endsWith(sep) || (existsSync(path) && statSync(path).isDirectory())) {
+    writePngFrames(path, frames, opts);
+    return;
+  }
+  switch (extname(path).toLowerCase()) {
+    case '.mp4':
+      await writeMp4(path, frames, opts);
+      return;
+    case '.gif':
+      await writeGif(path, frames, opts);
+      return;
+    case '.mkv':
+      checkOutput(path, opts.overwrite);
+      await writeVideo(path, frames, opts);
+      return;
+    default:
+      throw new EngramError('E_BAD_ARGUMENT', `cannot record to ${path}: unsupported output; use ${ACCEPTED_OUTPUTS}`);
+  }
+}
+
+/** The checks every output shares, done before ffmpeg starts so failures read plainly. */
+function checkOutput(path: string, overwrite: boolean | undefined): void {
+  const dir = dirname(path);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new EngramError('E_BAD_ARGUMENT', `the directory of ${path} does not exist; create ${dir} first or choose another output`);
+  }
+  if (existsSync(path) && overwrite !== true) {
+    throw new EngramError('E_OUTPUT_EXISTS', `${path} already exists; pass --force to overwrite it or choose another output`);
+  }
+}
+
+/** Pipe raw frames into ffmpeg (nearest-neighbour upscale, then `filter`), encode to a partial name, rename. */
+async function encodeFrames(
+  path: string,
+  frames: Float32Array[],
+  opts: AnimationOptions,
+  encoder: { filter: string; args: string[] },
+): Promise<void> {
+  const { width, height, channels } = opts;
+  const fps = opts.fps ?? 12;
+  const scale = opts.scale ?? 8;
+  checkOutput(path, opts.overwrite);
+  if (frames.length === 0) {
+    throw new EngramError('E_INPUT_EMPTY', `no frames to write to ${path}; the sequence to encode is empty`);
+  }
+  if (!(Number.isInteger(scale) && scale >= 1) || !(fps > 0)) {
+    throw new EngramError('E_BAD_ARGUMENT', `cannot write ${path} with scale ${scale} and fps ${fps}: scale must be a positive integer and fps positive`);
+  }
+  const frameLen = width * height * channels;
+  const bad = frames.findIndex((f) => f.length !== frameLen);
+  if (bad >= 0) {
+    throw new EngramError(
+      'E_BAD_ARGUMENT',
+      `frame ${bad} for ${path} has ${frames[bad].length} values, expected ${width}x${height}x${channels} = ${frameLen}; pass matching width, height and channels`,
+    );
+  }
+
+  const tmp = partialPathFor(path);
+  const input = new PassThrough();
+  const cmd = ffmpegCommand(input)
+    .inputOptions(['-hide_banner', '-loglevel', 'error'])
+    .inputOptions(['-f', 'rawvideo', '-pix_fmt', channels === 1 ? 'gray' : 'rgb24', '-s', `${width}x${height}`, '-r', String(fps)])
+    .outputOptions(['-vf', `scale=iw*${scale}:ih*${scale}:flags=neighbor,${encoder.filter}`, ...encoder.args, '-y'])
+    .output(tmp);
+  const done = runFfmpeg(cmd, `encoding ${frames.length} frames to ${path}`);
+  done.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  try {
+    for (const frame of frames) {
+      if (!input.write(toBytes(frame))) await Promise.race([once(input, 'drain'), done]);
+    }
+    input.end();
+    await done;
+    renameSync(tmp, path);
+  } catch (e) {
+    input.destroy();
+    cmd.kill('SIGKILL');
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function toBytes(frame: Float32Array): Buffer {
+  const out = Buffer.allocUnsafe(frame.length);
+  for (let i = 0; i < frame.length; i++) {
+    const v = frame[i];
+    out[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0; // NaN → 0
+  }
+  return out;
+}

@@ -1,0 +1,240 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngramError } from '../../errors.ts';
+import { resolveFfmpeg } from '../../media/ffmpeg.ts';
+import { encodePng } from '../../sinks/png.ts';
+import { type ImageSample, images$, naturalCompare, readImages } from '../../sources/images.ts';
+
+let root: string;
+let n = 0;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'engram-images-'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function freshDir(): string {
+  const d = join(root, `d${n++}`);
+  mkdirSync(d);
+  return d;
+}
+
+/** A gray w x h image whose pixels depend on `seed`, so every file differs. */
+function grayPixels(w: number, h: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length: w * h }, (_, k) => (seed * 37 + k * 11) % 256);
+}
+
+function writeGray(path: string, w: number, h: number, seed: number): Uint8Array {
+  const px = grayPixels(w, h, seed);
+  writeFileSync(path, encodePng(px, w, h, 1));
+  return px;
+}
+
+const toBytes = (s: ImageSample) => Array.from(s.data, (v) => Math.round(v * 255));
+
+async function errorOf(p: Promise<unknown>): Promise<EngramError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(EngramError);
+  return e as EngramError;
+}
+
+describe('readImages', () => {
+  it('reads a directory in natural name order with exact gray pixels', async () => {
+    const dir = freshDir();
+    const names = ['img10.png', 'img2.png', 'img1.png', 'img11.png', 'img3.png'];
+    const pixels = new Map(names.map((name, i) => [name, writeGray(join(dir, name), 8, 8, i)]));
+    writeFileSync(join(dir, 'notes.txt'), 'not an image');
+    writeGray(join(dir, '.hidden.png'), 8, 8, 99);
+
+    const { samples, info } = await readImages(dir, { width: 8, height: 8, gray: true });
+    expect(samples.map((s) => s.path)).toEqual(['img1.png', 'img2.png', 'img3.png', 'img10.png', 'img11.png'].map((f) => join(dir, f)));
+    samples.forEach((s, i) => {
+      expect(s.index).toBe(i);
+      expect(s.timestamp).toBe(i);
+      expect(s.originalSize).toEqual({ width: 8, height: 8 });
+      expect(toBytes(s)).toEqual(Array.from(pixels.get(s.path.slice(dir.length + 1))!));
+    });
+    expect(info).toEqual({ count: 5, resized: 0, sizes: { '8x8': 5 } });
+  });
+
+  it('reads RGB exactly when asked for rgb', async () => {
+    const dir = freshDir();
+    const px = Uint8Array.from({ length: 4 * 3 * 3 }, (_, k) => (k * 23) % 256);
+    writeFileSync(join(dir, 'a.png'), encodePng(px, 4, 3, 3));
+    const { samples } = await readImages(dir, { width: 4, height: 3, gray: false });
+    expect(toBytes(samples[0])).toEqual(Array.from(px));
+  });
+
+  it('resizes mixed sizes (any extension case) and counts them', async () => {
+    const dir = freshDir();
+    for (let i = 0; i < 3; i++) writeGray(join(dir, `small${i}.png`), 8, 8, i);
+    // flat images stay flat under area averaging, so the resized values are known exactly
+    writeFileSync(join(dir, 'big0.png'), encodePng(new Uint8Array(16 * 12).fill(200), 16, 12, 1));
+    writeFileSync(join(dir, 'big1.PNG'), encodePng(new Uint8Array(16 * 12).fill(40), 16, 12, 1));
+
+    const { samples, info } = await readImages(dir, { width: 8, height: 8, gray: true });
+    expect(info).toEqual({ count: 5, resized: 2, sizes: { '8x8': 3, '16x12': 2 } });
+    expect(samples.map((s) => s.data.length)).toEqual([64, 64, 64, 64, 64]);
+    expect(samples[0].originalSize).toEqual({ width: 16, height: 12 });
+    expect(new Set(toBytes(samples[0]))).toEqual(new Set([200]));
+    expect(new Set(toBytes(samples[1]))).toEqual(new Set([40]));
+  });
+
+  it('decodes jpg, gif, bmp, webp and tiff made by ffmpeg, with their original size', async () => {
+    const dir = freshDir();
+    const exts = ['jpg', 'gif', 'bmp', 'webp', 'tiff'];
+    for (const ext of exts) {
+      execFileSync(resolveFfmpeg().path, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=20x10', '-frames:v', '1', join(dir, `a.${ext}`)]);
+    }
+    const { samples, info } = await readImages(dir, { width: 5, height: 5, gray: false });
+    expect(samples).toHaveLength(exts.length);
+    expect(info.sizes).toEqual({ '20x10': exts.length });
+    for (const s of samples) expect(s.data.length).toBe(75);
+  });
+
+  it('selects a subset with a glob', async () => {
+    const dir = freshDir();
+    for (const name of ['img1.png', 'img2.png', 'img10.png', 'img11.png', 'other1.png']) writeGray(join(dir, name), 4, 4, 1);
+    const { samples } = await readImages(join(dir, 'img1*.png'), { width: 4, height: 4, gray: true });
+    expect(samples.map((s) => s.path)).toEqual(['img1.png', 'img10.png', 'img11.png'].map((f) => join(dir, f)));
+    const one = await readImages(join(dir, 'img?.png'), { width: 4, height: 4, gray: true });
+    expect(one.info.count).toBe(2);
+  });
+
+  it('rejects an empty directory and one with no images (E_INPUT_EMPTY, naming it and the extensions)', async () => {
+    const empty = freshDir();
+    let e = await errorOf(readImages(empty, { width: 4, height: 4, gray: true }));
+    expect(e.code).toBe('E_INPUT_EMPTY');
+    expect(e.message).toContain(empty);
+    expect(e.message).toContain('.png');
+
+    const texts = freshDir();
+    writeFileSync(join(texts, 'a.txt'), 'x');
+    writeFileSync(join(texts, 'b.txt'), 'y');
+    e = await errorOf(readImages(texts, { width: 4, height: 4, gray: true }));
+    expect(e.code).toBe('E_INPUT_EMPTY');
+    expect(e.message).toContain('.jpeg');
+
+    e = await errorOf(readImages(join(texts, '*.png'), { width: 4, height: 4, gray: true }));
+    expect(e.code).toBe('E_INPUT_EMPTY');
+  });
+
+  it('rejects a missing directory (E_INPUT_MISSING)', async () => {
+    const missing = join(root, 'no-such-dir');
+    let e = await errorOf(readImages(missing, { width: 4, height: 4, gray: true }));
+    expect(e.code).toBe('E_INPUT_MISSING');
+    expect(e.message).toContain(missing);
+    e = await errorOf(readImages(join(missing, '*.png'), { width: 4, height: 4, gray: true }));
+    expect(e.code).toBe('E_INPUT_MISSING');
+  });
+
+  it('names a corrupt image in an E_FFMPEG error', async () => {
+    const dir = freshDir();
+    writeGray(join(dir, 'a.png'), 4, 4, 1);
+    writeFileSync(join(dir, 'b.png'), 'this is not a png');
+    const e = await errorOf(readImages(dir, { width: 4, height: 4, gray: true }));
+    expect(e.code).toBe('E_FFMPEG');
+    expect(e.message).toContain(join(dir, 'b.png'));
+  });
+
+  it('sorts names naturally', () => {
+    expect(['f10', 'f2', 'f1', 'f02', 'g', 'f'].sort(naturalCompare)).toEqual(['f', 'f1', 'f02', 'f2', 'f10', 'g']);
+  });
+});
+
+describe('images$ with watch', () => {
+  async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('timed out waiting');
+      await sleep(20);
+    }
+  }
+
+  it('emits existing images, then new ones once fully written; unsubscribing stops it', async () => {
+    const dir = freshDir();
+    const a = writeGray(join(dir, 'a1.png'), 8, 8, 1);
+    writeGray(join(dir, 'a2.png'), 8, 8, 2);
+    const got: ImageSample[] = [];
+    let failed: unknown;
+    const sub = images$(dir, { width: 8, height: 8, gray: true, watch: true, pollMs: 100 }).subscribe({
+      next: (s) => got.push(s),
+      error: (e) => (failed = e),
+    });
+    await until(() => got.length === 2);
+    expect(toBytes(got[0])).toEqual(Array.from(a));
+
+    // written under a dotfile name, then renamed into place
+    const b = grayPixels(8, 8, 3);
+    writeFileSync(join(dir, '.a3.png.tmp'), encodePng(b, 8, 8, 1));
+    writeFileSync(join(dir, 'readme.txt'), 'ignored');
+    renameSync(join(dir, '.a3.png.tmp'), join(dir, 'a3.png'));
+    await until(() => got.length === 3);
+    expect(got[2].path).toBe(join(dir, 'a3.png'));
+    expect(got[2].index).toBe(2);
+    expect(toBytes(got[2])).toEqual(Array.from(b));
+
+    // written slowly in pieces, with pauses shorter than the poll: decoded only once complete
+    const c = grayPixels(16, 16, 4);
+    const bytes = encodePng(c, 16, 16, 1);
+    const fd = openSync(join(dir, 'a4.png'), 'w');
+    const piece = Math.ceil(bytes.length / 6);
+    for (let off = 0; off < bytes.length; off += piece) {
+      writeSync(fd, bytes.subarray(off, off + piece));
+      await sleep(40);
+    }
+    closeSync(fd);
+    await until(() => got.length === 4 || failed !== undefined);
+    expect(failed).toBeUndefined();
+    expect(got[3].originalSize).toEqual({ width: 16, height: 16 });
+
+    sub.unsubscribe();
+    writeGray(join(dir, 'a5.png'), 8, 8, 5);
+    await sleep(400);
+    expect(got).toHaveLength(4);
+    expect(failed).toBeUndefined();
+  });
+
+  it('waits on an empty directory instead of failing', async () => {
+    const dir = freshDir();
+    const got: ImageSample[] = [];
+    const sub = images$(dir, { width: 4, height: 4, gray: true, watch: true, pollMs: 50 }).subscribe((s) => got.push(s));
+    writeGray(join(dir, 'x.png'), 4, 4, 1);
+    await until(() => got.length === 1);
+    sub.unsubscribe();
+  });
+
+  it('does not hold the process open after unsubscribing', async () => {
+    const dir = freshDir();
+    writeGray(join(dir, 'a.png'), 4, 4, 1);
+    writeGray(join(dir, 'b.png'), 4, 4, 2);
+    const script = join(dir, 'watch-once.ts');
+    // Unsubscribing after two images must leave nothing (watcher, timer, ffmpeg) keeping it alive.
+    writeFileSync(
+      script,
+      `import { images$ } from ${JSON.stringify(resolve('sources/images.ts'))};
+let n = 0;
+const sub = images$(${JSON.stringify(dir)}, { width: 4, height: 4, gray: true, watch: true, pollMs: 50 }).subscribe(() => {
+  if (++n === 2) {
+    sub.unsubscribe();
+    console.log('done');
+  }
+});
+`,
+    );
+    const result = await new Promise<{ code: number | null; signal: string | null; stdout: string }>((done) => {
+      const child = execFile(resolve('node_modules/.bin/tsx'), [script], { cwd: resolve('.'), timeout: 30_000 }, (_err, stdout) =>
+        done({ code: child.exitCode, signal: child.signalCode, stdout }),
+      );
+    });
+    expect(result).toEqual({ code: 0, signal: null, stdout: 'done\n' });
+  });
+});
