@@ -78,12 +78,12 @@ export interface RecallEvent extends EventBase {
   /** Training-frame index of each recalled cycle state, in cycle order (-1 when unmatched). */
   cycle: number[];
   frames: RecallFrame[];
-  tolerances: { step: number; cycle: number; match: number; stored: number };
+  tolerances: { step: number; cycle: number; match: number; storedMinPsnr: number };
 }
 
 export interface ArtifactEvent extends EventBase {
   kind: 'artifact';
-  what: 'checkpoint' | 'video' | 'contact-sheet';
+  what: 'checkpoint' | 'video' | 'audio' | 'contact-sheet' | 'metrics';
   path: string;
 }
 

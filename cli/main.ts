@@ -15,6 +15,7 @@ import { detectKind, type InputSpec, type MediaKind } from '../pipelines/inputs.
 import { memorize, type MemorizeConfig, type ResumeFrom } from '../pipelines/memorize.ts';
 import { recallRun } from '../pipelines/recall-run.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
+import { rewindMetricsCsv } from '../sinks/csv.ts';
 import { rewindEventLog } from '../sinks/events-jsonl.ts';
 import { newRunId, prepareRunDir, readRunJson } from '../sinks/run-dir.ts';
 import { makeLavfiClip } from '../sources/video.ts';
@@ -171,6 +172,7 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
     force: true,
   };
   const moved = rewindEventLog(join(runDir, 'events.jsonl'), newest.contents.step);
+  rewindMetricsCsv(join(runDir, 'metrics.csv'), newest.contents.step);
   if (!args.values.quiet) {
     console.log(`resuming ${runDir} from ${newest.path} (step ${newest.contents.step})` +
       (moved ? `; ${moved} events after that step moved to events.discarded.jsonl` : ''));

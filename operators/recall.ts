@@ -9,7 +9,7 @@
  * Stored patterns x*_i are the network's own limits reached from the training samples (the cycle
  * through a sequence, phase-aligned to it, or each sample's fixed point), so a network trained to
  * MSE 1e-8 is judged against its attractors. A stored pattern only stands for x_i when it is close
- * to it (tolStored); distances and PSNR against x_i are reported too.
+ * to it (PSNR ≥ storedMinPsnr); distances and PSNR against x_i are reported too.
  *
  * @example
  *   of({ map: model, sequences: [frames], objective: 'cycle' }).pipe(recall({ runId, from: 'gaussian' }))
@@ -47,8 +47,8 @@ export interface RecallOptions {
   tolCycle?: number;
   /** Match: ‖x − x*_i‖ ≤ tol·max(‖x*_i‖, 1). */
   tolMatch?: number;
-  /** A stored pattern stands for x_i only if ‖x*_i − x_i‖ ≤ tol·max(‖x_i‖, 1). */
-  tolStored?: number;
+  /** A stored pattern stands for x_i only if PSNR(x*_i, x_i) ≥ this many dB (default 30). */
+  storedMinPsnr?: number;
   maxPeriod?: number;
   /** Peak-to-peak range of the data for PSNR: 1 for pixels in [0,1], 2 for audio in [−1,1]. */
   peak?: number;
@@ -162,10 +162,10 @@ const MAX_SEARCHES = 4;
 
 /**
  * The network's own limits from the training samples: x*_i is the point of a limit cycle (or the
- * fixed point) reached from the samples that lies within tolStored of x_i; null where none does.
+ * fixed point) reached from the samples that is close to x_i (PSNR ≥ minPsnr); null where none is.
  */
-async function storedPatterns(input: RecallInput, o: LimitOptions, tolStored: number, cancelled: () => boolean): Promise<(Float32Array | null)[]> {
-  const close = (x: Float32Array, f: Float32Array) => dist(x, f) <= tolStored * Math.max(norm(f), 1);
+async function storedPatterns(input: RecallInput, o: LimitOptions, minPsnr: number, peak: number, cancelled: () => boolean): Promise<(Float32Array | null)[]> {
+  const close = (x: Float32Array, f: Float32Array) => psnr(x, f, peak) >= minPsnr;
   if (input.objective === 'autoencode') {
     const frames = input.sequences.flat();
     return (await findFixedPoints(input.map, frames, o, cancelled)).map((x, i) => (x && close(x, frames[i]) ? x : null));
@@ -202,7 +202,8 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     maxPeriod: opts.maxPeriod ?? Math.max(2 * Math.max(...input.sequences.map((s) => s.length)), 8),
   };
   const tolMatch = opts.tolMatch ?? 1e-3;
-  const tolStored = opts.tolStored ?? 0.05;
+  const storedMinPsnr = opts.storedMinPsnr ?? 30;
+  const peak = opts.peak ?? 1;
   const autoencode = input.objective === 'autoencode';
   // successor of each global index within its own sequence
   const succ: number[] = [];
@@ -212,7 +213,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     base += s.length;
   }
 
-  const stored = await storedPatterns(input, o, tolStored, cancelled);
+  const stored = await storedPatterns(input, o, storedMinPsnr, peak, cancelled);
   const rng = new Rng(opts.seed ?? 7);
   const x0 = opts.from instanceof Float32Array ? opts.from
     : opts.from === 'uniform' ? rng.uniformArray(d, 0, 1) : rng.normalArray(d, 0, opts.sigma ?? 1);
@@ -233,7 +234,6 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
   const orderCorrect = autoencode ? null : converged && order.every((c, j) => c >= 0 && succ[c] === order[(j + 1) % order.length]) &&
     order.length === seqOf(input.sequences, order[0]).length;
 
-  const peak = opts.peak ?? 1;
   const perFrame: RecallFrame[] = frames.map((f, i) => {
     const matchedAt = order.indexOf(i);
     const state = matchedAt >= 0 ? matchedAt : nearest(states, f).i;
@@ -250,7 +250,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     period: lim.period, framesMatched: matched.length, framesTotal: frames.length,
     framesStored: stored.filter((s) => s !== null).length, orderCorrect,
     meanPsnr: matched.length ? matched.reduce((a, f) => a + Math.min(f.psnr, 200), 0) / matched.length : 0,
-    cycle: order, frames: perFrame, tolerances: { step: o.tolStep, cycle: o.tolCycle, match: tolMatch, stored: tolStored },
+    cycle: order, frames: perFrame, tolerances: { step: o.tolStep, cycle: o.tolCycle, match: tolMatch, storedMinPsnr },
   };
   return { event, states };
 }

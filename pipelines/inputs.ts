@@ -4,8 +4,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { Observable, map, toArray } from 'rxjs';
-import { EngramError } from '../errors.ts';
+import { Observable, from, lastValueFrom, map, toArray } from 'rxjs';
+import { readAudioSeconds } from '../sources/audio.ts';
+import { readImages } from '../sources/images.ts';
 import { videoFrames$, type Frame } from '../sources/video.ts';
 
 export type MediaKind = 'video' | 'audio' | 'images';
@@ -50,7 +51,39 @@ export function loadInput(spec: InputSpec): Observable<LoadedInput> {
           notes: [],
         })),
       );
-    default:
-      throw new EngramError('E_BAD_ARGUMENT', `reading ${spec.kind} is not available in this build`);
+    case 'audio':
+      return from(readAudioSeconds(spec.path, { rate: spec.rate, chunkSeconds: spec.chunkSeconds, partial: spec.partial, maxChunks: spec.maxChunks })).pipe(
+        map(({ chunks, info }) => ({
+          vectors: chunks.map((c) => c.data),
+          shape: { kind: 'audio', rate: info.sampleRate, samples: info.samplesPerChunk },
+          notes: [
+            `audio: ${info.chunks} chunk(s) of ${info.samplesPerChunk} samples at ${info.sampleRate} Hz, decoded via ${info.decodedVia}` +
+              (info.dropped ? `; the last ${info.dropped} samples (a partial chunk) were dropped (--partial pad keeps them)` : '') +
+              (info.padded ? `; the last chunk was padded with ${info.padded} zeros` : '') +
+              (info.truncated ? '; stopped at --frames chunks' : ''),
+          ],
+        })),
+      );
+    case 'images':
+      return from(readImages(spec.path, { width: spec.width, height: spec.height, gray: spec.gray })).pipe(
+        map(({ samples, info }) => ({
+          vectors: samples.map((s) => s.data),
+          shape: { kind: 'images', width: spec.width, height: spec.height, channels: spec.gray ? 1 : 3, fps: 2 },
+          notes: info.resized
+            ? [`images: ${info.resized} of ${info.count} had another size than ${spec.width}x${spec.height} and were resized (sizes: ${Object.entries(info.sizes).map(([k, v]) => `${k}×${v}`).join(', ')})`]
+            : [],
+        })),
+      );
   }
+}
+
+/** One sample of the run's kind and shape read from a file (for recall --from <file>). */
+export async function readOneSample(path: string, shape: MediaShape): Promise<Float32Array> {
+  if (shape.kind === 'audio') {
+    const { chunks } = await readAudioSeconds(path, { rate: shape.rate, chunkSeconds: shape.samples / shape.rate, partial: 'pad', maxChunks: 1 });
+    return chunks[0].data;
+  }
+  const opts = { width: shape.width, height: shape.height, gray: shape.channels === 1 };
+  if (detectKind(path) === 'images') return (await readImages(path, opts)).samples[0].data;
+  return (await lastValueFrom(videoFrames$(path, { ...opts, frames: 1 }).pipe(toArray())))[0].data;
 }

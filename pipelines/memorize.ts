@@ -6,6 +6,7 @@
  *   input$ ─▶ dataset ─┬─▶ train ──▶ train-step… (artifact)… train-end
  *                      └─▶ (after training) model.ckpt ─▶ recall ─▶ recordings ─▶ run-end
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Observable, concat, defer, from, map, mergeMap, of, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
@@ -18,6 +19,7 @@ import type { EngramEvent, EventBody, RecallEvent } from '../events.ts';
 import { recall } from '../operators/recall.ts';
 import { train, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
+import { openMetricsCsv } from '../sinks/csv.ts';
 import { openEventLog } from '../sinks/events-jsonl.ts';
 import { writeJsonAtomic } from '../sinks/run-dir.ts';
 import { unitVector } from '../engine/vectors.ts';
@@ -85,6 +87,8 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
   const started = Date.now();
   const store = checkpointStore(cfg.outDir);
   const log = openEventLog(join(cfg.outDir, 'events.jsonl'), resume ? 'append' : 'new');
+  if (!resume) rmSync(join(cfg.outDir, 'metrics.csv'), { force: true });
+  const metrics = openMetricsCsv(join(cfg.outDir, 'metrics.csv'));
   let step = resume?.contents.step ?? 0;
   let model: Model | undefined;
   let shape: MediaShape | undefined = resume?.contents.meta?.shape as MediaShape | undefined;
@@ -133,7 +137,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
       return concat(
         of(ev({ kind: 'artifact', what: 'checkpoint', path: ckpt })),
         of({ map: model!, sequences, objective: cfg.objective }).pipe(
-          recall({ runId: cfg.runId, step, ...cfg.recall }),
+          recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!) }),
           mergeMap((out) => concat(
             of(ev(out.event)),
             from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
@@ -198,9 +202,10 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
       if (cleaned) return;
       cleaned = true;
       log.close();
+      metrics.close();
       model?.dispose();
     };
-    const s = run$.pipe(tap((e) => log.write(e))).subscribe({
+    const s = run$.pipe(tap((e) => (log.write(e), metrics.write(e)))).subscribe({
       next: (e) => sub.next(e),
       error: (err) => {
         const msg = err instanceof Error ? err.message : String(err);
@@ -246,6 +251,11 @@ function trainerStateFrom(c: CheckpointContents): TrainerState | null {
   const rng = c.meta?.rng as number[] | undefined;
   if (!c.optimizer || !rng) return null;
   return { step: c.step, optimizer: c.optimizer.state.map((s) => ({ name: s.name, data: s.data })), rng };
+}
+
+/** Peak-to-peak range for PSNR: pixels live in [0, 1], audio in [−1, 1]. */
+export function peakOf(shape: MediaShape): number {
+  return shape.kind === 'audio' ? 2 : 1;
 }
 
 export function backendJson(b: BackendInfo) {

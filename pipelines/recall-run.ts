@@ -12,8 +12,8 @@ import { recall } from '../operators/recall.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { appendEvent } from '../sinks/events-jsonl.ts';
 import { newRunId, readRunJson } from '../sinks/run-dir.ts';
-import type { MediaShape } from './inputs.ts';
-import { datasetFromCheckpoint, splitRows } from './memorize.ts';
+import { readOneSample, type MediaShape } from './inputs.ts';
+import { datasetFromCheckpoint, peakOf, splitRows } from './memorize.ts';
 import { checkRecordingPath, recordCycle } from './recordings.ts';
 
 export interface RecallRunConfig {
@@ -42,7 +42,7 @@ export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEv
 
   const data = datasetFromCheckpoint(ck);
   const frames = splitRows(data.inputs, data.n, data.dim);
-  const from = parseFrom(cfg.from, frames);
+  const from = await parseFrom(cfg.from, frames, shape);
   const model = modelFromCheckpoint(newest.path, ck);
   try {
     const sequences: Float32Array[][] = [];
@@ -53,7 +53,7 @@ export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEv
     }
     const result = await firstValueFrom(
       of({ map: model, sequences, objective: data.objective }).pipe(
-        recall({ runId: run.id, step: ck.step, from, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed }),
+        recall({ runId: run.id, step: ck.step, from, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed, peak: peakOf(shape) }),
       ),
     );
     await recordCycle(out, shape, result.states, cfg.force);
@@ -65,10 +65,12 @@ export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEv
   }
 }
 
-function parseFrom(from: string, frames: Float32Array[]): 'gaussian' | 'uniform' | Float32Array {
+/** noise/gaussian, uniform, frame:I (a training sample), or a media file of the run's kind (e.g. a corrupted copy). */
+async function parseFrom(from: string, frames: Float32Array[], shape: MediaShape): Promise<'gaussian' | 'uniform' | Float32Array> {
   if (from === 'noise' || from === 'gaussian') return 'gaussian';
   if (from === 'uniform') return 'uniform';
   const m = /^frame:(\d+)$/.exec(from);
   if (m && Number(m[1]) < frames.length) return frames[Number(m[1])];
-  throw new EngramError('E_BAD_ARGUMENT', `--from must be noise, gaussian, uniform or frame:I with I < ${frames.length} (got '${from}')`);
+  if (!m && existsSync(from)) return readOneSample(from, shape);
+  throw new EngramError('E_BAD_ARGUMENT', `--from must be noise, gaussian, uniform, frame:I with I < ${frames.length}, or an existing ${shape.kind} file (got '${from}')`);
 }

@@ -9,40 +9,58 @@ import { EngramError } from '../errors.ts';
 import type { ArtifactEvent, EventBody, RecallEvent } from '../events.ts';
 import type { RecallOutput } from '../operators/recall.ts';
 import { contactSheet, writePng } from '../sinks/png.ts';
-import { writeVideo } from '../sinks/video.ts';
+import { writeRecording } from '../sinks/animation.ts';
+import { writePngFrames } from '../sinks/png-frames.ts';
+import { concatCycle, writeWav } from '../sinks/wav.ts';
 import type { MediaShape } from './inputs.ts';
 
-const VISUAL = ['.mp4', '.mkv'];
+const VISUAL = ['.mp4', '.gif', '.mkv', 'dir/'];
+const AUDIO = ['.wav'];
+
+const isDirOut = (out: string) => out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory());
 
 /** Fail early (before any recall work) on an output the run's media cannot be written to. */
 export function checkRecordingPath(out: string, shape: MediaShape, force: boolean): void {
-  const ext = extname(out).toLowerCase();
-  const accepted = shape.kind === 'audio' ? [] : VISUAL;
+  const ext = isDirOut(out) ? 'dir/' : extname(out).toLowerCase();
+  const accepted = shape.kind === 'audio' ? AUDIO : VISUAL;
   if (!accepted.includes(ext)) {
     throw new EngramError('E_BAD_ARGUMENT', `cannot record ${shape.kind} to ${out}; use one of: ${accepted.join(', ')}`);
   }
-  const dir = dirname(out);
+  const dir = dirname(out.replace(/\/+$/, '')) || '.';
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new EngramError('E_BAD_ARGUMENT', `the directory of ${out} does not exist; create ${dir} first or choose another --out`);
   }
-  if (existsSync(out) && !force) {
+  if (ext !== 'dir/' && existsSync(out) && !force) {
     throw new EngramError('E_OUTPUT_EXISTS', `${out} already exists; pass --force to replace it or choose another --out`);
   }
 }
 
-/** The recalled cycle as media at `out` (format from the extension). */
+/**
+ * The recalled cycle as media at `out`: audio → a WAV of the cycle in order; pictures → a video or
+ * GIF of the cycle twice round, or PNG frames in a directory.
+ */
 export async function recordCycle(out: string, shape: MediaShape, states: Float32Array[], force: boolean): Promise<void> {
-  if (shape.kind === 'audio') throw new EngramError('E_BAD_ARGUMENT', `cannot record audio to ${out}`);
+  if (shape.kind === 'audio') {
+    await writeWav(out, concatCycle(states), { rate: shape.rate, overwrite: force });
+    return;
+  }
+  const opts = { width: shape.width, height: shape.height, channels: shape.channels, fps: shape.fps, overwrite: force };
+  if (isDirOut(out)) {
+    writePngFrames(out, states, opts);
+    return;
+  }
   const loops = states.length > 1 ? 2 : 1;
-  await writeVideo(out, Array.from({ length: loops }, () => states).flat(), {
-    width: shape.width, height: shape.height, channels: shape.channels, fps: shape.fps, overwrite: force,
-  });
+  await writeRecording(out, Array.from({ length: loops }, () => states).flat(), opts);
 }
 
 export async function writeRecordings(
   outDir: string, shape: MediaShape, out: RecallOutput, originals: Float32Array[], force: boolean,
 ): Promise<EventBody<ArtifactEvent>[]> {
-  if (shape.kind === 'audio') throw new EngramError('E_BAD_ARGUMENT', 'audio recordings are not available in this build');
+  if (shape.kind === 'audio') {
+    const wav = join(outDir, 'recalled.wav');
+    await recordCycle(wav, shape, out.states, force);
+    return [{ kind: 'artifact', what: 'audio', path: wav }];
+  }
   const videoPath = join(outDir, 'recalled.mp4');
   await recordCycle(videoPath, shape, out.states, force);
   const sheetPath = join(outDir, 'contact.png');

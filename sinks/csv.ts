@@ -2,7 +2,7 @@
  * metrics.csv: the scalar training metrics (one row per train-step event) for spreadsheets and
  * plotting tools. Appended live like events.jsonl; a resumed run continues the same file.
  */
-import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent } from '../events.ts';
 
@@ -44,4 +44,14 @@ export function openMetricsCsv(path: string): MetricsCsv {
       closeSync(fd);
     },
   };
+}
+
+/** Before resuming at `step`: drop the rows after it (events.jsonl keeps them in its discarded log). */
+export function rewindMetricsCsv(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  const keep = lines.filter((l, i) => i === 0 || Number(l.split(',')[0]) <= step);
+  const tmp = `${path}.partial`;
+  writeFileSync(tmp, keep.join('\n') + '\n');
+  renameSync(tmp, path);
 }

@@ -8,64 +8,103 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { extname } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
 import { ffmpegCommand, partialPathFor, runFfmpeg, stderrTail } from '../media/ffmpeg.ts';
 
-/** One decoded frame: values in [0,1], channel-interleaved (HWC). */
-export type Frame = { index: number; width: number; height: number; channels: 1 | 3; data: Float32Array };
+/** One decoded frame: values in [0,1], channel-interleaved (HWC); `timestamp` in seconds. */
+export type Frame = { index: number; timestamp: number; width: number; height: number; channels: 1 | 3; data: Float32Array };
 
-export type VideoFrameOptions = { width: number; height: number; gray: boolean; frames?: number; fps?: number };
+export type VideoFrameOptions = {
+  width: number;
+  height: number;
+  gray: boolean;
+  /** Stop after this many frames. */
+  frames?: number;
+  /** Resample to this rate first (also the rate timestamps count in). */
+  fps?: number;
+  /** Seconds to skip at the start. */
+  start?: number;
+  /** Seconds to read. */
+  duration?: number;
+};
 
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
-/** Decode `path` to frames. Unsubscribing kills ffmpeg. */
-export function videoFrames$(path: string, opts: VideoFrameOptions): Observable<Frame> {
-  return new Observable<Frame>((subscriber) => {
-    if (!existsSync(path)) {
-      subscriber.error(new EngramError('E_INPUT_MISSING', `video file not found: ${path}; check the path and try again`));
-      return;
-    }
-    checkOptions(path, opts);
-    const { width, height } = opts;
-    const channels = opts.gray ? 1 : 3;
-    const frameBytes = width * height * channels;
+/**
+ * Where frames come from: a file, `-` (standard input), a URL ffmpeg can open, or `lavfi:GRAPH`
+ * (an ffmpeg filter source such as `lavfi:testsrc2=s=64x64:d=2`).
+ */
+function ffmpegInput(path: string): { input: string | Readable; options: string[]; label: string } {
+  if (path === '-') return { input: process.stdin, options: [], label: 'standard input' };
+  if (path.startsWith('lavfi:')) return { input: path.slice(6), options: ['-f', 'lavfi'], label: path };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return { input: path, options: [], label: path };
+  if (!existsSync(path)) throw new EngramError('E_INPUT_MISSING', `video file not found: ${path}; check the path and try again`);
+  return { input: path, options: ['-nostdin'], label: path };
+}
 
-    const filters = [
-      ...(opts.fps ? [`fps=${opts.fps}`] : []),
-      `scale=${width}:${height}:flags=area`,
-      `format=${opts.gray ? 'gray' : 'rgb24'}`,
-    ];
-    const cmd = ffmpegCommand(path)
-      .inputOptions(['-nostdin', '-hide_banner', '-loglevel', 'error'])
-      .outputOptions(['-an', '-sn', '-vf', filters.join(','), '-f', 'rawvideo'])
-      .outputOptions(opts.frames !== undefined ? ['-frames:v', String(opts.frames)] : []);
+/**
+ * Decode to frames, pulled one at a time: ffmpeg's stdout is read only as fast as the consumer takes
+ * frames (the pipe's backpressure stops ffmpeg), so memory stays bounded for any input length.
+ * Breaking out of the loop kills ffmpeg.
+ */
+export async function* videoFrames(path: string, opts: VideoFrameOptions): AsyncGenerator<Frame> {
+  checkOptions(path, opts);
+  const src = ffmpegInput(path);
+  const { width, height } = opts;
+  const channels = opts.gray ? 1 : 3;
+  const frameBytes = width * height * channels;
+  const filters = [
+    ...(opts.fps ? [`fps=${opts.fps}`] : []),
+    `scale=${width}:${height}:flags=area`,
+    `format=${opts.gray ? 'gray' : 'rgb24'}`,
+  ];
+  const cmd = ffmpegCommand(src.input)
+    .inputOptions([
+      ...src.options, '-hide_banner', '-loglevel', 'error',
+      ...(opts.start !== undefined ? ['-ss', String(opts.start)] : []),
+      ...(opts.duration !== undefined ? ['-t', String(opts.duration)] : []),
+    ])
+    .outputOptions(['-an', '-sn', '-vf', filters.join(','), '-f', 'rawvideo'])
+    .outputOptions(opts.frames !== undefined ? ['-frames:v', String(opts.frames)] : []);
 
-    let pending = Buffer.alloc(frameBytes);
-    let filled = 0;
-    let index = 0;
-    let streamEnded = false;
-    let processEnded = false;
-    let finished = false;
+  let failure: EngramError | null = null;
+  let ended = false;
+  let started = false;
+  let abandoned = false;
+  // The process can exit before its last bytes have come through the pipe: wait for both.
+  const exited = new Promise<void>((resolve) => {
+    cmd
+      .on('start', () => {
+        started = true;
+        if (abandoned) cmd.kill('SIGKILL'); // gave up while fluent-ffmpeg was still starting it
+      })
+      .on('end', () => {
+        ended = true;
+        resolve();
+      })
+      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+        ended = true;
+        if (!abandoned) {
+          const detail = stderrTail(stderr) || err.message;
+          failure = new EngramError('E_FFMPEG', `ffmpeg could not decode ${src.label}:\n${detail}\nCheck that it is a readable video.`, { cause: err });
+        }
+        out.end();
+        resolve();
+      });
+  });
+  const out = new PassThrough({ highWaterMark: Math.max(frameBytes * 4, 1 << 16) });
+  cmd.pipe(out, { end: true });
 
-    const finish = (err?: EngramError) => {
-      if (finished) return;
-      finished = true;
-      if (err) subscriber.error(err);
-      else if (index === 0) {
-        subscriber.error(new EngramError('E_INPUT_EMPTY', `no frames decoded from ${path}; is it a video?`));
-      } else subscriber.complete();
-    };
-    // The process can exit before its last bytes have come through the pipe, so both must be done.
-    const maybeComplete = () => {
-      if (streamEnded && processEnded) finish();
-    };
-
-    const out = new PassThrough();
-    out.on('data', (chunk: Buffer) => {
+  let pending = Buffer.alloc(frameBytes);
+  let filled = 0;
+  let index = 0;
+  const rate = opts.fps;
+  try {
+    for await (const chunk of out as AsyncIterable<Buffer>) {
       let offset = 0;
-      while (offset < chunk.length && !finished) {
+      while (offset < chunk.length) {
         const n = Math.min(frameBytes - filled, chunk.length - offset);
         chunk.copy(pending, filled, offset, offset + n);
         filled += n;
@@ -73,36 +112,50 @@ export function videoFrames$(path: string, opts: VideoFrameOptions): Observable<
         if (filled === frameBytes) {
           const data = new Float32Array(frameBytes);
           for (let i = 0; i < frameBytes; i++) data[i] = BYTE_TO_UNIT[pending[i]];
-          subscriber.next({ index: index++, width, height, channels, data });
+          const timestamp = (opts.start ?? 0) + (rate ? index / rate : index);
+          yield { index: index++, timestamp, width, height, channels, data };
           pending = Buffer.alloc(frameBytes);
           filled = 0;
         }
       }
-    });
-    out.on('end', () => {
-      streamEnded = true;
-      maybeComplete();
-    });
-    cmd
-      .on('start', () => {
-        // Unsubscribed while fluent-ffmpeg was still probing capabilities: the process only exists now.
-        if (finished) cmd.kill('SIGKILL');
-      })
-      .on('end', () => {
-        processEnded = true;
-        maybeComplete();
-      })
-      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
-        const detail = stderrTail(stderr) || err.message;
-        finish(new EngramError('E_FFMPEG', `ffmpeg could not decode ${path}:\n${detail}\nCheck that it is a readable video file.`, { cause: err }));
-      });
-    cmd.pipe(out, { end: true });
+    }
+    await exited;
+    if (failure) throw failure;
+    if (index === 0) throw new EngramError('E_INPUT_EMPTY', `no frames decoded from ${src.label}; is it a video?`);
+  } finally {
+    if (!ended) {
+      abandoned = true;
+      if (started) cmd.kill('SIGKILL');
+      out.destroy();
+    }
+  }
+}
 
+/** The same frames as an Observable. Unsubscribing kills ffmpeg. */
+export function videoFrames$(path: string, opts: VideoFrameOptions): Observable<Frame> {
+  return new Observable<Frame>((subscriber) => {
+    let it: AsyncGenerator<Frame>;
+    try {
+      it = videoFrames(path, opts);
+    } catch (e) {
+      subscriber.error(e);
+      return;
+    }
+    let stopped = false;
+    (async () => {
+      try {
+        for await (const f of it) {
+          if (stopped) return;
+          subscriber.next(f);
+        }
+        subscriber.complete();
+      } catch (e) {
+        if (!stopped) subscriber.error(e);
+      }
+    })();
     return () => {
-      if (finished) return;
-      finished = true;
-      out.removeAllListeners('data');
-      cmd.kill('SIGKILL');
+      stopped = true;
+      void it.return(undefined);
     };
   });
 }
