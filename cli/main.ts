@@ -11,6 +11,7 @@ import { parseInit } from '../engine/initializers.ts';
 import { validateSpec } from '../engine/model.ts';
 import { withDefaults } from '../engine/optimizers.ts';
 import { EngramError, isEngramError } from '../errors.ts';
+import { resolveFfmpeg } from '../media/ffmpeg.ts';
 import { detectKind, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
 import { memorize, type MemorizeConfig, type ResumeFrom } from '../pipelines/memorize.ts';
 import { recallRun } from '../pipelines/recall-run.ts';
@@ -141,6 +142,7 @@ async function demo(args: Parsed): Promise<number> {
   const { width, height } = parseSize(v.size);
   const frames = num('frames', v.frames, { int: true, min: 2 });
   const cfg = buildConfig(a, { kind: 'video', path: clip, width, height, gray: !v.rgb, frames }, id, outDir);
+  resolveFfmpeg();
   prepareRunDir(outDir, v.force);
   // Conway's life: every frame differs from every other (testsrc2 barely moves at 32x32), seeded.
   const source = `life=s=${width}x${height}:r=12:ratio=0.5:mold=10:seed=${cfg.model.seed}:death_color=#000000:life_color=#ffffff`;
@@ -152,6 +154,7 @@ async function demo(args: Parsed): Promise<number> {
 async function memorizeCmd(args: Parsed, path: string): Promise<number> {
   const id = newRunId('memorize');
   const cfg = buildConfig(args, inputSpec(args.values, path), id, args.values.out ?? join('runs', id));
+  resolveFfmpeg(); // a missing ffmpeg is reported before anything is created
   prepareRunDir(cfg.outDir, args.values.force);
   return runMemorize(args, cfg);
 }

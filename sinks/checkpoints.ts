@@ -34,6 +34,8 @@ export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
       const path = join(dir, `step-${String(c.step).padStart(9, '0')}.ckpt`);
       saveCheckpoint(path, c);
       for (const old of intervalFiles().slice(keep)) rmSync(old.path, { force: true });
+      // temp files of writes that a crash (kill -9) interrupted: never complete, safe to drop
+      for (const f of readdirSync(dir)) if (f.endsWith('.partial')) rmSync(join(dir, f), { force: true });
       return path;
     },
     saveFinal(c) {

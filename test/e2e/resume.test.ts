@@ -1,0 +1,148 @@
+/**
+ * Checkpoints the hard way: kill -9 a training run at random moments, resume it each time, and check
+ * that no checkpoint is ever corrupt, that at most one checkpoint interval of work is lost, and that
+ * the loss curve in events.jsonl continues without a gap, a repeat or a jump.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../engine/checkpoint.ts';
+import { Rng } from '../../engine/random.ts';
+import { writeVideo } from '../../sinks/video.ts';
+
+const root = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'engram-resume-'));
+const clip = join(dir, 'clip.mkv');
+const EVERY = 40;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  const rng = new Rng(9);
+  const frames = Array.from({ length: 10 }, () => rng.uniformArray(256, 0, 1).map((v) => (v > 0.5 ? 1 : 0)));
+  await writeVideo(clip, frames, { width: 16, height: 16, channels: 1, scale: 1 });
+});
+
+const bin = join(root, 'bin/engram.mjs');
+// an unreachable loss target keeps it training until the step cap
+const TRAIN = ['--size', '16x16', '--width', '256', '--lr', '1e-4', '--loss-target', '1e-30', '--max-steps', '1500', '--checkpoint-every', String(EVERY), '--quiet'];
+
+/** Run the CLI, kill -9 it after `ms` (unless it ends first); resolves with whether it was killed. */
+function runAndKill(args: string[], ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve(signal === 'SIGKILL');
+    });
+  });
+}
+
+interface Line { kind: string; step: number; loss?: number }
+const lines = (path: string): Line[] =>
+  existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Line];
+    } catch {
+      return []; // a line cut short by kill -9
+    }
+  }) : [];
+
+function checkpointsLoad(run: string): number[] {
+  const ck = join(run, 'checkpoints');
+  const files = existsSync(ck) ? readdirSync(ck).filter((f) => f.endsWith('.ckpt')) : [];
+  return files.map((f) => loadCheckpoint(join(ck, f)).step);
+}
+
+describe('kill -9 and resume', () => {
+  it('never corrupts a checkpoint, loses at most one interval, and continues the loss curve', async () => {
+    const run = join(dir, 'run');
+    const rng = new Rng(2026);
+    let kills = 0;
+    let started = false;
+    for (let attempt = 0; attempt < 8 && kills < 3; attempt++) {
+      const args = started ? ['memorize', '--resume', run, ...TRAIN] : ['memorize', clip, '--out', run, ...TRAIN];
+      const killed = await runAndKill(args, 1500 + rng.next() * 2500);
+      if (!existsSync(join(run, 'run.json'))) continue; // killed before it started: try again
+      started = true;
+      if (!killed) break;
+      kills++;
+      const steps = checkpointsLoad(run); // every checkpoint on disk loads
+      const lastLogged = Math.max(0, ...lines(join(run, 'events.jsonl')).filter((l) => l.kind === 'train-step').map((l) => l.step));
+      const newest = Math.max(0, ...steps);
+      expect(lastLogged - newest, `work lost after kill ${kills}`).toBeLessThanOrEqual(EVERY);
+    }
+    expect(kills, 'the run was killed mid-training at least twice').toBeGreaterThanOrEqual(2);
+
+    // finish it
+    const done = spawnSync(process.execPath, [bin, 'memorize', '--resume', run, ...TRAIN], { encoding: 'utf8' });
+    expect(done.stderr).not.toMatch(/internal error/);
+    expect(done.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status).toBe('complete');
+    checkpointsLoad(run);
+    expect(loadCheckpoint(join(run, 'model.ckpt')).step).toBe(1500);
+
+    // the curve: every step once, in order, from 1 to the cap
+    const curve = lines(join(run, 'events.jsonl')).filter((l) => l.kind === 'train-step');
+    expect(curve.map((l) => l.step)).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1));
+    // no jump at a resume: steps recomputed after a resume repeat the losses the killed run logged
+    const discarded = new Map(lines(join(run, 'events.discarded.jsonl')).filter((l) => l.kind === 'train-step').map((l) => [l.step, l.loss!]));
+    expect(discarded.size).toBeGreaterThan(0);
+    for (const l of curve) {
+      const before = discarded.get(l.step);
+      if (before !== undefined) expect(Math.abs(l.loss! - before) / before, `loss at step ${l.step}`).toBeLessThan(1e-3);
+    }
+    const metrics = readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(metrics.slice(1).map((r) => Number(r.split(',')[0]))).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1));
+  });
+
+  it('a checkpoint killed mid-write leaves the previous one loadable', async () => {
+    const path = join(dir, 'big.ckpt');
+    const script = `
+      import { saveCheckpoint } from ${JSON.stringify(join(root, 'engine/checkpoint.ts'))};
+      const w = new Float32Array(8_000_000);
+      for (let step = 1; ; step++) {
+        w.fill(step);
+        saveCheckpoint(${JSON.stringify(path)}, { spec: { kind: 'fc', dim: 4, width: 2, depth: 1, activation: 'relu', bias: false, init: 'torch', seed: 1 }, step, weights: [{ name: 'W0', shape: [8_000_000], data: w }] });
+      }`;
+    const rng = new Rng(7);
+    let sawCheckpoint = 0;
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore', cwd: root });
+        setTimeout(() => child.kill('SIGKILL'), 1200 + rng.next() * 1500);
+        child.on('exit', () => resolve());
+      });
+      if (!existsSync(path)) continue;
+      const c = loadCheckpoint(path); // complete, never torn
+      expect(c.weights[0].data[0]).toBe(c.step);
+      expect(c.weights[0].data[7_999_999]).toBe(c.step);
+      sawCheckpoint++;
+    }
+    expect(sawCheckpoint).toBeGreaterThanOrEqual(3);
+  });
+
+  it('SIGTERM saves a checkpoint at the current step, marks the run cancelled and exits 130', async () => {
+    const run = join(dir, 'term');
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [bin, 'memorize', clip, '--out', run, ...TRAIN], { stdio: 'ignore' });
+      const poll = setInterval(() => {
+        // wait until it is training, past the first interval checkpoint
+        if (lines(join(run, 'events.jsonl')).some((l) => l.kind === 'train-step' && l.step > EVERY + 5)) {
+          clearInterval(poll);
+          child.kill('SIGTERM');
+        }
+      }, 50);
+      child.on('exit', (c) => {
+        clearInterval(poll);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(130);
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status).toBe('cancelled');
+    const lastLogged = Math.max(...lines(join(run, 'events.jsonl')).filter((l) => l.kind === 'train-step').map((l) => l.step));
+    expect(Math.max(...checkpointsLoad(run))).toBe(lastLogged); // nothing lost
+  });
+});
