@@ -71,14 +71,22 @@ export const HELP = `engram — memorize media as attractors and limit cycles of
 
 Usage:
   engram demo [options]                      memorize a built-in clip (ffmpeg's life source, 32x32 gray) and recall it
-  engram memorize <video> [options]          memorize the frames of a video as a limit cycle
-  engram recall <run-dir> [options]          replay a saved run from noise into a video
+  engram memorize <input> [options]          memorize a video, an audio file or a directory/glob of images
+  engram memorize --resume <run-dir>         continue a run from its newest checkpoint
+  engram recall <run-dir> [options]          replay a saved run into a video, GIF, PNG frames or WAV
 
 Input (memorize):
-  --size WxH            frame size (default 32x32)
-  --gray | --rgb        grayscale (default) or RGB frames
-  --frames N            use the first N frames (default: all; demo: 48)
-  --fps F               resample the video to F frames/s before taking frames
+  --kind K              video, audio or images (default: from the input: a directory or glob is images,
+                        .wav/.mp3/.ogg/.flac/… is audio, anything else video)
+  <input>               a file, '-' (standard input), a URL, or lavfi:GRAPH (an ffmpeg filter source)
+  --size WxH            frame/image size (default 32x32)
+  --gray | --rgb        grayscale (default) or RGB
+  --frames N            use the first N frames (audio: N chunks) (default: all; demo: 48)
+  --fps F               resample video to F frames/s first
+  --start S, --duration S   seconds to skip / to read (video)
+  --rate HZ             audio sample rate (default 22050)
+  --chunk-seconds S     audio chunk length, one vector each (default 1)
+  --partial drop|pad    the last, shorter audio chunk: dropped (default) or zero-padded
   --objective O         cycle (default) or autoencode
 
 Network and training:
@@ -94,19 +102,24 @@ Network and training:
   --max-steps S         stop after S steps (default 20000)
   --batch-size B        minibatch size (default: full batch)
   --seed N              seed for initialization and noise (default 1)
+  --checkpoint-every N  save a checkpoint every N steps (default 1000; also on Ctrl-C / SIGTERM)
+  --resume DIR          continue DIR from its newest checkpoint (--max-steps / --loss-target may be changed)
 
 Recall:
-  --from F              noise|gaussian (N(0, sigma²), default), uniform (U[0,1]), frame:I (start at training frame I)
+  --from F              noise|gaussian (N(0, sigma²), default), uniform (U[0,1]), frame:I (training sample I),
+                        or a file of the run's kind (e.g. a corrupted copy of an image)
   --sigma S             standard deviation of the Gaussian start (default 1)
   --recall-steps K      iteration cap (default 20000)
 
 Output and engine:
-  --out PATH            run directory (memorize, demo; default runs/<id>) or video file (recall; default recalled.mp4 in the run)
-  --force               write into a non-empty --out / replace an existing video
+  --out PATH            memorize/demo: the run directory (default runs/<id>);
+                        recall: file.mp4 | file.gif | file.mkv | dir/ (PNG frames) | file.wav (audio runs)
+                        (default: a new recall-<time>.mp4/.wav in the run directory)
+  --force               write into a non-empty --out / replace an existing recording
   --backend B           tensorflow-gpu, tensorflow, wasm-blas, wasm, cpu (default: the fastest that loads; also ENGRAM_BACKEND)
   --quiet               only the final summary
   -h, --help            this help
   --version             print the version
 
-Exit codes: 0 success, 1 failure (bad input, ffmpeg, backend), 2 usage error, 130 interrupted.
+Exit codes: 0 success, 1 failure (bad input, ffmpeg, backend, checkpoint, divergence), 2 usage error, 130 interrupted.
 `;

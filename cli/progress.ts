@@ -9,7 +9,9 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
     if (o.quiet) return;
     switch (e.kind) {
       case 'dataset':
-        out(`dataset: ${e.n} frames of ${e.frame.width}x${e.frame.height}x${e.frame.channels} (d=${e.dim}), objective ${e.objective}`);
+        out(e.frame.height === 1 && e.frame.channels === 1
+          ? `dataset: ${e.n} samples of ${e.dim} values, objective ${e.objective}`
+          : `dataset: ${e.n} frames of ${e.frame.width}x${e.frame.height}x${e.frame.channels} (d=${e.dim}), objective ${e.objective}`);
         break;
       case 'train-step': {
         window.push(e.stepMs);

@@ -1,0 +1,337 @@
+/**
+ * Bad input gets a clear error, a non-zero exit, and no partial output (issue 3).
+ *
+ * Every case drives the real CLI (bin/engram.mjs) in its own process and checks: the exit code (1 for
+ * bad input files, ffmpeg and checkpoints, 2 for usage errors), that stderr names the offending input
+ * and says what to do, that it carries no "internal error" or stack trace, that no output poses as
+ * complete (no run directory, or one whose run.json says "failed" with no model.ckpt / recalled.*),
+ * and that nothing that existed before the command was modified. The inputs that must work (an
+ * extensible-header WAV, a 96 kHz 6-channel float WAV, images of mixed sizes) are run too.
+ * All media are generated here, in a temporary directory.
+ */
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveFfmpeg } from '../../media/ffmpeg.ts';
+
+const root = join(import.meta.dirname, '../..');
+const tmp = mkdtempSync(join(tmpdir(), 'engram-bad-input-'));
+const ffmpeg = (...args: string[]) => execFileSync(resolveFfmpeg().path, ['-v', 'error', '-y', ...args]);
+
+/** Small and quick: every memorize in this file uses these. */
+const TINY = ['--width', '32', '--max-steps', '50', '--quiet'];
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [join(root, 'bin/engram.mjs'), ...args], {
+    encoding: 'utf8', cwd: tmp, env: { ...process.env, ...env }, timeout: 120_000,
+  });
+}
+
+/** Every file under `dir` (relative path → sha256 of its bytes; directories map to 'dir'). */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        out.set(relative(tmp, p), 'dir');
+        walk(p);
+      } else {
+        let digest: string;
+        try {
+          digest = createHash('sha256').update(readFileSync(p)).digest('hex');
+        } catch {
+          digest = `unreadable:${st.size}:${st.mtimeMs}`;
+        }
+        out.set(relative(tmp, p), digest);
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+// A fix is a verb telling the user what to do next.
+const FIX = /\b(check|use|pass|choose|fix|create|start|memorize|install|set|unset|drop|pick|give|convert|re-?encode|add|put|remove|make)\b/i;
+// A usage error may instead state the accepted values.
+const USAGE_FIX = /\bmust be\b|\bone of\b/i;
+const STACK = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
+
+interface Expect {
+  /** 1: bad input file / ffmpeg / checkpoint; 2: usage error. */
+  code: 1 | 2;
+  /** Strings stderr must contain (the offending input, at least). */
+  names: string[];
+  /** The run directory or output file this command may have created. */
+  out?: string;
+}
+
+/** Run a failing command and check everything issue 3 asks of it. */
+function expectBadInput(label: string, args: string[], e: Expect, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  const before = snapshot(tmp);
+  const r = cli(args, env);
+  const what = `${label}: engram ${args.join(' ')}\nexit ${r.status}\nstderr:\n${r.stderr}`;
+  expect(r.stderr, what).not.toMatch(/internal error/i);
+  expect(r.stderr, what).not.toMatch(STACK);
+  expect(r.status, what).toBe(e.code);
+  for (const n of e.names) expect(r.stderr, `${what}\nshould name ${n}`).toContain(n);
+  const fix = e.code === 2 ? new RegExp(`${FIX.source}|${USAGE_FIX.source}`, 'i') : FIX;
+  expect(r.stderr, `${what}\nshould say what to do`).toMatch(fix);
+  if (e.out !== undefined) expectNothingPosingAsComplete(e.out, what);
+
+  // nothing pre-existing was modified, and nothing new appeared outside the allowed output
+  const after = snapshot(tmp);
+  for (const [p, digest] of before) expect(after.get(p), `${what}\n${p} was modified or removed`).toBe(digest);
+  const allowed = e.out === undefined ? undefined : relative(tmp, e.out);
+  const fresh = [...after.keys()].filter((p) => !before.has(p) && !(allowed !== undefined && (p === allowed || p.startsWith(`${allowed}/`))));
+  expect(fresh, `${what}\nnew files outside the output`).toEqual([]);
+  return r;
+}
+
+/** Either no run directory was created, or it says "failed" and holds no final checkpoint or recording. */
+function expectNothingPosingAsComplete(out: string, what: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) {
+    expect.fail(`${what}\n${out} was created by a failing command`);
+  }
+  const runJson = join(out, 'run.json');
+  if (existsSync(runJson)) expect(JSON.parse(readFileSync(runJson, 'utf8')).status, `${what}\nrun.json status`).toBe('failed');
+  else expect(readdirSync(out), `${what}\nrun directory without run.json`).toEqual([]);
+  const finals = readdirSync(out).filter((f) => f === 'model.ckpt' || f.startsWith('recalled.'));
+  expect(finals, `${what}\nfinal outputs in a failed run`).toEqual([]);
+}
+
+function expectSuccess(label: string, args: string[]): SpawnSyncReturns<string> {
+  const r = cli(args);
+  const what = `${label}: engram ${args.join(' ')}\nexit ${r.status}\nstderr:\n${r.stderr}`;
+  expect(r.stderr, what).not.toMatch(/internal error/i);
+  expect(r.status, what).toBe(0);
+  return r;
+}
+
+/** A mono 16-bit PCM WAV in the WAVE_FORMAT_EXTENSIBLE layout (fmt chunk of 40 bytes, tag 0xFFFE). */
+function extensibleWav(samples: Int16Array, rate: number): Buffer {
+  const fmt = Buffer.alloc(8 + 40);
+  fmt.write('fmt ', 0, 'ascii');
+  fmt.writeUInt32LE(40, 4);
+  fmt.writeUInt16LE(0xfffe, 8); // WAVE_FORMAT_EXTENSIBLE
+  fmt.writeUInt16LE(1, 10); // channels
+  fmt.writeUInt32LE(rate, 12);
+  fmt.writeUInt32LE(rate * 2, 16); // byte rate
+  fmt.writeUInt16LE(2, 20); // block align
+  fmt.writeUInt16LE(16, 22); // bits per sample
+  fmt.writeUInt16LE(22, 24); // cbSize
+  fmt.writeUInt16LE(16, 26); // valid bits per sample
+  fmt.writeUInt32LE(0x4, 28); // channel mask: front center
+  // KSDATAFORMAT_SUBTYPE_PCM 00000001-0000-0010-8000-00aa00389b71
+  Buffer.from([0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71]).copy(fmt, 32);
+  const data = Buffer.alloc(8 + samples.length * 2);
+  data.write('data', 0, 'ascii');
+  data.writeUInt32LE(samples.length * 2, 4);
+  Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength).copy(data, 8);
+  const head = Buffer.alloc(12);
+  head.write('RIFF', 0, 'ascii');
+  head.writeUInt32LE(4 + fmt.length + data.length, 4);
+  head.write('WAVE', 8, 'ascii');
+  return Buffer.concat([head, fmt, data]);
+}
+
+/** A canonical 44-byte PCM WAV header whose data chunk holds zero samples. */
+function emptyWav(rate: number): Buffer {
+  const b = Buffer.alloc(44);
+  b.write('RIFF', 0, 'ascii');
+  b.writeUInt32LE(36, 4);
+  b.write('WAVE', 8, 'ascii');
+  b.write('fmt ', 12, 'ascii');
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36, 'ascii');
+  b.writeUInt32LE(0, 40);
+  return b;
+}
+
+const p = (name: string) => join(tmp, name);
+const validMp4 = p('valid.mp4');
+const tinyRun = p('tiny-run');
+
+// Decided at collection time, so it.skipIf can see it: root (and CAP_DAC_OVERRIDE) reads chmod 000 files.
+const unreadable = p('unreadable.mp4');
+writeFileSync(unreadable, 'content that cannot be read\n');
+chmodSync(unreadable, 0o000);
+const unreadableIsReadable = (() => {
+  try {
+    readFileSync(unreadable);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+beforeAll(() => {
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc2=s=64x64:d=1:r=12', '-pix_fmt', 'yuv420p', validMp4);
+
+  writeFileSync(p('empty.mp4'), Buffer.alloc(0));
+  const whole = readFileSync(validMp4);
+  writeFileSync(p('truncated.mp4'), whole.subarray(0, Math.floor(whole.length / 2)));
+  writeFileSync(p('text.mp4'), 'this is a text file, not a video\n'.repeat(20));
+  writeFileSync(p('zero.wav'), emptyWav(8000));
+
+  const n = 12000; // 1.5 s at 8 kHz
+  const sine = new Int16Array(n);
+  for (let i = 0; i < n; i++) sine[i] = Math.round(12000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  writeFileSync(p('extensible.wav'), extensibleWav(sine, 8000));
+
+  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=96000:duration=2', '-ac', '6', '-c:a', 'pcm_f32le', p('96k6ch.wav'));
+
+  mkdirSync(p('mixed'));
+  for (let i = 1; i <= 4; i++) ffmpeg('-f', 'lavfi', '-i', `life=s=8x8:seed=${i}:ratio=0.5`, '-frames:v', '1', p(`mixed/life${i}.png`));
+  ffmpeg('-f', 'lavfi', '-i', 'life=s=12x10:seed=5:ratio=0.5', '-frames:v', '1', p('mixed/life5.png'));
+
+  mkdirSync(p('no-images'));
+  writeFileSync(p('no-images/readme.txt'), 'no pictures here\n');
+
+
+  mkdirSync(p('not-a-run'));
+  writeFileSync(p('not-a-run/notes.txt'), 'just a directory\n');
+
+  // one tiny successful run for the recall and --resume cases
+  expectSuccess('tiny memorize', ['memorize', validMp4, '--size', '8x8', '--frames', '4', ...TINY, '--out', tinyRun]);
+  // the same run with its checkpoints deleted
+  cpSync(tinyRun, p('no-ckpt-run'), { recursive: true });
+  rmSync(p('no-ckpt-run/model.ckpt'), { force: true });
+  rmSync(p('no-ckpt-run/checkpoints'), { recursive: true, force: true });
+  // an otherwise empty directory with a run.json
+  mkdirSync(p('only-run-json'));
+  cpSync(join(tinyRun, 'run.json'), p('only-run-json/run.json'));
+}, 120_000);
+
+afterAll(() => {
+  try {
+    chmodSync(unreadable, 0o644);
+  } catch {
+    // already gone
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('memorize: bad input files exit 1, name the input and the fix, and leave no complete-looking output', () => {
+  it('a path that does not exist', () => {
+    const input = p('does-not-exist.mp4');
+    expectBadInput('missing path', ['memorize', input, '--size', '8x8', ...TINY, '--out', p('out-missing')], { code: 1, names: [input], out: p('out-missing') });
+  });
+
+  it('an empty (0-byte) .mp4', () => {
+    const input = p('empty.mp4');
+    expectBadInput('empty file', ['memorize', input, '--size', '8x8', ...TINY, '--out', p('out-empty')], { code: 1, names: [input], out: p('out-empty') });
+  });
+
+  it('a truncated MP4 (first half of a valid file)', () => {
+    const input = p('truncated.mp4');
+    expectBadInput('truncated mp4', ['memorize', input, '--size', '8x8', ...TINY, '--out', p('out-truncated')], { code: 1, names: [input], out: p('out-truncated') });
+  });
+
+  it('a text file named .mp4', () => {
+    const input = p('text.mp4');
+    expectBadInput('text as mp4', ['memorize', input, '--size', '8x8', ...TINY, '--out', p('out-text')], { code: 1, names: [input], out: p('out-text') });
+  });
+
+  it('a WAV with zero samples', () => {
+    const input = p('zero.wav');
+    expectBadInput('zero-sample wav', ['memorize', input, '--rate', '8000', ...TINY, '--out', p('out-zero-wav')], { code: 1, names: [input], out: p('out-zero-wav') });
+  });
+
+  it('a directory with no images names the directory and the accepted extensions', () => {
+    const input = p('no-images');
+    const r = expectBadInput('no images', ['memorize', input, '--size', '8x8', '--objective', 'autoencode', ...TINY, '--out', p('out-no-images')],
+      { code: 1, names: [input], out: p('out-no-images') });
+    expect(r.stderr).toMatch(/png/i);
+    expect(r.stderr).toMatch(/jpe?g/i);
+  });
+
+  // skipped when this process can read a chmod 000 file anyway (running as root), so the case cannot be produced
+  it.skipIf(unreadableIsReadable)('an unreadable file (chmod 000; skipped as root, where reads of it succeed)', () => {
+    const input = unreadable;
+    expectBadInput('unreadable', ['memorize', input, '--size', '8x8', ...TINY, '--out', p('out-unreadable')], { code: 1, names: [input], out: p('out-unreadable') });
+  });
+
+  it('FFMPEG_PATH pointing nowhere names FFMPEG_PATH and the path, and creates no run directory', () => {
+    const out = p('out-no-ffmpeg');
+    expectBadInput('FFMPEG_PATH=/nowhere/ffmpeg', ['memorize', validMp4, '--size', '8x8', ...TINY, '--out', out],
+      { code: 1, names: ['FFMPEG_PATH', '/nowhere/ffmpeg'], out }, { FFMPEG_PATH: '/nowhere/ffmpeg' });
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('memorize --resume: a directory with nothing to resume exits 1 and names it', () => {
+  it('a run directory whose checkpoints were deleted', () => {
+    const dir = p('no-ckpt-run');
+    expectBadInput('resume without checkpoints', ['memorize', '--resume', dir, '--quiet'], { code: 1, names: [dir] });
+  });
+
+  it('an empty directory with only a run.json', () => {
+    const dir = p('only-run-json');
+    expectBadInput('resume with only run.json', ['memorize', '--resume', dir, '--quiet'], { code: 1, names: [dir] });
+  });
+
+  it('a directory that is not a run', () => {
+    const dir = p('not-a-run');
+    expectBadInput('resume a non-run', ['memorize', '--resume', dir, '--quiet'], { code: 1, names: [dir] });
+  });
+});
+
+describe('recall: bad outputs and starts are usage errors (exit 2) and touch nothing', () => {
+  it('--out inside a directory that does not exist names the directory', () => {
+    const dir = p('nope');
+    expectBadInput('recall --out in missing dir', ['recall', tinyRun, '--out', join(dir, 'r.mp4')], { code: 2, names: [dir] });
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('--out file.avi lists the accepted outputs', () => {
+    const out = p('file.avi');
+    const r = expectBadInput('recall --out .avi', ['recall', tinyRun, '--out', out], { code: 2, names: [out] });
+    expect(r.stderr).toMatch(/\.mp4/);
+    expect(r.stderr).toMatch(/\.gif|\.mkv/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--from frame:999 (beyond the stored frames)', () => {
+    const out = p('from-999.mp4');
+    expectBadInput('recall --from frame:999', ['recall', tinyRun, '--from', 'frame:999', '--out', out], { code: 2, names: ['frame:999'] });
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('awkward but valid inputs work', () => {
+  it('an extensible-header WAV (fmt chunk of 40 bytes, tag 0xFFFE, PCM subformat)', () => {
+    const out = p('ok-extensible');
+    expectSuccess('extensible wav', ['memorize', p('extensible.wav'), '--rate', '8000', '--width', '64', '--max-steps', '50', '--quiet', '--out', out]);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status).toBe('complete');
+    expect(existsSync(join(out, 'model.ckpt'))).toBe(true);
+  });
+
+  it('a 96 kHz 6-channel float WAV (transcoded)', () => {
+    const out = p('ok-96k');
+    expectSuccess('96 kHz 6-channel float wav', ['memorize', p('96k6ch.wav'), '--rate', '4000', '--width', '64', '--max-steps', '50', '--quiet', '--out', out]);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status).toBe('complete');
+    expect(existsSync(join(out, 'model.ckpt'))).toBe(true);
+  });
+
+  it('a directory of images of mixed sizes is resized, with a note in events.jsonl', () => {
+    const out = p('ok-mixed');
+    expectSuccess('mixed-size images', ['memorize', p('mixed'), '--objective', 'autoencode', '--size', '8x8', ...TINY, '--out', out]);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status).toBe('complete');
+    const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; message?: string });
+    const notes = events.filter((e) => e.kind === 'log' && /resized/i.test(e.message ?? ''));
+    expect(notes, JSON.stringify(events.filter((e) => e.kind === 'log'))).toHaveLength(1);
+    expect(notes[0].message).toMatch(/\b1 of 5\b|\b1 image\b/);
+  });
+});
