@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'E_INPUT_MISSING'
   | 'E_INPUT_UNREADABLE'
   | 'E_INPUT_EMPTY'
+  | 'E_INPUT_INVALID'
   | 'E_BAD_ARGUMENT'
   | 'E_FFMPEG'
   | 'E_BACKEND'

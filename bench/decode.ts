@@ -33,7 +33,7 @@ const STALL_MS = 2000;
 const SAMPLE_EVERY = 1000;
 const MB = 1024 * 1024;
 
-const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MiB`;
 
 function run(bin: string, args: string[], stdout: 'ignore' | number | 'pipe'): Promise<{ code: number | null; stderr: string; bytes: number }> {
   return new Promise((resolve, reject) => {

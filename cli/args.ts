@@ -14,6 +14,7 @@ export const OPTIONS = {
   rate: { type: 'string', default: '22050' },
   'chunk-seconds': { type: 'string', default: '1' },
   partial: { type: 'string', default: 'drop' },
+  watch: { type: 'boolean', default: false },
   objective: { type: 'string', default: 'cycle' },
   width: { type: 'string', default: '512' },
   depth: { type: 'string', default: '2' },
@@ -87,6 +88,7 @@ Input (memorize):
   --rate HZ             audio sample rate (default 22050)
   --chunk-seconds S     audio chunk length, one vector each (default 1)
   --partial drop|pad    the last, shorter audio chunk: dropped (default) or zero-padded
+  --watch               images: keep watching the directory and memorize new images as they appear
   --objective O         cycle (default) or autoencode
 
 Network and training:

@@ -3,7 +3,7 @@
  * → print progress and a summary. Nothing is created before the options are known to be good, and
  * every failure ends here as a message naming the input and the fix, with a non-zero exit.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeBackend, fallbackWarning, isBackendName, BACKEND_ORDER, selectBackend } from '../engine/backend.ts';
@@ -74,6 +74,9 @@ function assertInputExists(path: string): void {
   if (path === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path.startsWith('lavfi:')) return;
   const local = /[*?]/.test(path) ? dirname(path) : path;
   if (!existsSync(local)) throw new EngramError('E_INPUT_MISSING', `input ${path} does not exist; check the path`);
+  if (statSync(local).isFile() && statSync(local).size === 0) {
+    throw new EngramError('E_INPUT_EMPTY', `input ${path} is empty (0 bytes); pass a complete media file`);
+  }
 }
 
 function inputSpec(v: Parsed['values'], path: string): InputSpec {
@@ -90,8 +93,9 @@ function inputSpec(v: Parsed['values'], path: string): InputSpec {
       partial: v.partial, maxChunks: opt('frames', { int: true, min: 1 }),
     };
   }
+  if (v.watch && kind !== 'images') throw bad('--watch is for a directory of images (--kind images)');
   const size = parseSize(v.size);
-  if (kind === 'images') return { kind, path, ...size, gray: !v.rgb };
+  if (kind === 'images') return { kind, path, ...size, gray: !v.rgb, watch: v.watch };
   return {
     kind, path, ...size, gray: !v.rgb, frames: opt('frames', { int: true, min: 1 }), fps: opt('fps', { min: 0.001 }),
     start: opt('start', { min: 0 }), duration: opt('duration', { min: 0.001 }),
@@ -186,19 +190,25 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
 async function runMemorize(args: Parsed, cfg: MemorizeConfig, resume?: ResumeFrom): Promise<number> {
   const backend = await startBackend(args);
   const printer = createProgressPrinter({ quiet: args.values.quiet, maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget });
+  const watching = cfg.input.kind === 'images' && cfg.input.watch === true;
   const view = await new Promise<ViewState>((resolve, reject) => {
     let state = initialViewState;
+    let waiting = false; // watch mode: a memory is complete and no new images are being learned
     const sub = memorize(cfg, backend, resume).subscribe({
       next: (e) => {
         printer(e);
         state = reduceEvent(state, e);
+        if (e.kind === 'dataset') waiting = false;
+        if (e.kind === 'log' && e.message.startsWith('memorized ')) waiting = true;
       },
       error: reject,
       complete: () => resolve(state),
     });
     const stop = (signal: NodeJS.Signals) => {
       sub.unsubscribe();
-      reject(new Interrupted(cfg.outDir, signal));
+      // watching and idle: stopping is how a watch run ends, with everything memorized so far
+      if (watching && waiting) resolve(state);
+      else reject(new Interrupted(cfg.outDir, signal));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

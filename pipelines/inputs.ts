@@ -3,10 +3,10 @@
  * to turn vectors back into media. The kind comes from the file type unless `--kind` says.
  */
 import { existsSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
-import { Observable, from, lastValueFrom, map, toArray } from 'rxjs';
+import { basename, extname } from 'node:path';
+import { Observable, debounceTime, from, lastValueFrom, map, scan, toArray } from 'rxjs';
 import { readAudioSeconds } from '../sources/audio.ts';
-import { readImages } from '../sources/images.ts';
+import { images$, readImages, type ImageSample } from '../sources/images.ts';
 import { videoFrames$, type Frame } from '../sources/video.ts';
 
 export type MediaKind = 'video' | 'audio' | 'images';
@@ -14,7 +14,7 @@ export type MediaKind = 'video' | 'audio' | 'images';
 export type InputSpec =
   | { kind: 'video'; path: string; width: number; height: number; gray: boolean; frames?: number; fps?: number; start?: number; duration?: number }
   | { kind: 'audio'; path: string; rate: number; chunkSeconds: number; partial: 'drop' | 'pad'; maxChunks?: number }
-  | { kind: 'images'; path: string; width: number; height: number; gray: boolean };
+  | { kind: 'images'; path: string; width: number; height: number; gray: boolean; watch?: boolean };
 
 /** How to turn a vector back into media. */
 export type MediaShape =
@@ -65,6 +65,7 @@ export function loadInput(spec: InputSpec): Observable<LoadedInput> {
         })),
       );
     case 'images':
+      if (spec.watch) return watchedImages(spec);
       return from(readImages(spec.path, { width: spec.width, height: spec.height, gray: spec.gray })).pipe(
         map(({ samples, info }) => ({
           vectors: samples.map((s) => s.data),
@@ -86,4 +87,25 @@ export async function readOneSample(path: string, shape: MediaShape): Promise<Fl
   const opts = { width: shape.width, height: shape.height, gray: shape.channels === 1 };
   if (detectKind(path) === 'images') return (await readImages(path, opts)).samples[0].data;
   return (await lastValueFrom(videoFrames$(path, { ...opts, frames: 1 }).pipe(toArray())))[0].data;
+}
+
+/**
+ * A directory that keeps growing: every settled batch of images (existing ones first, then each
+ * burst of new files) yields the whole set so far, to be memorized again.
+ */
+function watchedImages(spec: Extract<InputSpec, { kind: 'images' }>): Observable<LoadedInput> {
+  const opts = { width: spec.width, height: spec.height, gray: spec.gray };
+  return images$(spec.path, { ...opts, watch: true }).pipe(
+    scan((all, s: ImageSample) => [...all, s], [] as ImageSample[]),
+    debounceTime(500),
+    map((all) => {
+      const resized = all.filter((s) => s.originalSize.width !== spec.width || s.originalSize.height !== spec.height).length;
+      return {
+        vectors: all.map((s) => s.data),
+        shape: { kind: 'images' as const, width: spec.width, height: spec.height, channels: spec.gray ? 1 as const : 3 as const, fps: 2 },
+        notes: [`images: ${all.length} in ${spec.path} so far (newest ${basename(all[all.length - 1].path)})` +
+          (resized ? `; ${resized} had another size and were resized` : '')],
+      };
+    }),
+  );
 }

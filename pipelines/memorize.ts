@@ -8,7 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Observable, concat, defer, from, map, mergeMap, of, tap } from 'rxjs';
+import { Observable, concat, defer, from, map, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, type Model, type ModelSpec } from '../engine/model.ts';
@@ -75,7 +75,7 @@ export function assertDistinct(vectors: Float32Array[], what: string): void {
     const key = q.toString('base64');
     const j = seen.get(key);
     if (j !== undefined) {
-      throw new EngramError('E_BAD_ARGUMENT',
+      throw new EngramError('E_INPUT_INVALID',
         `samples ${j} and ${i} of ${what} are identical at this size, so no map can send them to different successors; ` +
         'use an input whose samples differ (or a larger --size, or fewer --frames)');
     }
@@ -105,7 +105,9 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
   const toDataset = (input: LoadedInput): Dataset => {
     const min = cfg.objective === 'cycle' ? 2 : 1;
     if (input.vectors.length < min) {
-      throw new EngramError('E_INPUT_EMPTY', `${cfg.input.path} gave ${input.vectors.length} sample(s); a ${cfg.objective} needs at least ${min} (check --frames)`);
+      const fix = cfg.input.kind === 'audio' ? 'use a longer clip, --partial pad, or a shorter --chunk-seconds'
+        : cfg.input.kind === 'images' ? 'add images' : 'check --frames, --start and --duration';
+      throw new EngramError('E_INPUT_EMPTY', `${cfg.input.path} gave ${input.vectors.length} sample(s); a ${cfg.objective} needs at least ${min} (${fix})`);
     }
     shape = input.shape;
     if (cfg.objective === 'cycle') assertDistinct(input.vectors, cfg.input.path);
@@ -123,6 +125,9 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
   });
 
   let lastTrainer: TrainerState | null = resume ? trainerStateFrom(resume.contents) : null;
+  const watching = cfg.input.kind === 'images' && cfg.input.watch === true;
+  /** Watch mode, between memories: stopping now ends the run as complete. */
+  let idle = false;
   const afterTraining = (data: Dataset, trainEnd: { reason: string; loss: number }) =>
     defer(() => {
       if (trainEnd.reason === 'diverged') {
@@ -140,9 +145,15 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
           recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!) }),
           mergeMap((out) => concat(
             of(ev(out.event)),
-            from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
+            from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
             defer(() => {
               const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, started);
+              if (watching) {
+                // a watched directory: this memory is complete; wait for more images
+                idle = true;
+                saveRunJson({ summary });
+                return of(ev({ kind: 'log', level: 'info', message: `memorized ${data.n} images; watching ${cfg.input.path} for more (Ctrl-C to stop)` }));
+              }
               saveRunJson({ status: 'complete', summary });
               return of(ev({ kind: 'run-end', status: 'complete', wallMs: Date.now() - started }));
             }),
@@ -160,8 +171,10 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
         ...(resume ? { resume: { fromStep: step, checkpoint: resume.path } } : {}),
       })),
       dataset$.pipe(
-        mergeMap(({ data, notes }) => {
-          model = resume ? modelFromCheckpoint(resume.path, resume.contents)
+        // new images (watch mode) replace the training in progress: the same model goes on learning
+        switchMap(({ data, notes }) => {
+          idle = false;
+          model ??= resume ? modelFromCheckpoint(resume.path, resume.contents)
             : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
           let end = { reason: 'step-cap', loss: Number.NaN };
           const s = shape!;
@@ -225,9 +238,10 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
       s.unsubscribe(); // the train operator saves a last checkpoint here if steps were taken
       if (cancelled) {
         const newest = store.newest();
-        if (newest && newest.contents.step === step) log.write(ev({ kind: 'artifact', what: 'checkpoint', path: newest.path }));
-        log.write(ev({ kind: 'run-end', status: 'cancelled', wallMs: Date.now() - started }));
-        saveRunJson({ status: 'cancelled' });
+        if (newest && newest.contents.step === step && !idle) log.write(ev({ kind: 'artifact', what: 'checkpoint', path: newest.path }));
+        const status = idle ? 'complete' : 'cancelled';
+        log.write(ev({ kind: 'run-end', status, wallMs: Date.now() - started }));
+        saveRunJson({ status });
         cleanup();
       }
     };

@@ -190,7 +190,9 @@ beforeAll(() => {
   for (let i = 0; i < n; i++) sine[i] = Math.round(12000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
   writeFileSync(p('extensible.wav'), extensibleWav(sine, 8000));
 
-  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=96000:duration=2', '-ac', '6', '-c:a', 'pcm_f32le', p('96k6ch.wav'));
+  // 437.5 Hz, not 440: a whole number of periods per second would make both 1 s samples identical,
+  // which engram rightly refuses to memorize as a cycle
+  ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=437.5:sample_rate=96000:duration=2', '-ac', '6', '-c:a', 'pcm_f32le', p('96k6ch.wav'));
 
   mkdirSync(p('mixed'));
   for (let i = 1; i <= 4; i++) ffmpeg('-f', 'lavfi', '-i', `life=s=8x8:seed=${i}:ratio=0.5`, '-frames:v', '1', p(`mixed/life${i}.png`));
@@ -313,7 +315,8 @@ describe('recall: bad outputs and starts are usage errors (exit 2) and touch not
 describe('awkward but valid inputs work', () => {
   it('an extensible-header WAV (fmt chunk of 40 bytes, tag 0xFFFE, PCM subformat)', () => {
     const out = p('ok-extensible');
-    expectSuccess('extensible wav', ['memorize', p('extensible.wav'), '--rate', '8000', '--width', '64', '--max-steps', '50', '--quiet', '--out', out]);
+    // 1.5 s makes one whole 1 s sample; --partial pad keeps the last half second as a second sample (a cycle needs two)
+    expectSuccess('extensible wav', ['memorize', p('extensible.wav'), '--rate', '8000', '--partial', 'pad', '--width', '64', '--max-steps', '50', '--quiet', '--out', out]);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status).toBe('complete');
     expect(existsSync(join(out, 'model.ckpt'))).toBe(true);
   });
