@@ -25,7 +25,7 @@ const firstLayer = DIMS[0] * DIMS[1];
 /** Matmul FLOPs of one step: forward, weight gradients, and input gradients of layers 2..L. */
 const FLOPS_PER_STEP = 2 * BATCH * (macs + macs + (macs - firstLayer));
 
-interface ChildResult { backend: string; ok: boolean; msPerStep?: number; reason?: string; device?: string; blas?: string | null; threads?: number; finalLoss?: number }
+interface ChildResult { backend: string; ok: boolean; msPerStep?: number; spread?: [number, number]; reason?: string; device?: string; blas?: string | null; threads?: number; finalLoss?: number }
 
 function median(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
@@ -48,7 +48,9 @@ async function child(name: BackendName, steps: number): Promise<ChildResult> {
       loss = trainer.step().loss;
       times.push(performance.now() - t);
     }
-    return { backend: name, ok: true, msPerStep: median(times), device: b.device, blas: b.blas, threads: b.threads, finalLoss: loss };
+    const sorted = [...times].sort((x, y) => x - y);
+    const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+    return { backend: name, ok: true, msPerStep: median(times), spread: [q(0.1), q(0.9)], device: b.device, blas: b.blas, threads: b.threads, finalLoss: loss };
   } catch (e) {
     return { backend: name, ok: false, reason: (e instanceof Error ? e.message : String(e)).split('\n')[0] };
   }
@@ -72,7 +74,7 @@ function sgemmGflops(n: number, reps: number): number | null {
 async function main() {
   const argv = process.argv.slice(2);
   const stepsArg = argv.indexOf('--steps');
-  const steps = stepsArg >= 0 ? Number(argv[stepsArg + 1]) : 20;
+  const steps = stepsArg >= 0 ? Number(argv[stepsArg + 1]) : 60;
   const childArg = argv.indexOf('--child');
   if (childArg >= 0) {
     const name = argv[childArg + 1] as BackendName;
@@ -98,15 +100,15 @@ async function main() {
   console.log(`train step: FC ${DIMS.join('→')} relu no-bias, batch ${BATCH}, adam, cycle objective; ${(FLOPS_PER_STEP / 1e6).toFixed(1)} MFLOP of matmul per step`);
   console.log(`sgemm peak (native addon, OpenBLAS, best of 1024³/2048³): ${peak ? `${peak.toFixed(1)} GFLOP/s` : 'addon not built'}`);
   console.log('');
-  console.log('| backend | ms/step | GFLOP/s | of sgemm peak | vs plain wasm |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| backend | ms/step (median) | p10–p90 | GFLOP/s | of sgemm peak | vs plain wasm |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of results) {
     if (!r.ok) {
-      console.log(`| ${r.backend} | unavailable: ${r.reason?.slice(0, 90)} | | | |`);
+      console.log(`| ${r.backend} | unavailable: ${r.reason?.slice(0, 90)} | | | | |`);
       continue;
     }
     const g = gflops(r.msPerStep!);
-    console.log(`| ${r.backend} | ${r.msPerStep!.toFixed(2)} | ${g.toFixed(1)} | ${peak ? `${((100 * g) / peak).toFixed(1)}%` : 'n/a'} | ${wasm ? `${(wasm / r.msPerStep!).toFixed(1)}×` : 'n/a'} |`);
+    console.log(`| ${r.backend} | ${r.msPerStep!.toFixed(2)} | ${r.spread!.map((x) => x.toFixed(2)).join('–')} | ${g.toFixed(1)} | ${peak ? `${((100 * g) / peak).toFixed(1)}%` : 'n/a'} | ${wasm ? `${(wasm / r.msPerStep!).toFixed(1)}×` : 'n/a'} |`);
   }
   const blas = results.find((r) => r.ok && r.blas);
   if (blas) console.log(`\nBLAS: ${blas.blas}; threads ${blas.threads}; device ${blas.device}`);
