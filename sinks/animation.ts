@@ -4,14 +4,12 @@
  * Frames are values in [0,1], HWC; every file is written under a partial name and renamed when done.
  */
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, extname, sep } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { existsSync, statSync } from 'node:fs';
+import { extname, sep } from 'node:path';
 import { EngramError } from '../errors.ts';
-import { ffmpegCommand, partialPathFor, resolveFfmpeg, runFfmpeg } from '../media/ffmpeg.ts';
+import { resolveFfmpeg } from '../media/ffmpeg.ts';
 import { writePngFrames } from './png-frames.ts';
-import { type WriteVideoOptions, writeVideo } from './video.ts';
+import { encodeFrames, type WriteVideoOptions, writeVideo } from './video.ts';
 
 export type AnimationOptions = WriteVideoOptions;
 export type Mp4Codec = 'libx264' | 'mpeg4';
@@ -48,7 +46,6 @@ export function h264Available(): boolean {
 export async function writeMp4(path: string, frames: Float32Array[], opts: AnimationOptions & { codec?: 'auto' | Mp4Codec }): Promise<Mp4Codec> {
   const codec = opts.codec === undefined || opts.codec === 'auto' ? (h264Available() ? 'libx264' : 'mpeg4') : opts.codec;
   if (codec === 'libx264') {
-    checkOutput(path, opts.overwrite);
     await writeVideo(path, frames, opts);
   } else {
     await encodeFrames(path, frames, opts, {
@@ -76,80 +73,9 @@ export async function writeRecording(path: string, frames: Float32Array[], opts:
       await writeGif(path, frames, opts);
       return;
     case '.mkv':
-      checkOutput(path, opts.overwrite);
       await writeVideo(path, frames, opts);
       return;
     default:
       throw new EngramError('E_BAD_ARGUMENT', `cannot record to ${path}: unsupported output; use ${ACCEPTED_OUTPUTS}`);
   }
-}
-
-/** The checks every output shares, done before ffmpeg starts so failures read plainly. */
-function checkOutput(path: string, overwrite: boolean | undefined): void {
-  const dir = dirname(path);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new EngramError('E_BAD_ARGUMENT', `the directory of ${path} does not exist; create ${dir} first or choose another output`);
-  }
-  if (existsSync(path) && overwrite !== true) {
-    throw new EngramError('E_OUTPUT_EXISTS', `${path} already exists; pass --force to overwrite it or choose another output`);
-  }
-}
-
-/** Pipe raw frames into ffmpeg (nearest-neighbour upscale, then `filter`), encode to a partial name, rename. */
-async function encodeFrames(
-  path: string,
-  frames: Float32Array[],
-  opts: AnimationOptions,
-  encoder: { filter: string; args: string[] },
-): Promise<void> {
-  const { width, height, channels } = opts;
-  const fps = opts.fps ?? 12;
-  const scale = opts.scale ?? 8;
-  checkOutput(path, opts.overwrite);
-  if (frames.length === 0) {
-    throw new EngramError('E_INPUT_EMPTY', `no frames to write to ${path}; the sequence to encode is empty`);
-  }
-  if (!(Number.isInteger(scale) && scale >= 1) || !(fps > 0)) {
-    throw new EngramError('E_BAD_ARGUMENT', `cannot write ${path} with scale ${scale} and fps ${fps}: scale must be a positive integer and fps positive`);
-  }
-  const frameLen = width * height * channels;
-  const bad = frames.findIndex((f) => f.length !== frameLen);
-  if (bad >= 0) {
-    throw new EngramError(
-      'E_BAD_ARGUMENT',
-      `frame ${bad} for ${path} has ${frames[bad].length} values, expected ${width}x${height}x${channels} = ${frameLen}; pass matching width, height and channels`,
-    );
-  }
-
-  const tmp = partialPathFor(path);
-  const input = new PassThrough();
-  const cmd = ffmpegCommand(input)
-    .inputOptions(['-hide_banner', '-loglevel', 'error'])
-    .inputOptions(['-f', 'rawvideo', '-pix_fmt', channels === 1 ? 'gray' : 'rgb24', '-s', `${width}x${height}`, '-r', String(fps)])
-    .outputOptions(['-vf', `scale=iw*${scale}:ih*${scale}:flags=neighbor,${encoder.filter}`, ...encoder.args, '-y'])
-    .output(tmp);
-  const done = runFfmpeg(cmd, `encoding ${frames.length} frames to ${path}`);
-  done.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
-  try {
-    for (const frame of frames) {
-      if (!input.write(toBytes(frame))) await Promise.race([once(input, 'drain'), done]);
-    }
-    input.end();
-    await done;
-    renameSync(tmp, path);
-  } catch (e) {
-    input.destroy();
-    cmd.kill('SIGKILL');
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-function toBytes(frame: Float32Array): Buffer {
-  const out = Buffer.allocUnsafe(frame.length);
-  for (let i = 0; i < frame.length; i++) {
-    const v = frame[i];
-    out[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0; // NaN → 0
-  }
-  return out;
 }

@@ -4,9 +4,9 @@
  * (.mp4 → H.264 yuv420p for players, .mkv → lossless FFV1). Written under a partial name and renamed,
  * so a failed or interrupted write never leaves a complete-looking file.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { EngramError } from '../errors.ts';
 import { ffmpegCommand, partialPathFor, runFfmpeg } from '../media/ffmpeg.ts';
@@ -23,18 +23,42 @@ export type WriteVideoOptions = {
   overwrite?: boolean;
 };
 
+/** How one container/codec is written: filters after the upscale (may be empty) and output args. */
+export interface FrameEncoder {
+  filter: string;
+  args: string[];
+}
+
+/** .mp4 (H.264) and .mkv (FFV1, lossless). */
 export async function writeVideo(path: string, frames: Float32Array[], opts: WriteVideoOptions): Promise<void> {
-  const { width, height, channels } = opts;
-  const fps = opts.fps ?? 12;
-  const scale = opts.scale ?? 8;
-  if (existsSync(path) && opts.overwrite !== true) {
-    throw new EngramError('E_OUTPUT_EXISTS', `${path} already exists; pass --force to overwrite it or choose another --out`);
-  }
   const ext = extname(path).toLowerCase();
   const encoder = ENCODERS[ext];
   if (!encoder) {
     throw new EngramError('E_BAD_ARGUMENT', `cannot write ${path}: unsupported extension '${ext}'; use .mp4 or .mkv`);
   }
+  await encodeFrames(path, frames, opts, encoder);
+}
+
+/** The checks every output shares, done before ffmpeg starts so failures read plainly. */
+export function checkOutput(path: string, overwrite: boolean | undefined): void {
+  const dir = dirname(path);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new EngramError('E_BAD_ARGUMENT', `the directory of ${path} does not exist; create ${dir} first or choose another output`);
+  }
+  if (existsSync(path) && overwrite !== true) {
+    throw new EngramError('E_OUTPUT_EXISTS', `${path} already exists; pass --force to overwrite it or choose another --out`);
+  }
+}
+
+/**
+ * Pipe raw frames into ffmpeg (nearest-neighbour upscale, then the encoder's filters), encode to a
+ * partial name and rename; on failure the partial file is removed.
+ */
+export async function encodeFrames(path: string, frames: Float32Array[], opts: WriteVideoOptions, encoder: FrameEncoder): Promise<void> {
+  const { width, height, channels } = opts;
+  const fps = opts.fps ?? 12;
+  const scale = opts.scale ?? 8;
+  checkOutput(path, opts.overwrite);
   if (frames.length === 0) {
     throw new EngramError('E_INPUT_EMPTY', `no frames to write to ${path}; the sequence to encode is empty`);
   }
@@ -52,10 +76,11 @@ export async function writeVideo(path: string, frames: Float32Array[], opts: Wri
 
   const tmp = partialPathFor(path);
   const input = new PassThrough();
+  const filters = [`scale=iw*${scale}:ih*${scale}:flags=neighbor`, ...(encoder.filter ? [encoder.filter] : [])].join(',');
   const cmd = ffmpegCommand(input)
     .inputOptions(['-hide_banner', '-loglevel', 'error'])
     .inputOptions(['-f', 'rawvideo', '-pix_fmt', channels === 1 ? 'gray' : 'rgb24', '-s', `${width}x${height}`, '-r', String(fps)])
-    .outputOptions(['-vf', `scale=iw*${scale}:ih*${scale}:flags=neighbor${encoder.filter}`, ...encoder.args, '-y'])
+    .outputOptions(['-vf', filters, ...encoder.args, '-y'])
     .output(tmp);
   const done = runFfmpeg(cmd, `encoding ${frames.length} frames to ${path}`);
   done.catch(() => {}); // observed below; this only stops an early failure counting as unhandled
@@ -76,10 +101,10 @@ export async function writeVideo(path: string, frames: Float32Array[], opts: Wri
   }
 }
 
-const ENCODERS: Record<string, { filter: string; args: string[] }> = {
+const ENCODERS: Record<string, FrameEncoder> = {
   // yuv420p and even dimensions are what browsers and phones play; crf 16 keeps tiny frames crisp.
   '.mp4': {
-    filter: ',pad=ceil(iw/2)*2:ceil(ih/2)*2,format=yuv420p',
+    filter: 'pad=ceil(iw/2)*2:ceil(ih/2)*2,format=yuv420p',
     args: ['-c:v', 'libx264', '-crf', '16', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'],
   },
   '.mkv': { filter: '', args: ['-c:v', 'ffv1'] },
@@ -89,7 +114,7 @@ function toBytes(frame: Float32Array): Buffer {
   const out = Buffer.allocUnsafe(frame.length);
   for (let i = 0; i < frame.length; i++) {
     const v = frame[i];
-    out[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
+    out[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0; // NaN → 0
   }
   return out;
 }
