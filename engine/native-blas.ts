@@ -18,6 +18,8 @@ export interface BlasAddon {
     lr: number, beta1: number, beta2: number, eps: number, t: number, weightDecay: number,
   ): void;
   sumsq(heap: ArrayBuffer, off: number, n: number): number;
+  geev(a: Float64Array, n: number): { re: Float64Array; im: Float64Array };
+  dgemm(x: Float64Array, y: Float64Array, r: number, k: number, c: number): Float64Array;
   info(): { config: string; corename: string; threads: number };
 }
 

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -14,6 +15,11 @@ typedef enum { CblasRowMajor = 101 } CBLAS_ORDER;
 typedef enum { CblasNoTrans = 111, CblasTrans = 112 } CBLAS_TRANSPOSE;
 extern void cblas_sgemm(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, float,
                         const float *, int, const float *, int, float, float *, int);
+extern void cblas_dgemm(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, double,
+                        const double *, int, const double *, int, double, double *, int);
+extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda, double *wr,
+                   double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr, double *work,
+                   const int *lwork, int *info);
 extern int openblas_get_num_threads(void);
 extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
@@ -204,6 +210,86 @@ static napi_value SumSq(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* dgemm(x: Float64Array r×k, y: Float64Array k×c, r, k, c) -> Float64Array r×c (row-major, new). */
+static napi_value Dgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type tx, ty;
+  size_t lx = 0, ly = 0;
+  void *x = NULL, *y = NULL;
+  int32_t r = 0, k = 0, c = 0;
+  if (argc < 5 || napi_get_typedarray_info(env, argv[0], &tx, &lx, &x, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &ty, &ly, &y, NULL, NULL) != napi_ok || tx != napi_float64_array ||
+      ty != napi_float64_array || napi_get_value_int32(env, argv[2], &r) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &k) != napi_ok || napi_get_value_int32(env, argv[4], &c) != napi_ok ||
+      r < 1 || k < 1 || c < 1 || lx != (size_t)r * k || ly != (size_t)k * c) {
+    napi_throw_type_error(env, "E_NATIVE", "engram_blas.dgemm: expected (Float64Array r*k, Float64Array k*c, r, k, c)");
+    return NULL;
+  }
+  napi_value buf, out;
+  void *z;
+  CHECK(napi_create_arraybuffer(env, sizeof(double) * (size_t)r * c, &z, &buf));
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, c, k, 1.0, x, k, y, c, 0.0, z, c);
+  CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)r * c, buf, 0, &out));
+  return out;
+}
+
+/*
+ * geev(a: Float64Array of n·n, n) -> { re: Float64Array, im: Float64Array }: the eigenvalues of a
+ * general real matrix (LAPACK dgeev). Row-major input read as column-major is Aᵀ, which has the same
+ * eigenvalues. The input is copied, never modified.
+ */
+static napi_value Geev(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type type;
+  size_t len = 0;
+  void *data = NULL;
+  int32_t n = 0;
+  if (argc < 2 || napi_get_typedarray_info(env, argv[0], &type, &len, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || napi_get_value_int32(env, argv[1], &n) != napi_ok || n < 1 ||
+      (size_t)n * (size_t)n != len) {
+    napi_throw_type_error(env, "E_NATIVE", "engram_blas.geev: expected (Float64Array of n*n values, n >= 1)");
+    return NULL;
+  }
+  const size_t nn = (size_t)n * (size_t)n;
+  double *a = malloc(sizeof(double) * nn);
+  if (!a) {
+    napi_throw_error(env, "E_NATIVE", "engram_blas.geev: out of memory");
+    return NULL;
+  }
+  memcpy(a, data, sizeof(double) * nn);
+  napi_value re_buf, im_buf, re, im, out;
+  void *wr, *wi;
+  CHECK(napi_create_arraybuffer(env, sizeof(double) * n, &wr, &re_buf));
+  CHECK(napi_create_arraybuffer(env, sizeof(double) * n, &wi, &im_buf));
+  int lwork = -1, info_ = 0, one = 1;
+  double query = 0;
+  dgeev_("N", "N", &n, a, &n, wr, wi, NULL, &one, NULL, &one, &query, &lwork, &info_);
+  lwork = info_ == 0 ? (int)query : 4 * n;
+  double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+  if (!work) {
+    free(a);
+    napi_throw_error(env, "E_NATIVE", "engram_blas.geev: out of memory");
+    return NULL;
+  }
+  dgeev_("N", "N", &n, a, &n, wr, wi, NULL, &one, NULL, &one, work, &lwork, &info_);
+  free(work);
+  free(a);
+  if (info_ != 0) {
+    napi_throw_error(env, "E_NATIVE", info_ < 0 ? "engram_blas.geev: bad argument" : "engram_blas.geev: QR algorithm did not converge");
+    return NULL;
+  }
+  CHECK(napi_create_typedarray(env, napi_float64_array, n, re_buf, 0, &re));
+  CHECK(napi_create_typedarray(env, napi_float64_array, n, im_buf, 0, &im));
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_set_named_property(env, out, "re", re));
+  CHECK(napi_set_named_property(env, out, "im", im));
+  return out;
+}
+
 static napi_value Info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, v;
@@ -222,6 +308,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
       {"sumsq", NULL, SumSq, NULL, NULL, NULL, napi_default, NULL},
+      {"dgemm", NULL, Dgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"geev", NULL, Geev, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
