@@ -81,6 +81,29 @@ export interface RecallEvent extends EventBase {
   tolerances: { step: number; cycle: number; match: number; storedMinPsnr: number };
 }
 
+export interface AttractorItem {
+  /** What was certified: the recalled limit, a stored sequence cycle, or one stored sample. */
+  what: string;
+  period: number;
+  /** Spectral radius of J_f (fixed point) or of the product around the cycle. */
+  rho: number;
+  /** Largest eigenvalues by modulus (complex in general). */
+  top: { re: number; im: number; abs: number }[];
+  attractor: boolean;
+}
+
+export interface AttractorEvent extends EventBase {
+  kind: 'attractors';
+  /** 'reduced' (the W×W matrix M·A, exact for FC nets) or 'full' (the d×d Jacobian). */
+  method: 'reduced' | 'full';
+  solver: 'lapack' | 'ml-matrix';
+  items: AttractorItem[];
+  /** Stored memories (not counting the recalled limit) certified as attractors, of those stored. */
+  attractors: number;
+  stored: number;
+  ms: number;
+}
+
 export interface ArtifactEvent extends EventBase {
   kind: 'artifact';
   what: 'checkpoint' | 'video' | 'audio' | 'contact-sheet' | 'metrics';
@@ -105,6 +128,7 @@ export type EngramEvent =
   | TrainStepEvent
   | TrainEndEvent
   | RecallEvent
+  | AttractorEvent
   | ArtifactEvent
   | LogEvent
   | RunEndEvent;

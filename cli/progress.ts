@@ -1,5 +1,5 @@
 /** Plain-line progress for terminals, pipes and CI logs: at most one training line per second. */
-import type { EngramEvent, RecallEvent } from '../events.ts';
+import type { AttractorEvent, EngramEvent, RecallEvent } from '../events.ts';
 import type { ViewState } from '../tui/view-state.ts';
 
 export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
@@ -31,6 +31,9 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
       case 'recall':
         out(describeRecall(e));
         break;
+      case 'attractors':
+        out(describeAttractors(e));
+        break;
       case 'artifact':
         out(`wrote ${e.what}: ${e.path}`);
         break;
@@ -41,6 +44,12 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
         break;
     }
   };
+}
+
+export function describeAttractors(e: AttractorEvent): string {
+  const fmt = (i: AttractorEvent['items'][number]) => `${i.what}: ρ = ${i.rho.toFixed(4)} (${i.attractor ? 'attractor' : 'NOT an attractor'})`;
+  return `attractors (${e.method} Jacobian, ${e.solver}, ${e.ms.toFixed(0)} ms): ${e.attractors}/${e.stored} stored memories certified; ` +
+    e.items.slice(0, 4).map(fmt).join('; ') + (e.items.length > 4 ? `; … ${e.items.length - 4} more` : '');
 }
 
 export function describeOrder(e: RecallEvent): string {
@@ -59,6 +68,7 @@ export function formatSummary(v: ViewState, outDir: string): string {
     `frames recalled : ${rec ? `${rec.framesMatched}/${rec.framesTotal}` : 'n/a'}`,
     `order           : ${rec ? describeOrder(rec) : 'n/a'}`,
     `PSNR (mean)     : ${rec ? `${rec.meanPsnr.toFixed(1)} dB` : 'n/a'}`,
+    `attractors      : ${v.attractors ? `${v.attractors.attractors}/${v.attractors.stored} certified (max ρ ${Math.max(0, ...v.attractors.items.map((i) => i.rho)).toFixed(4)})` : 'n/a'}`,
     `steps           : ${t ? `${t.step} (${t.reason}, final loss ${t.loss.toExponential(3)})` : 'n/a'}`,
     `wall time       : ${v.wallMs !== null ? `${(v.wallMs / 1000).toFixed(1)} s` : 'n/a'}`,
     `backend         : ${v.backend ?? 'n/a'}`,

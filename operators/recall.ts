@@ -58,6 +58,8 @@ export interface RecallOutput {
   event: RecallEvent;
   /** Recalled states in cycle order, rotated to start at the state matched to the lowest sample index. */
   states: Float32Array[];
+  /** The stored pattern x*_i of every training sample (null where none stands for it). */
+  stored: (Float32Array | null)[];
 }
 
 export interface Limit {
@@ -252,7 +254,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     meanPsnr: matched.length ? matched.reduce((a, f) => a + Math.min(f.psnr, 200), 0) / matched.length : 0,
     cycle: order, frames: perFrame, tolerances: { step: o.tolStep, cycle: o.tolCycle, match: tolMatch, storedMinPsnr },
   };
-  return { event, states };
+  return { event, states, stored };
 }
 
 /** Global indices of the sequence that contains global index i. */

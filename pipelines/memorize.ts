@@ -16,6 +16,7 @@ import { makeDataset, type Dataset, type Objective } from '../engine/objectives.
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, EventBody, RecallEvent } from '../events.ts';
+import { attractors } from '../operators/attractors.ts';
 import { recall } from '../operators/recall.ts';
 import { train, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
@@ -145,6 +146,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
           recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!) }),
           mergeMap((out) => concat(
             of(ev(out.event)),
+            of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step })),
             from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
             defer(() => {
               const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, started);

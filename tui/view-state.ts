@@ -2,7 +2,7 @@
  * The view state of a run as a pure fold over its events: the live dashboard, `engram watch` over
  * events.jsonl and the CLI summary all read a run through this one reducer.
  */
-import type { EngramEvent, RecallEvent } from '../events.ts';
+import type { AttractorEvent, EngramEvent, RecallEvent } from '../events.ts';
 
 export interface ViewState {
   readonly runId: string | null;
@@ -16,6 +16,7 @@ export interface ViewState {
   readonly stepMs: number | null;
   readonly train: { reason: string; step: number; loss: number; wallMs: number } | null;
   readonly recall: RecallEvent | null;
+  readonly attractors: AttractorEvent | null;
   readonly artifacts: readonly { what: string; path: string }[];
   readonly messages: readonly { level: string; message: string }[];
   readonly wallMs: number | null;
@@ -25,7 +26,7 @@ export const HISTORY = 256;
 
 export const initialViewState: ViewState = {
   runId: null, status: 'idle', backend: null, step: 0, loss: null, bestLoss: null, lossHistory: [],
-  stepMs: null, train: null, recall: null, artifacts: [], messages: [], wallMs: null,
+  stepMs: null, train: null, recall: null, attractors: null, artifacts: [], messages: [], wallMs: null,
 };
 
 export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
@@ -42,6 +43,8 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       return { ...s, step: e.step, train: { reason: e.reason, step: e.step, loss: e.loss, wallMs: e.wallMs } };
     case 'recall':
       return { ...s, recall: e };
+    case 'attractors':
+      return { ...s, attractors: e };
     case 'artifact':
       return { ...s, artifacts: [...s.artifacts, { what: e.what, path: e.path }] };
     case 'log':

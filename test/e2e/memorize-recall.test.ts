@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendInfo } from '../../engine/backend.ts';
 import { loadCheckpoint } from '../../engine/checkpoint.ts';
 import { Rng } from '../../engine/random.ts';
-import type { RecallEvent } from '../../events.ts';
+import type { AttractorEvent, RecallEvent } from '../../events.ts';
 import { memorize, type MemorizeConfig } from '../../pipelines/memorize.ts';
 import { recallRun } from '../../pipelines/recall-run.ts';
 import { prepareRunDir } from '../../sinks/run-dir.ts';
@@ -55,6 +55,12 @@ describe('memorize → recall, end to end', () => {
     expect(rec.orderCorrect).toBe(true);
     expect(rec.cycle).toEqual([0, 1, 2, 3, 4, 5]);
     for (const f of rec.frames) expect(f.psnr).toBeGreaterThan(40);
+    // the stored cycle is certified: ρ of the product of Jacobians around it is below 1
+    const att = events.find((e): e is AttractorEvent => e.kind === 'attractors')!;
+    expect(att).toMatchObject({ attractors: 1, stored: 1 });
+    expect(att.items).toHaveLength(1); // the recalled limit is the stored cycle: not certified twice
+    expect(att.items[0].period).toBe(6);
+    expect(att.items[0].rho).toBeLessThan(1);
 
     for (const f of ['run.json', 'events.jsonl', 'model.ckpt', 'recalled.mp4', 'contact.png']) expect(existsSync(join(outDir, f))).toBe(true);
     expect(readdirSync(outDir).filter((f) => f.includes('partial'))).toEqual([]);

@@ -1,6 +1,7 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../engine/backend.ts';
+import { certifyCycle } from '../../engine/certify.ts';
 import { eigenvalues, spectralRadius, topByModulus } from '../../engine/eigen.ts';
 import { fcJacobianFactors, fullJacobian, matmul64, reducedCycleProduct, reducedJacobian } from '../../engine/jacobian.ts';
 import { createFcModel, type Model } from '../../engine/model.ts';
@@ -122,6 +123,22 @@ describe('FC Jacobian', () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 20; i++) fcJacobianFactors(model, new Rng(i).uniformArray(8, 0, 1));
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('certificates', () => {
+  it('a linear map is certified by the eigenvalues of its matrix, with either method', () => {
+    const model = smallNet('pow:1', 6, 3, 1, 4); // f(x) = x·W0·W1 + b: J = (W0·W1)ᵀ, rank 3
+    const [w0, w1] = ['W0', 'W1'].map((n) => Float64Array.from(model.params.find((p) => p.name === n)!.variable.dataSync()));
+    const rho = spectralRadius(eigenvalues(matmul64(w0, w1, 6, 3, 6), 6));
+    const x = Float32Array.of(0.1, 0.2, 0.3, 0.4, 0.5, 0.6);
+    const reduced = certifyCycle(model, [x], 3, 'reduced'), full = certifyCycle(model, [x], 3, 'full');
+    expect(reduced.method).toBe('reduced');
+    expect(full.method).toBe('full');
+    expect(reduced.rho).toBeCloseTo(rho, 5);
+    expect(full.rho).toBeCloseTo(rho, 5);
+    expect(reduced.attractor).toBe(rho < 1);
     model.dispose();
   });
 });
