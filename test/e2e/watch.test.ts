@@ -50,8 +50,12 @@ describe('memorize --watch', () => {
 
     const ev = events(run);
     const recalls = ev.filter((e) => e.kind === 'recall');
-    expect(recalls.map((r) => r.framesTotal)).toEqual([3, 5]);
-    expect(recalls[1].framesStored).toBe(5);
+    // the two new images may arrive in one burst or two: 3, then (4,) then 5
+    const totals = recalls.map((r) => r.framesTotal);
+    expect(totals[0]).toBe(3);
+    expect(totals.at(-1)).toBe(5);
+    expect([...totals].sort()).toEqual(totals);
+    expect(recalls.at(-1).framesStored).toBe(5);
     const steps = ev.filter((e) => e.kind === 'train-step').map((e) => e.step);
     expect(steps).toEqual(steps.map((_: number, i: number) => i + 1)); // one curve across both memories
     expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status).toBe('complete');
