@@ -54,7 +54,7 @@ describe('memorize --watch', () => {
     const totals = recalls.map((r) => r.framesTotal);
     expect(totals[0]).toBe(3);
     expect(totals.at(-1)).toBe(5);
-    expect([...totals].sort()).toEqual(totals);
+    expect([...totals].sort((a, b) => a - b)).toEqual(totals);
     expect(recalls.at(-1).framesStored).toBe(5);
     const steps = ev.filter((e) => e.kind === 'train-step').map((e) => e.step);
     expect(steps).toEqual(steps.map((_: number, i: number) => i + 1)); // one curve across both memories
