@@ -102,6 +102,8 @@ export interface AttractorEvent extends EventBase {
   attractors: number;
   stored: number;
   ms: number;
+  /** Why nothing was certified, when the eigenproblem was too large for the solver at hand. */
+  skipped?: string;
 }
 
 export interface ArtifactEvent extends EventBase {

@@ -47,6 +47,7 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
 }
 
 export function describeAttractors(e: AttractorEvent): string {
+  if (e.skipped) return `attractors: not certified: ${e.skipped}`;
   const fmt = (i: AttractorEvent['items'][number]) => `${i.what}: ρ = ${i.rho.toFixed(4)} (${i.attractor ? 'attractor' : 'NOT an attractor'})`;
   return `attractors (${e.method} Jacobian, ${e.solver}, ${e.ms.toFixed(0)} ms): ${e.attractors}/${e.stored} stored memories certified; ` +
     e.items.slice(0, 4).map(fmt).join('; ') + (e.items.length > 4 ? `; … ${e.items.length - 4} more` : '');
@@ -68,7 +69,8 @@ export function formatSummary(v: ViewState, outDir: string): string {
     `frames recalled : ${rec ? `${rec.framesMatched}/${rec.framesTotal}` : 'n/a'}`,
     `order           : ${rec ? describeOrder(rec) : 'n/a'}`,
     `PSNR (mean)     : ${rec ? `${rec.meanPsnr.toFixed(1)} dB` : 'n/a'}`,
-    `attractors      : ${v.attractors ? `${v.attractors.attractors}/${v.attractors.stored} certified (max ρ ${Math.max(0, ...v.attractors.items.map((i) => i.rho)).toFixed(4)})` : 'n/a'}`,
+    `attractors      : ${!v.attractors ? 'n/a' : v.attractors.skipped ? 'not certified (needs the OpenBLAS addon at this size)'
+      : `${v.attractors.attractors}/${v.attractors.stored} certified (max ρ ${Math.max(0, ...v.attractors.items.map((i) => i.rho)).toFixed(4)})`}`,
     `steps           : ${t ? `${t.step} (${t.reason}, final loss ${t.loss.toExponential(3)})` : 'n/a'}`,
     `wall time       : ${v.wallMs !== null ? `${(v.wallMs / 1000).toFixed(1)} s` : 'n/a'}`,
     `backend         : ${v.backend ?? 'n/a'}`,

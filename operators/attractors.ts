@@ -12,6 +12,7 @@
  */
 import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
 import { certifyCycle } from '../engine/certify.ts';
+import { FAST_PATH_HINT, loadBlasAddon } from '../engine/native-blas.ts';
 import type { Model } from '../engine/model.ts';
 import type { AttractorEvent, AttractorItem } from '../events.ts';
 import type { RecallOutput } from './recall.ts';
@@ -47,6 +48,9 @@ export function attractors(opts: AttractorOptions): OperatorFunction<AttractorIn
   }));
 }
 
+/** Largest eigenproblem solved without LAPACK (ml-matrix: ~1 s at 256, minutes at 1024). */
+export const JS_SOLVER_LIMIT = 256;
+
 export function certifyMemories(input: AttractorInput, opts: AttractorOptions): AttractorEvent {
   const t0 = performance.now();
   const topK = opts.topK ?? 5, maxItems = opts.maxItems ?? 32;
@@ -62,6 +66,16 @@ export function certifyMemories(input: AttractorInput, opts: AttractorOptions): 
     base += seq.length;
   });
   const chosen = memories.slice(0, maxItems);
+  const { dim: d, width: w } = input.model.spec;
+  const n = opts.method === 'full' ? d : opts.method === 'reduced' ? w : Math.min(d, w);
+  if (!loadBlasAddon() && n > JS_SOLVER_LIMIT) {
+    // a JS dense eigen-solver takes minutes at this size (SPEC §5): say so instead of stalling
+    return {
+      kind: 'attractors', runId: opts.runId, step: opts.step ?? 0, time: Date.now(), method: w < d ? 'reduced' : 'full',
+      solver: 'ml-matrix', items: [], attractors: 0, stored: 0, ms: performance.now() - t0,
+      skipped: `a ${n}×${n} eigenproblem needs LAPACK through the OpenBLAS addon (${FAST_PATH_HINT}); without it engram certifies up to ${JS_SOLVER_LIMIT}×${JS_SOLVER_LIMIT}`,
+    };
+  }
   let method: AttractorEvent['method'] = 'reduced', solver: AttractorEvent['solver'] = 'lapack';
   const item = (what: string, points: Float32Array[]): AttractorItem => {
     const c = certifyCycle(input.model, points, topK, opts.method);
