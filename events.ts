@@ -106,6 +106,21 @@ export interface AttractorEvent extends EventBase {
   skipped?: string;
 }
 
+export interface SpikeEvent extends EventBase {
+  kind: 'spike';
+  /** onset: loss rose to κ× its running baseline; end: back within (1+δ) of the pre-spike level; nonfinite: NaN/Inf. */
+  phase: 'onset' | 'end' | 'nonfinite';
+  onsetStep: number;
+  /** The running baseline (minimum over the window) just before the onset. */
+  preLoss: number;
+  peakLoss: number;
+  peakStep: number;
+  /** peakLoss / preLoss. */
+  height: number;
+  /** Steps from onset to end (end only). */
+  duration?: number;
+}
+
 export interface ArtifactEvent extends EventBase {
   kind: 'artifact';
   what: 'checkpoint' | 'video' | 'audio' | 'contact-sheet' | 'metrics';
@@ -131,6 +146,7 @@ export type EngramEvent =
   | TrainEndEvent
   | RecallEvent
   | AttractorEvent
+  | SpikeEvent
   | ArtifactEvent
   | LogEvent
   | RunEndEvent;

@@ -34,6 +34,11 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
       case 'attractors':
         out(describeAttractors(e));
         break;
+      case 'spike':
+        out(e.phase === 'onset' ? `loss spike at step ${e.step}: ${e.peakLoss.toExponential(3)} (×${e.height.toFixed(1)} the baseline ${e.preLoss.toExponential(3)})`
+          : e.phase === 'end' ? `loss spike over at step ${e.step}: peak ×${e.height.toFixed(1)} at step ${e.peakStep}, ${e.duration} steps`
+          : `non-finite loss at step ${e.step}`);
+        break;
       case 'artifact':
         out(`wrote ${e.what}: ${e.path}`);
         break;
@@ -53,6 +58,16 @@ export function describeAttractors(e: AttractorEvent): string {
     e.items.slice(0, 4).map(fmt).join('; ') + (e.items.length > 4 ? `; … ${e.items.length - 4} more` : '');
 }
 
+/** One line: stored memories certified, and what the recalled limit is when it is not one of them. */
+function describeCertificates(a: AttractorEvent | null): string {
+  if (!a) return 'n/a';
+  if (a.skipped) return 'not certified (needs the OpenBLAS addon at this size)';
+  const stored = a.items.slice(0, a.stored), extra = a.items[a.stored];
+  const parts = [a.stored ? `${a.attractors}/${a.stored} stored memories certified (max ρ ${Math.max(...stored.map((i) => i.rho)).toFixed(4)})` : 'no stored memory to certify'];
+  if (extra) parts.push(`the recalled limit is ${extra.attractor ? 'a spurious attractor' : 'not an attractor'} (ρ ${extra.rho.toFixed(4)})`);
+  return parts.join('; ');
+}
+
 export function describeOrder(e: RecallEvent): string {
   return e.orderCorrect === null ? 'n/a (autoencoder)' : e.orderCorrect ? 'correct' : 'NOT correct';
 }
@@ -69,9 +84,9 @@ export function formatSummary(v: ViewState, outDir: string): string {
     `frames recalled : ${rec ? `${rec.framesMatched}/${rec.framesTotal}` : 'n/a'}`,
     `order           : ${rec ? describeOrder(rec) : 'n/a'}`,
     `PSNR (mean)     : ${rec ? `${rec.meanPsnr.toFixed(1)} dB` : 'n/a'}`,
-    `attractors      : ${!v.attractors ? 'n/a' : v.attractors.skipped ? 'not certified (needs the OpenBLAS addon at this size)'
-      : `${v.attractors.attractors}/${v.attractors.stored} certified (max ρ ${Math.max(0, ...v.attractors.items.map((i) => i.rho)).toFixed(4)})`}`,
+    `attractors      : ${describeCertificates(v.attractors)}`,
     `steps           : ${t ? `${t.step} (${t.reason}, final loss ${t.loss.toExponential(3)})` : 'n/a'}`,
+    `loss spikes     : ${v.spikes}`,
     `wall time       : ${v.wallMs !== null ? `${(v.wallMs / 1000).toFixed(1)} s` : 'n/a'}`,
     `backend         : ${v.backend ?? 'n/a'}`,
     `run directory   : ${outDir}`,

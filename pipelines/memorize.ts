@@ -8,17 +8,18 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Observable, concat, defer, from, map, mergeMap, of, switchMap, tap } from 'rxjs';
+import { Observable, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, type Model, type ModelSpec } from '../engine/model.ts';
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody, RecallEvent } from '../events.ts';
+import type { EngramEvent, EventBody, RecallEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
 import { attractors } from '../operators/attractors.ts';
 import { recall } from '../operators/recall.ts';
-import { train, type TrainerState } from '../operators/train.ts';
+import { spikes } from '../operators/spikes.ts';
+import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { openMetricsCsv } from '../sinks/csv.ts';
 import { openEventLog } from '../sinks/events-jsonl.ts';
@@ -184,7 +185,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
           return concat(
             of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame })),
             from(notes.map((message) => ev({ kind: 'log', level: 'info', message }))),
-            of(data).pipe(
+            trainWithSpikes(of(data).pipe(
               train({
                 runId: cfg.runId, model, optimizer: cfg.optimizer, lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps,
                 batchSize: cfg.batchSize, seed: cfg.model.seed, restore: lastTrainer ?? undefined,
@@ -203,7 +204,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
                 step = e.step;
                 if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss };
               }),
-            ),
+            ), cfg.runId),
             defer(() => afterTraining(data, end)),
           );
         }),
@@ -267,6 +268,13 @@ function trainerStateFrom(c: CheckpointContents): TrainerState | null {
   const rng = c.meta?.rng as number[] | undefined;
   if (!c.optimizer || !rng) return null;
   return { step: c.step, optimizer: c.optimizer.state.map((s) => ({ name: s.name, data: s.data })), rng };
+}
+
+/** Training events with the spike detector's events merged in (one subscription to training). */
+function trainWithSpikes(training$: Observable<TrainEvent>, runId: string): Observable<TrainEvent | SpikeEvent> {
+  return training$.pipe(
+    connect((shared) => merge(shared, shared.pipe(filter((e): e is TrainStepEvent => e.kind === 'train-step'), spikes({ runId })))),
+  );
 }
 
 /** Peak-to-peak range for PSNR: pixels live in [0, 1], audio in [−1, 1]. */

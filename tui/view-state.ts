@@ -17,6 +17,8 @@ export interface ViewState {
   readonly train: { reason: string; step: number; loss: number; wallMs: number } | null;
   readonly recall: RecallEvent | null;
   readonly attractors: AttractorEvent | null;
+  /** Loss spikes detected (onsets and non-finite losses). */
+  readonly spikes: number;
   readonly artifacts: readonly { what: string; path: string }[];
   readonly messages: readonly { level: string; message: string }[];
   readonly wallMs: number | null;
@@ -26,7 +28,7 @@ export const HISTORY = 256;
 
 export const initialViewState: ViewState = {
   runId: null, status: 'idle', backend: null, step: 0, loss: null, bestLoss: null, lossHistory: [],
-  stepMs: null, train: null, recall: null, attractors: null, artifacts: [], messages: [], wallMs: null,
+  stepMs: null, train: null, recall: null, attractors: null, spikes: 0, artifacts: [], messages: [], wallMs: null,
 };
 
 export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
@@ -45,6 +47,8 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       return { ...s, recall: e };
     case 'attractors':
       return { ...s, attractors: e };
+    case 'spike':
+      return e.phase === 'end' ? s : { ...s, spikes: s.spikes + 1 };
     case 'artifact':
       return { ...s, artifacts: [...s.artifacts, { what: e.what, path: e.path }] };
     case 'log':
