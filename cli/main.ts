@@ -177,7 +177,7 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
     ...saved, runId: run.id, outDir: runDir, command: ['engram', ...process.argv.slice(2)].join(' '),
     maxSteps: given('max-steps') ? num('max-steps', args.values['max-steps'], { int: true, min: 1 }) : saved.maxSteps,
     lossTarget: given('loss-target') ? num('loss-target', args.values['loss-target'], { min: 0 }) : saved.lossTarget,
-    optimizer: given('lr') ? { ...saved.optimizer, lr: num('lr', args.values.lr, { min: 0 }) } : saved.optimizer,
+    optimizer: given('lr') ? { ...saved.optimizer, lr: positiveLr(args.values.lr) } : saved.optimizer,
     stopOnNonfinite: given('stop-on-nonfinite') || saved.stopOnNonfinite,
     force: true,
   };
@@ -188,6 +188,12 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
       (moved ? `; ${moved} events after that step moved to events.discarded.jsonl` : ''));
   }
   return runMemorize(args, cfg, newest);
+}
+
+function positiveLr(v: string | undefined): number {
+  const lr = num('lr', v, { min: 0 });
+  if (!(lr > 0)) throw bad(`--lr must be > 0 (got '${v}')`);
+  return lr;
 }
 
 async function runMemorize(args: Parsed, cfg: MemorizeConfig, resume?: ResumeFrom): Promise<number> {
