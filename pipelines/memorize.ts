@@ -308,7 +308,7 @@ function nonfiniteStop(
   return new EngramError('E_NONFINITE',
     `training stopped at step ${step}: the loss or its gradient became non-finite (loss ${end.loss}; --stop-on-nonfinite); ` +
     (lf?.path ? `the last finite state (step ${lf.step}) is saved in ${lf.path}; lower --lr (was ${cfg.optimizer.lr}) and continue with engram memorize --resume ${cfg.outDir} --lr <smaller>`
-      : `no step of this session was finite, so no state was saved; lower --lr (was ${cfg.optimizer.lr}) and memorize again`));
+      : `no step of this session was finite, so nothing new was saved (earlier checkpoints are kept); lower --lr (was ${cfg.optimizer.lr}) and memorize again`));
 }
 
 /** Peak-to-peak range for PSNR: pixels live in [0, 1], audio in [−1, 1]. */
