@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'E_CHECKPOINT'
   | 'E_OUTPUT_EXISTS'
   | 'E_OUTPUT_UNWRITABLE'
-  | 'E_DIVERGED';
+  | 'E_DIVERGED'
+  /** --stop-on-nonfinite: a NaN/Inf loss stopped training after the last finite state was saved. */
+  | 'E_NONFINITE';
 
 export class EngramError extends Error {
   readonly code: ErrorCode;

@@ -44,6 +44,11 @@ export interface TrainEndEvent extends EventBase {
   loss: number;
   lossTarget: number;
   wallMs: number;
+  /**
+   * --stop-on-nonfinite only: the last finite state the trainer rolled back to and saved (its step
+   * and checkpoint path), or null when no step of this session was finite.
+   */
+  lastFinite?: { step: number; path: string | null } | null;
 }
 
 export interface RecallFrame {
@@ -139,6 +144,35 @@ export interface RunEndEvent extends EventBase {
   wallMs: number;
 }
 
+/**
+ * The tangent-kernel stability ratio of SPEC §7: r = a·η·λ_max(K)/2 for full-batch GD on
+ * L = (a/2)·Σ‖f − y‖², K = J_θ J_θᵀ on the training set (a = 2/(n·d) for engram's mean MSE).
+ * Momentum μ and weight decay ω generalize it to r = η·(a·λ_max + ω)/(2(1 + μ)).
+ */
+export interface StabilityEvent extends EventBase {
+  kind: 'stability';
+  /** Why it was measured now. */
+  trigger: 'start' | 'cadence' | 'spike-onset' | 'spike-end';
+  /** λ_max(K), the largest eigenvalue of the tangent kernel on the whole training set. */
+  lambdaMax: number;
+  lr: number;
+  /** Loss normalization: L = (a/2)·Σ‖f − y‖². */
+  a: number;
+  /** Stability ratio r (null when not applicable): < 1 stable, 1…~2 catapult, larger diverges. */
+  ratio: number | null;
+  optimizer: string;
+  momentum: number;
+  weightDecay: number;
+  /** false for adaptive optimizers (adam, rmsprop): the GD threshold does not apply to them. */
+  applicable: boolean;
+  reason?: string;
+  /** How λ_max was found: Lanczos on K·v = J(Jᵀv), J·w by the stated JVP. */
+  method: string;
+  iterations: number;
+  converged: boolean;
+  ms: number;
+}
+
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
@@ -149,7 +183,8 @@ export type EngramEvent =
   | SpikeEvent
   | ArtifactEvent
   | LogEvent
-  | RunEndEvent;
+  | RunEndEvent
+  | StabilityEvent;
 
 export type EventKind = EngramEvent['kind'];
 

@@ -32,6 +32,8 @@ export const OPTIONS = {
   sigma: { type: 'string', default: '1' },
   'recall-steps': { type: 'string', default: '20000' },
   'checkpoint-every': { type: 'string', default: '1000' },
+  'stop-on-nonfinite': { type: 'boolean', default: false },
+  'stability-every': { type: 'string', default: '1000' },
   resume: { type: 'string' },
   out: { type: 'string' },
   force: { type: 'boolean', default: false },
@@ -105,7 +107,12 @@ Network and training:
   --batch-size B        minibatch size (default: full batch)
   --seed N              seed for initialization and noise (default 1)
   --checkpoint-every N  save a checkpoint every N steps (default 1000; also on Ctrl-C / SIGTERM)
-  --resume DIR          continue DIR from its newest checkpoint (--max-steps / --loss-target may be changed)
+  --resume DIR          continue DIR from its newest checkpoint (--max-steps / --loss-target / --lr may be changed)
+  --stop-on-nonfinite   at the first NaN/Inf loss, save the last finite state to checkpoints/last-finite.ckpt
+                        and stop (exit 3); default off: the run ends with E_DIVERGED (exit 1) and keeps its
+                        interval checkpoints
+  --stability-every N   tangent-kernel stability ratio r = a·η·λ_max(K)/2 at the start, every N steps and
+                        around loss spikes (gd/momentum; adam/rmsprop: once at the start) (default 1000; 0: off)
 
 Recall:
   --from F              noise|gaussian (N(0, sigma²), default), uniform (U[0,1]), frame:I (training sample I),
@@ -123,5 +130,6 @@ Output and engine:
   -h, --help            this help
   --version             print the version
 
-Exit codes: 0 success, 1 failure (bad input, ffmpeg, backend, checkpoint, divergence), 2 usage error, 130 interrupted.
+Exit codes: 0 success, 1 failure (bad input, ffmpeg, backend, checkpoint, divergence), 2 usage error,
+3 stopped at a NaN/Inf loss (--stop-on-nonfinite), 130 interrupted.
 `;

@@ -129,6 +129,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
     maxSteps: num('max-steps', v['max-steps'], { int: true, min: 1 }),
     batchSize: v['batch-size'] === undefined ? undefined : num('batch-size', v['batch-size'], { int: true, min: 1 }),
     checkpointEvery: num('checkpoint-every', v['checkpoint-every'], { int: true, min: 1 }),
+    stopOnNonfinite: v['stop-on-nonfinite'], stabilityEvery: num('stability-every', v['stability-every'], { int: true, min: 0 }),
     recall: {
       from, sigma: num('sigma', v.sigma, { min: 0 }), maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
       seed: num('seed', v.seed, { int: true, min: 0 }),
@@ -176,6 +177,8 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
     ...saved, runId: run.id, outDir: runDir, command: ['engram', ...process.argv.slice(2)].join(' '),
     maxSteps: given('max-steps') ? num('max-steps', args.values['max-steps'], { int: true, min: 1 }) : saved.maxSteps,
     lossTarget: given('loss-target') ? num('loss-target', args.values['loss-target'], { min: 0 }) : saved.lossTarget,
+    optimizer: given('lr') ? { ...saved.optimizer, lr: positiveLr(args.values.lr) } : saved.optimizer,
+    stopOnNonfinite: given('stop-on-nonfinite') || saved.stopOnNonfinite,
     force: true,
   };
   const moved = rewindEventLog(join(runDir, 'events.jsonl'), newest.contents.step);
@@ -185,6 +188,12 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
       (moved ? `; ${moved} events after that step moved to events.discarded.jsonl` : ''));
   }
   return runMemorize(args, cfg, newest);
+}
+
+function positiveLr(v: string | undefined): number {
+  const lr = num('lr', v, { min: 0 });
+  if (!(lr > 0)) throw bad(`--lr must be > 0 (got '${v}')`);
+  return lr;
 }
 
 async function runMemorize(args: Parsed, cfg: MemorizeConfig, resume?: ResumeFrom): Promise<number> {
@@ -248,7 +257,7 @@ export async function run(argv: string[]): Promise<never> {
       code = 130;
     } else if (isEngramError(e)) {
       console.error(`engram: ${e.message}`);
-      code = e.code === 'E_BAD_ARGUMENT' ? 2 : 1;
+      code = e.code === 'E_BAD_ARGUMENT' ? 2 : e.code === 'E_NONFINITE' ? 3 : 1;
     } else {
       console.error(`engram: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       code = 1;

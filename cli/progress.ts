@@ -37,7 +37,13 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
       case 'spike':
         out(e.phase === 'onset' ? `loss spike at step ${e.step}: ${e.peakLoss.toExponential(3)} (×${e.height.toFixed(1)} the baseline ${e.preLoss.toExponential(3)})`
           : e.phase === 'end' ? `loss spike over at step ${e.step}: peak ×${e.height.toFixed(1)} at step ${e.peakStep}, ${e.duration} steps`
-          : `non-finite loss at step ${e.step}`);
+          : `non-finite loss or gradient at step ${e.step}`);
+        break;
+      case 'stability':
+        out(`stability (${e.trigger}) at step ${e.step}: λ_max(K) ${e.lambdaMax.toExponential(3)}, ` + (e.ratio === null
+          ? `ratio n/a (${e.optimizer})`
+          : `r = ${e.ratio.toPrecision(3)} (${e.ratio < 1 ? 'stable' : 'above the edge of stability: expect a spike or divergence'})`) +
+          ` [${e.iterations} Lanczos steps, ${e.ms.toFixed(0)} ms]`);
         break;
       case 'artifact':
         out(`wrote ${e.what}: ${e.path}`);

@@ -30,6 +30,8 @@ export interface Optimizer {
   state(): { name: string; data: Float32Array }[];
   setState(s: { name: string; data: Float32Array }[]): void;
   readonly step: number;
+  /** The slot variables (momentum buffers, Adam moments), flat: for an in-memory snapshot of the state. */
+  readonly slotVariables: tf.Variable[];
   dispose(): void;
 }
 
@@ -66,6 +68,7 @@ export function createOptimizer(specIn: OptimizerSpec, params: { name: string; v
     get step() {
       return t;
     },
+    slotVariables: slots.flat(),
     apply(grads) {
       t++;
       params.forEach((p, i) => {

@@ -1,7 +1,8 @@
 /**
  * spikes: the online loss-spike detector of SPEC §7. The baseline is the minimum loss over the last
  * `window` steps; a spike starts when the loss reaches κ·baseline, its peak is tracked, and it ends
- * when the loss is back within (1+δ) of the pre-spike baseline. A NaN or Inf loss is reported at once.
+ * when the loss is back within (1+δ) of the pre-spike baseline. A NaN or Inf loss (or gradient norm)
+ * is reported at once. A loss of exactly 0 is never an onset (κ·0 would make every loss one).
  *
  *   steps:  -1-1-1-5-9-4-1-|        (losses; κ = 2, δ = 0.1)
  *   spikes: -------o-----e-|        (o = onset at 5, e = end at 1: peak 9, height 9)
@@ -36,7 +37,7 @@ export function spikes(opts: SpikeOptions): OperatorFunction<TrainStepEvent, Spi
       return source.subscribe({
         next: (e) => {
           const loss = e.loss;
-          if (!Number.isFinite(loss)) {
+          if (!Number.isFinite(loss) || !Number.isFinite(e.gradNorm)) {
             emit(e, 'nonfinite', { onsetStep: open?.onsetStep ?? e.step, preLoss: open?.preLoss ?? Math.min(...recent, Infinity), peakLoss: loss, peakStep: e.step });
             return;
           }
@@ -51,7 +52,7 @@ export function spikes(opts: SpikeOptions): OperatorFunction<TrainStepEvent, Spi
             return;
           }
           const baseline = recent.length ? Math.min(...recent) : Infinity;
-          if (loss >= kappa * baseline) {
+          if (loss > 0 && loss >= kappa * baseline) {
             open = { onsetStep: e.step, preLoss: baseline, peakLoss: loss, peakStep: e.step };
             emit(e, 'onset', open);
             return;

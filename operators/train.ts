@@ -3,10 +3,14 @@
  * loop between steps so the UI and key handling stay responsive; unsubscribing stops it and frees
  * the trainer's tensors. With `checkpoint`, the trainer's state is saved every `every` steps (an
  * artifact event follows the step) and once more when the run is cancelled, so at most one
- * interval of work is ever lost; `restore` continues from such a state.
+ * interval of work is ever lost; `restore` continues from such a state. A checkpoint is never
+ * written while a weight is NaN/Inf. With `stopOnNonfinite`, a non-finite loss or gradient rolls
+ * the trainer back to the last finite state (weights, optimizer, sampler), saves it with
+ * `checkpoint.saveLastFinite` and ends with reason 'diverged' and `lastFinite` set.
  *
  *   dataset:  --d|
  *   train:    --s-s-s-…-s-a-s-…-s-E|      (s = train-step, a = artifact (checkpoint), E = train-end)
+ *   NaN stop: --s-s-s-n-l-E|              (n = the non-finite step, l = artifact (last finite state))
  *
  * @example
  *   of(dataset).pipe(train({ runId, model, optimizer: { name: 'adam', lr: 1e-4 }, maxSteps: 1e4 }))
@@ -42,9 +46,17 @@ export interface TrainOptions {
    * Save every `every` steps and on cancellation (`save` returns the path written); `atEnd`
    * receives the final state when training stops on its own, for the caller's last checkpoint.
    */
-  checkpoint?: { every: number; save: (state: TrainerState) => string; atEnd?: (state: TrainerState) => void };
+  checkpoint?: {
+    every: number;
+    save: (state: TrainerState) => string;
+    atEnd?: (state: TrainerState) => void;
+    /** With `stopOnNonfinite`: save the last finite state (returns the path written). */
+    saveLastFinite?: (state: TrainerState) => string;
+  };
+  /** Keep the last finite state in memory and stop at the first non-finite loss (default false). */
+  stopOnNonfinite?: boolean;
   /** Makes the trainer; injectable so operator tests need no tensors. */
-  makeTrainer?: (model: Model, data: Dataset, opt: OptimizerSpec, o: { batchSize?: number; seed?: number }) => Trainer;
+  makeTrainer?: (model: Model, data: Dataset, opt: OptimizerSpec, o: { batchSize?: number; seed?: number; keepLastFinite?: boolean }) => Trainer;
 }
 
 export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent;
@@ -59,7 +71,8 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
       new Observable<TrainEvent>((sub) => {
         let stopped = false;
         let finished = false;
-        const trainer = make(opts.model, data, opts.optimizer, { batchSize: opts.batchSize, seed: opts.seed });
+        const trainer = make(opts.model, data, opts.optimizer, { batchSize: opts.batchSize, seed: opts.seed, keepLastFinite: opts.stopOnNonfinite });
+        const finiteWeights = () => trainer.weightsFinite?.() ?? true;
         const first = opts.restore?.step ?? 0;
         if (opts.restore) {
           trainer.optimizer.setState(opts.restore.optimizer);
@@ -69,14 +82,23 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
         let savedAt = first;
         const state = (): TrainerState => ({ step: done, optimizer: trainer.optimizer.state(), rng: trainer.rngState() });
         const started = performance.now();
-        const end = (reason: TrainEndEvent['reason'], loss: number) => {
+        const end = (reason: TrainEndEvent['reason'], loss: number, lastFinite?: TrainEndEvent['lastFinite']) => {
           finished = true;
           opts.checkpoint?.atEnd?.(state());
           sub.next({
             kind: 'train-end', runId: opts.runId, step: done, time: Date.now(), reason, loss, lossTarget,
-            wallMs: performance.now() - started,
+            wallMs: performance.now() - started, ...(lastFinite !== undefined ? { lastFinite } : {}),
           });
           sub.complete();
+        };
+        /** Roll back to the last finite state and save it; null when there is none in this session. */
+        const saveLastFinite = (): TrainEndEvent['lastFinite'] => {
+          const back = trainer.rollbackToLastFinite?.() ?? null;
+          if (back === null) return null;
+          const st: TrainerState = { step: done - back, optimizer: trainer.optimizer.state(), rng: trainer.rngState() };
+          const path = opts.checkpoint?.saveLastFinite?.(st) ?? null;
+          if (path) sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
+          return { step: st.step, path };
         };
         (async () => {
           if (done >= opts.maxSteps) return end('step-cap', Number.NaN);
@@ -90,10 +112,12 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
               kind: 'train-step', runId: opts.runId, step: done, time: Date.now(), loss: r.loss, lr: r.lr,
               gradNorm: r.gradNorm, stepMs, samplesPerSec: (r.batchSize * 1000) / Math.max(stepMs, 1e-6),
             });
-            if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) return end('diverged', r.loss);
+            if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
+              return end('diverged', r.loss, opts.stopOnNonfinite ? (saveLastFinite() ?? null) : undefined);
+            }
             if (r.loss <= lossTarget) return end('loss-target', r.loss);
             if (done >= opts.maxSteps) return end('step-cap', r.loss);
-            if (opts.checkpoint && done % opts.checkpoint.every === 0) {
+            if (opts.checkpoint && done % opts.checkpoint.every === 0 && finiteWeights()) {
               const path = opts.checkpoint.save(state());
               savedAt = done;
               sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
@@ -104,7 +128,7 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
         return () => {
           stopped = true;
           // cancelled mid-run: keep the steps taken since the last checkpoint
-          if (!finished && opts.checkpoint && done > savedAt) opts.checkpoint.save(state());
+          if (!finished && opts.checkpoint && done > savedAt && finiteWeights()) opts.checkpoint.save(state());
           trainer.dispose();
         };
       }),

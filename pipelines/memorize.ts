@@ -8,17 +8,19 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Observable, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
+import { Observable, type OperatorFunction, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, type Model, type ModelSpec } from '../engine/model.ts';
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody, RecallEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
+import type { EngramEvent, EventBody, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
 import { attractors } from '../operators/attractors.ts';
 import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
+import { stability } from '../operators/stability.ts';
+import { meanMseNormalization, tangentKernelLambdaMax } from '../engine/tangent-kernel.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { openMetricsCsv } from '../sinks/csv.ts';
@@ -41,6 +43,10 @@ export interface MemorizeConfig {
   batchSize?: number;
   /** Save the trainer every this many steps (and on cancellation). */
   checkpointEvery: number;
+  /** At the first NaN/Inf loss, save the last finite state (checkpoints/last-finite.ckpt) and stop with E_NONFINITE (default false). */
+  stopOnNonfinite?: boolean;
+  /** Tangent-kernel stability ratio every this many steps (and at the start and around spikes); 0 turns it off. */
+  stabilityEvery?: number;
   recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
   /** Overwrite files of the same name inside outDir. */
   force: boolean;
@@ -130,8 +136,9 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
   const watching = cfg.input.kind === 'images' && cfg.input.watch === true;
   /** Watch mode, between memories: stopping now ends the run as complete. */
   let idle = false;
-  const afterTraining = (data: Dataset, trainEnd: { reason: string; loss: number }) =>
+  const afterTraining = (data: Dataset, trainEnd: { reason: string; loss: number; lastFinite?: { step: number; path: string | null } | null }) =>
     defer(() => {
+      if (trainEnd.reason === 'diverged' && trainEnd.lastFinite !== undefined) throw nonfiniteStop(cfg, step, trainEnd, runJson);
       if (trainEnd.reason === 'diverged') {
         // NaN weights are worth neither a checkpoint nor a recall; the interval checkpoints stay
         const last = store.newest();
@@ -179,7 +186,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
           idle = false;
           model ??= resume ? modelFromCheckpoint(resume.path, resume.contents)
             : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
-          let end = { reason: 'step-cap', loss: Number.NaN };
+          let end: Parameters<typeof afterTraining>[1] = { reason: 'step-cap', loss: Number.NaN };
           const s = shape!;
           const frame = s.kind === 'audio' ? { width: s.samples, height: 1, channels: 1 } : { width: s.width, height: s.height, channels: s.channels };
           return concat(
@@ -198,13 +205,18 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
                   atEnd: (st) => {
                     lastTrainer = st;
                   },
+                  saveLastFinite: (st) => store.saveLastFinite(contents(data, st, { reason: 'last finite state before a non-finite loss' })),
                 },
+                stopOnNonfinite: cfg.stopOnNonfinite,
               }),
               tap((e) => {
                 step = e.step;
-                if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss };
+                if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss, lastFinite: e.lastFinite };
               }),
-            ), cfg.runId),
+            ), cfg.runId, cfg.stabilityEvery ? stability({
+              runId: cfg.runId, every: cfg.stabilityEvery, optimizer: cfg.optimizer, startStep: step,
+              a: meanMseNormalization(data.n, data.dim), probe: () => tangentKernelLambdaMax(model!, data.inputs),
+            }) : null),
             defer(() => afterTraining(data, end)),
           );
         }),
@@ -227,7 +239,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
         const msg = err instanceof Error ? err.message : String(err);
         log.write(ev({ kind: 'log', level: 'error', message: msg }));
         log.write(ev({ kind: 'run-end', status: 'failed', wallMs: Date.now() - started }));
-        saveRunJson({ status: 'failed', error: msg });
+        saveRunJson({ status: 'failed', error: msg, ...(err instanceof EngramError ? { errorCode: err.code } : {}) });
         cleanup();
         sub.error(err);
       },
@@ -270,11 +282,33 @@ function trainerStateFrom(c: CheckpointContents): TrainerState | null {
   return { step: c.step, optimizer: c.optimizer.state.map((s) => ({ name: s.name, data: s.data })), rng };
 }
 
-/** Training events with the spike detector's events merged in (one subscription to training). */
-function trainWithSpikes(training$: Observable<TrainEvent>, runId: string): Observable<TrainEvent | SpikeEvent> {
+/**
+ * Training events with the spike detector's events merged in (one subscription to training), and
+ * the stability monitor's, which sees both steps and spikes.
+ */
+function trainWithSpikes(
+  training$: Observable<TrainEvent>, runId: string, monitor: OperatorFunction<TrainStepEvent | SpikeEvent, StabilityEvent> | null,
+): Observable<TrainEvent | SpikeEvent | StabilityEvent> {
   return training$.pipe(
-    connect((shared) => merge(shared, shared.pipe(filter((e): e is TrainStepEvent => e.kind === 'train-step'), spikes({ runId })))),
+    connect((shared) => {
+      const steps$ = shared.pipe(filter((e): e is TrainStepEvent => e.kind === 'train-step'));
+      const spikes$ = steps$.pipe(spikes({ runId }));
+      if (!monitor) return merge(shared, spikes$);
+      return spikes$.pipe(connect((sp) => merge(shared, sp, merge(steps$, sp).pipe(monitor))));
+    }),
   );
+}
+
+/** --stop-on-nonfinite: the run stops with E_NONFINITE naming the last finite checkpoint; run.json says so. */
+function nonfiniteStop(
+  cfg: MemorizeConfig, step: number, end: { loss: number; lastFinite?: { step: number; path: string | null } | null }, runJson: Record<string, unknown>,
+): EngramError {
+  const lf = end.lastFinite ?? null;
+  runJson.stoppedBy = { reason: 'nonfinite', step, loss: String(end.loss), lastFinite: lf ? { step: lf.step, checkpoint: lf.path } : null };
+  return new EngramError('E_NONFINITE',
+    `training stopped at step ${step}: the loss or its gradient became non-finite (loss ${end.loss}; --stop-on-nonfinite); ` +
+    (lf?.path ? `the last finite state (step ${lf.step}) is saved in ${lf.path}; lower --lr (was ${cfg.optimizer.lr}) and continue with engram memorize --resume ${cfg.outDir} --lr <smaller>`
+      : `no step of this session was finite, so nothing new was saved (earlier checkpoints are kept); lower --lr (was ${cfg.optimizer.lr}) and memorize again`));
 }
 
 /** Peak-to-peak range for PSNR: pixels live in [0, 1], audio in [−1, 1]. */

@@ -2,22 +2,36 @@
  * The checkpoints of a run directory: `checkpoints/step-<n>.ckpt` every interval (the newest
  * `keep` are kept) and `model.ckpt` when training ends. Each file is written atomically by
  * engine/checkpoint, so the newest one on disk is always complete; `newest()` still verifies by
- * loading, and falls back to an older one if a file cannot be read.
+ * loading, and falls back to an older one if a file cannot be read. With --stop-on-nonfinite,
+ * `checkpoints/last-finite.ckpt` holds the state before a NaN/Inf loss and counts as a candidate
+ * too. No file of NaN/Inf weights is ever written: every save checks the weights first.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint, saveCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
+import { assertFiniteWeights, loadCheckpoint, saveCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 
 export interface CheckpointStore {
   /** Save an interval checkpoint; returns its path. */
   save(c: CheckpointContents): string;
   /** Save the final checkpoint (model.ckpt). */
   saveFinal(c: CheckpointContents): string;
+  /**
+   * Save the last finite state before a non-finite loss (checkpoints/last-finite.ckpt) and drop the
+   * interval checkpoints after it: their states led to the NaN/Inf, so a resume must not pick them.
+   */
+  saveLastFinite(c: CheckpointContents): string;
   /** The loadable checkpoint with the most steps, or null when there is none. */
   newest(): { path: string; contents: CheckpointContents } | null;
 }
 
 const STEP_FILE = /^step-(\d+)\.ckpt$/;
+export const LAST_FINITE_FILE = 'last-finite.ckpt';
+
+/** Refuse to write NaN/Inf weights (E_CHECKPOINT naming the file), then write atomically. */
+function saveFinite(path: string, c: CheckpointContents): void {
+  assertFiniteWeights(path, c);
+  saveCheckpoint(path, c);
+}
 
 export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
   const dir = join(runDir, 'checkpoints');
@@ -32,7 +46,7 @@ export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
     save(c) {
       mkdirSync(dir, { recursive: true });
       const path = join(dir, `step-${String(c.step).padStart(9, '0')}.ckpt`);
-      saveCheckpoint(path, c);
+      saveFinite(path, c);
       for (const old of intervalFiles().slice(keep)) rmSync(old.path, { force: true });
       // temp files of writes that a crash (kill -9) interrupted: never complete, safe to drop
       for (const f of readdirSync(dir)) if (f.endsWith('.partial')) rmSync(join(dir, f), { force: true });
@@ -40,18 +54,25 @@ export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
     },
     saveFinal(c) {
       const path = join(runDir, 'model.ckpt');
-      saveCheckpoint(path, c);
+      saveFinite(path, c);
+      return path;
+    },
+    saveLastFinite(c) {
+      mkdirSync(dir, { recursive: true });
+      const path = join(dir, LAST_FINITE_FILE);
+      saveFinite(path, c);
+      for (const later of intervalFiles().filter((f) => f.step > c.step)) rmSync(later.path, { force: true });
       return path;
     },
     newest() {
       const candidates: { path: string; step: number }[] = [...intervalFiles()];
-      const final = join(runDir, 'model.ckpt');
       const loaded: { path: string; contents: CheckpointContents }[] = [];
-      if (existsSync(final)) {
+      for (const named of [join(runDir, 'model.ckpt'), join(dir, LAST_FINITE_FILE)]) {
+        if (!existsSync(named)) continue;
         try {
-          const contents = loadCheckpoint(final);
-          loaded.push({ path: final, contents });
-          candidates.push({ path: final, step: contents.step });
+          const contents = loadCheckpoint(named);
+          loaded.push({ path: named, contents });
+          candidates.push({ path: named, step: contents.step });
         } catch {
           // an unreadable final checkpoint: fall back to the interval ones
         }

@@ -39,6 +39,22 @@ describe('spikes operator', () => {
     });
   });
 
+  it('reports a non-finite gradient norm with a finite loss at once', () => {
+    const seen: SpikeEvent[] = [];
+    const src = new Subject<TrainStepEvent>();
+    src.pipe(spikes({ runId: 'r', window: 2, kappa: 2 })).subscribe((e) => seen.push(e));
+    src.next(step(1, 1));
+    src.next({ ...step(2, 1.5), gradNorm: Infinity });
+    expect(seen.map((e) => [e.phase, e.step, e.peakLoss])).toEqual([['nonfinite', 2, 1.5]]);
+  });
+
+  it('never starts a spike at a loss of exactly 0 (κ·0 would make every loss one)', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const { values, op } = run('abcd|', [1, 0, 0, 0]);
+      expectObservable(cold('abcd|', values).pipe(op)).toBe('----|');
+    });
+  });
+
   it('passes errors through and stops on unsubscribe', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const { values, op } = run('ab#', [1, 1]);
