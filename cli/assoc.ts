@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { selectBackend, describeBackend, fallbackWarning } from '../engine/backend.ts';
-import { ASSOC_OPTIMIZERS, parseEmbeddings, type AssocOptimizerName } from '../engine/assoc.ts';
+import { ASSOC_OPTIMIZERS, parseEmbeddings, validateEmbeddings, type AssocOptimizerName } from '../engine/assoc.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, MarginsEvent } from '../events.ts';
 import { assoc, type AssocConfig, type AssocSummary } from '../pipelines/assoc.ts';
@@ -27,6 +27,7 @@ export function buildAssocConfig(args: Parsed, argv: string[], id: string): Asso
   const embeddings = parseEmbeddings(v.embeddings ?? 'orthonormal');
   const m = num('m', v.m ?? String(Math.max(n, 2)), { int: true, min: 2 });
   const d = num('d', v.d ?? String(Math.max(n + (embeddings.kind === 'correlated' && n > 2 ? 1 : 0), m)), { int: true, min: 1 });
+  validateEmbeddings({ n, m, d, embeddings });
   const optimizer = (given(argv, 'optimizer') ? v.optimizer : 'gd') as AssocOptimizerName;
   if (!ASSOC_OPTIMIZERS.includes(optimizer)) throw bad(`--optimizer for assoc must be one of ${ASSOC_OPTIMIZERS.join(', ')} (got '${optimizer}')`);
   const lr = given(argv, 'lr') ? num('lr', v.lr, { min: 0 }) : optimizer === 'adam' ? 0.01 : 10;

@@ -90,29 +90,36 @@ function sphereRows(count: number, d: number, rng: Rng): Float64Array {
  * e_2 = α e_1 + √(1−α²) b; more: e_x = √α b_0 + √(1−α) b_x, needs N+1 ≤ d), u orthonormal.
  * sphere: e and u uniform on the unit sphere (any N, M).
  */
-export function makeEmbeddings(spec: Pick<AssocSpec, 'n' | 'm' | 'd' | 'embeddings' | 'seed'>): Embeddings {
+/** Throws a usage error naming the fix when these embeddings cannot exist in R^d. */
+export function validateEmbeddings(spec: Pick<AssocSpec, 'n' | 'm' | 'd' | 'embeddings'>): void {
   const { n, m, d, embeddings: emb } = spec;
-  const rng = new Rng(spec.seed * 7919 + 17);
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new EngramError('E_BAD_ARGUMENT', `--embeddings ${formatEmbeddings(emb)} needs ${what} (got N=${n}, M=${m}, d=${d}); raise --d or use --embeddings sphere`);
   };
-  if (emb.kind === 'sphere') return { e: sphereRows(n, d, rng), u: sphereRows(m, d, rng) };
+  if (emb.kind === 'sphere') return;
   need(m <= d, 'M ≤ d for orthonormal outputs');
+  if (emb.kind === 'orthonormal') need(n <= d, 'N ≤ d');
+  else if (n <= 2) need(d >= 2, 'd ≥ 2');
+  else need(n + 1 <= d, 'N + 1 ≤ d');
+}
+
+export function makeEmbeddings(spec: Pick<AssocSpec, 'n' | 'm' | 'd' | 'embeddings' | 'seed'>): Embeddings {
+  validateEmbeddings(spec);
+  const { n, m, d, embeddings: emb } = spec;
+  const rng = new Rng(spec.seed * 7919 + 17);
+  if (emb.kind === 'sphere') return { e: sphereRows(n, d, rng), u: sphereRows(m, d, rng) };
   if (emb.kind === 'orthonormal') {
-    need(n <= d, 'N ≤ d');
     return { e: orthonormalRows(n, d, rng), u: orthonormalRows(m, d, rng) };
   }
   const a = emb.alpha;
   const e = new Float64Array(n * d);
   if (n <= 2) {
-    need(d >= 2, 'd ≥ 2');
     const b = orthonormalRows(2, d, rng);
     for (let i = 0; i < d; i++) {
       e[i] = b[i];
       if (n === 2) e[d + i] = a * b[i] + Math.sqrt(1 - a * a) * b[d + i];
     }
   } else {
-    need(n + 1 <= d, 'N + 1 ≤ d');
     const b = orthonormalRows(n + 1, d, rng);
     for (let x = 0; x < n; x++) for (let i = 0; i < d; i++) e[x * d + i] = Math.sqrt(a) * b[i] + Math.sqrt(1 - a) * b[(x + 1) * d + i];
   }
