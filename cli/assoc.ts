@@ -82,7 +82,8 @@ export async function assocCommand(args: Parsed, argv: string[]): Promise<number
   if (!quiet) console.log(describeBackend(backend));
   const others = createProgressPrinter({ quiet, maxSteps: cfg.steps, lossTarget: 0 });
   let lastPrint = 0;
-  await new Promise<void>((resolve, reject) => {
+  let stop: (signal: NodeJS.Signals) => void = () => {};
+  const stopped = await new Promise<NodeJS.Signals | null>((resolve, reject) => {
     const sub = assoc(cfg, backend).subscribe({
       next: (e: EngramEvent) => {
         if (quiet) return;
@@ -95,15 +96,22 @@ export async function assocCommand(args: Parsed, argv: string[]): Promise<number
         } else if (e.kind === 'spike' || e.kind === 'log') others(e);
       },
       error: reject,
-      complete: resolve,
+      complete: () => resolve(null),
     });
-    const stop = (signal: NodeJS.Signals) => {
-      sub.unsubscribe();
-      reject(new EngramError('E_INPUT_INVALID', `${signal}: stopped; the run in ${cfg.outDir} is marked cancelled (start it again with engram assoc)`));
+    stop = (signal: NodeJS.Signals) => {
+      sub.unsubscribe(); // writes run-end (cancelled) and marks run.json
+      resolve(signal);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+  }).finally(() => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   });
+  if (stopped) {
+    console.error(`engram: ${stopped}: stopped; the run in ${cfg.outDir} is marked cancelled (start it again with engram assoc)`);
+    return 130;
+  }
   console.log(formatAssocSummary(readRunJson(cfg.outDir).summary as AssocSummary, cfg));
   return 0;
 }
