@@ -173,6 +173,37 @@ export interface StabilityEvent extends EventBase {
   ms: number;
 }
 
+export interface MarginToken {
+  /** Token index (0-based). */
+  token: number;
+  /** Its frequency (weight) p(x). */
+  p: number;
+  margin: number;
+  /** Sign changes of its margin since the previous margins event. */
+  flips: number;
+}
+
+export interface MarginsEvent extends EventBase {
+  kind: 'margins';
+  /** Tokens (rows of the scores) and classes. */
+  n: number;
+  m: number;
+  min: number;
+  median: number;
+  /** Fraction of tokens (unweighted) with m_x > 0. */
+  fractionPositive: number;
+  /** Frequency-weighted cross-entropy and 0-1 loss (a token counts as wrong unless m_x > 0). */
+  loss: number;
+  loss01: number;
+  /** Sign changes of all tokens' margins since the previous margins event. */
+  flips: number;
+  /** Top eigenvalue of the loss Hessian, and η·λ_max/2 (> 1: GD is unstable there); null when not computed. */
+  lambdaMax: number | null;
+  stability: number | null;
+  /** All tokens when n ≤ the monitor's limit, else the most frequent and the worst. */
+  tokens: MarginToken[];
+}
+
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
@@ -184,7 +215,8 @@ export type EngramEvent =
   | ArtifactEvent
   | LogEvent
   | RunEndEvent
-  | StabilityEvent;
+  | StabilityEvent
+  | MarginsEvent;
 
 export type EventKind = EngramEvent['kind'];
 

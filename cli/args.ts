@@ -39,6 +39,15 @@ export const OPTIONS = {
   force: { type: 'boolean', default: false },
   backend: { type: 'string' },
   quiet: { type: 'boolean', default: false },
+  n: { type: 'string' },
+  m: { type: 'string' },
+  d: { type: 'string' },
+  embeddings: { type: 'string' },
+  frequencies: { type: 'string' },
+  w0: { type: 'string' },
+  steps: { type: 'string' },
+  'margins-every': { type: 'string' },
+  lanczos: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const;
@@ -77,6 +86,7 @@ Usage:
   engram memorize <input> [options]          memorize a video, an audio file or a directory/glob of images
   engram memorize --resume <run-dir>         continue a run from its newest checkpoint
   engram recall <run-dir> [options]          replay a saved run into a video, GIF, PNG frames or WAV
+  engram assoc [options]                     train the associative memory W (SPEC §8) and stream its margins
 
 Input (memorize):
   --kind K              video, audio or images (default: from the input: a directory or glob is images,
@@ -119,6 +129,20 @@ Recall:
                         or a file of the run's kind (e.g. a corrupted copy of an image)
   --sigma S             standard deviation of the Gaussian start (default 1)
   --recall-steps K      iteration cap (default 20000)
+
+Associative memory (assoc):
+  --n N                 tokens (default 64; 2 with --frequencies two:P1)
+  --m M                 output classes (default max(N, 2)); targets f* are a fixed random map from --seed
+  --d D                 embedding dimension (default max(N, M), N+1 for correlated with N > 2)
+  --embeddings E        orthonormal (default; N, M ≤ d), correlated:ALPHA (e_xᵀe_x' = ALPHA), sphere
+  --frequencies F       zipf:ALPHA (p ∝ x^−ALPHA, default zipf:1) or two:P1 (two tokens, p = (P1, 1−P1))
+  --w0 zero|randn       initial W: zero (default) or N(0, 1/d) entries
+  --optimizer gd|sgd|adam   full-batch GD (default), SGD on batches drawn from p, or Adam (full batch)
+  --lr X                step size (default 10; adam 0.01)
+  --batch-size B        SGD batch (default 16; with adam: Adam on batches)
+  --steps S             updates (default 1000)
+  --margins-every K     margins event every K steps, plus 10 log-spaced per decade (default 100)
+  --lanczos K           Lanczos steps for the Hessian's λ_max per margins event (default 30; 0: off)
 
 Output and engine:
   --out PATH            memorize/demo: the run directory (default runs/<id>);

@@ -22,6 +22,7 @@ import { newRunId, prepareRunDir, readRunJson } from '../sinks/run-dir.ts';
 import { makeLavfiClip } from '../sources/video.ts';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
 import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
+import { assocCommand } from './assoc.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
@@ -54,8 +55,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'recall':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'recall takes one run directory: engram recall <run-dir> [options]');
       return recallCmd(args, rest[0]);
+    case 'assoc':
+      return assocCommand(args, argv);
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize or recall (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall or assoc (see engram --help)`);
   }
 }
 
