@@ -9,8 +9,8 @@
  * Every level has `channels` feature maps; the output conv is linear. Depth log2(max(H, W))
  * (rounded up) reaches a 1×1 bottleneck, where the receptive field covers the whole image.
  *
- * Convolutions are im2col + matMul (nine shifted slices concatenated along channels): the matMul
- * runs on BLAS, and tfjs-wasm has no Conv2DBackpropFilter kernel, so conv2d could not be trained there.
+ * Convolutions are tf.conv2d with their own gradient: tfjs-wasm has no Conv2DBackpropFilter kernel,
+ * so the filter gradient is itself a (dilated) conv2d of the input with the output gradient.
  */
 import { tf } from './tf.ts';
 import { activation, type Activation } from './activations.ts';
@@ -46,7 +46,7 @@ export function createUnetModel(spec: UnetSpec): Model<UnetSpec> {
       params.push({ name: `${name}.${suffix}`, variable: tf.variable(t, true, `${name}_${suffix}_${id}`) });
       t.dispose();
     };
-    add('w', rng.uniformArray(9 * cin * cout, -a, a), [9 * cin, cout]);
+    add('w', rng.uniformArray(9 * cin * cout, -a, a), [3, 3, cin, cout]);
     if (spec.bias) add('b', rng.uniformArray(cout, -a, a), [cout]);
   };
   conv('stem', C, c);
@@ -63,28 +63,11 @@ class UnetModel extends VariableModel<UnetSpec> {
     this.byName = new Map(params.map((p) => [p.name, p.variable]));
   }
 
-  /** 3×3 'same' convolution, stride 1 or 2 (output ⌈h/2⌉×⌈w/2⌉, taps centred on even pixels). */
+  /** 3×3 convolution with one pixel of zero padding, stride 1 or 2 (output ⌈h/2⌉×⌈w/2⌉, centred on even pixels). */
   private conv(x: tf.Tensor4D, name: string, stride: 1 | 2): tf.Tensor4D {
-    const [n, h, w, c] = x.shape;
-    const W = this.byName.get(`${name}.w`)! as tf.Tensor2D;
+    const y = conv3x3(x, this.byName.get(`${name}.w`)! as tf.Tensor4D, stride);
     const b = this.byName.get(`${name}.b`);
-    const eh = stride === 2 ? h + (h % 2) : h, ew = stride === 2 ? w + (w % 2) : w;
-    const p = tf.pad(x, [[0, 0], [1, 1 + eh - h], [1, 1 + ew - w], [0, 0]]);
-    const oh = stride === 2 ? eh / 2 : h, ow = stride === 2 ? ew / 2 : w;
-    const taps: tf.Tensor4D[] = [];
-    for (let dy = 0; dy < 3; dy++) {
-      for (let dx = 0; dx < 3; dx++) {
-        let t = tf.slice(p, [0, dy, dx, 0], [n, eh, ew, c]);
-        if (stride === 2) {
-          // keep even rows and columns: rows pair up in dim 1, columns with channels in dim 3
-          t = tf.slice(tf.reshape(t, [n * oh, 2, ow, 2 * c]), [0, 0, 0, 0], [n * oh, 1, ow, c]) as tf.Tensor4D;
-        }
-        taps.push(tf.reshape(t, [n, oh, ow, c]));
-      }
-    }
-    let y = tf.matMul(tf.reshape(tf.concat(taps, 3), [n * oh * ow, 9 * c]), W);
-    if (b) y = tf.add(y, b);
-    return tf.reshape(y, [n, oh, ow, W.shape[1]]);
+    return b ? tf.add(y, b) : y;
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {
@@ -103,4 +86,31 @@ class UnetModel extends VariableModel<UnetSpec> {
       return tf.reshape(this.conv(u, 'out', 1), [n, this.spec.dim]);
     });
   }
+}
+
+/**
+ * y = conv2d(x, w, stride, pad 1). ∂x is the transposed convolution; ∂w[ky, kx, ci, co] =
+ * Σ_{n,i,j} x_pad[n, s·i+ky, s·j+kx, ci]·dy[n, i, j, co], which is a valid conv2d of x_pad (channels
+ * and batch swapped) with dy as a filter dilated by the stride, cut to 3×3.
+ */
+export function conv3x3(x: tf.Tensor4D, w: tf.Tensor4D, stride: 1 | 2): tf.Tensor4D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, wi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    // tfjs-wasm caches a prepacked XNNPACK filter per tensor id, and wasm-blas's Adam updates
+    // variables in place (same id): convolve with a fresh copy so the current weights are used.
+    const wf = tf.mul(wi, 1) as tf.Tensor4D;
+    save([xi, wf]);
+    return {
+      value: tf.conv2d(xi, wf, stride, 1),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const ci = xs.shape[3];
+        const dx = tf.conv2dTranspose(dy as tf.Tensor4D, ws, xs.shape, stride, 1);
+        const xp = tf.transpose(tf.pad(xs, [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0]) as tf.Tensor4D;
+        const g = tf.conv2d(xp, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid', 'NHWC', stride);
+        return [dx, tf.transpose(tf.slice(g, [0, 0, 0, 0], [ci, 3, 3, -1]), [1, 2, 0, 3])];
+      },
+    };
+  });
+  return f(x, w) as tf.Tensor4D;
 }

@@ -10,7 +10,7 @@ import { validateSpec, type UnetSpec } from '../../engine/model.ts';
 import { makeDataset } from '../../engine/objectives.ts';
 import { Rng } from '../../engine/random.ts';
 import { createTrainer } from '../../engine/trainer.ts';
-import { createUnetModel, unetFullDepth, unetReceptiveField } from '../../engine/unet.ts';
+import { conv3x3, createUnetModel, unetFullDepth, unetReceptiveField } from '../../engine/unet.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-unet-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,6 +34,28 @@ describe('U-Net spec', () => {
     expect(unetFullDepth(5, 3)).toBe(3);
     // at full depth every output pixel sees every input pixel
     expect(unetReceptiveField(unetFullDepth(16, 16))).toBeGreaterThanOrEqual(2 * 16 - 1);
+  });
+});
+
+describe('conv3x3', () => {
+  it("has tfjs's own conv2d gradients (cpu backend, which has Conv2DBackpropFilter), stride 1 and 2, even and odd sizes", async () => {
+    await selectBackend('cpu');
+    const rng = new Rng(1);
+    for (const [h, w, s] of [[8, 8, 1], [8, 8, 2], [7, 5, 2], [7, 5, 1]] as const) {
+      const x0 = tf.tensor4d(rng.normalArray(2 * h * w * 3, 0, 1), [2, h, w, 3]), k0 = tf.tensor4d(rng.normalArray(9 * 3 * 4, 0, 1), [3, 3, 3, 4]);
+      const x = tf.variable(x0), k = tf.variable(k0);
+      tf.dispose([x0, k0]);
+      const ref = tf.variableGrads(() => tf.sum(tf.square(tf.conv2d(x, k, s, 1))) as tf.Scalar, [x, k]);
+      const ours = tf.variableGrads(() => tf.sum(tf.square(conv3x3(x, k, s))) as tf.Scalar, [x, k]);
+      expect(ours.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0], 2);
+      for (const v of [x, k]) {
+        const a = ref.grads[v.name].dataSync(), b = ours.grads[v.name].dataSync();
+        const scale = Math.max(...Array.from(a, Math.abs));
+        expect(Math.max(...Array.from(a, (q, i) => Math.abs(q - b[i]))) / scale, `${h}x${w}/${s}`).toBeLessThan(1e-5);
+      }
+      tf.dispose([x, k, ref.value, ours.value, ...Object.values(ref.grads), ...Object.values(ours.grads)]);
+    }
+    expect(tf.memory().numTensors).toBe(0);
   });
 });
 
