@@ -23,6 +23,8 @@ import { makeLavfiClip } from '../sources/video.ts';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
 import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
+import { identityCommand } from './identity.ts';
+import { plotCommand } from './plot.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
 
@@ -54,8 +56,12 @@ export async function main(argv: string[]): Promise<number> {
     case 'recall':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'recall takes one run directory: engram recall <run-dir> [options]');
       return recallCmd(args, rest[0]);
+    case 'identity':
+      return identityCommand(args, argv, rest);
+    case 'plot':
+      return plotCommand(args, rest);
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize or recall (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall, identity or plot (see engram --help)`);
   }
 }
 
