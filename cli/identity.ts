@@ -3,6 +3,7 @@
  * with x_ρ and say whether it learned the identity or the constant map (SPEC §9); prints the table
  * and writes events.jsonl, identity.txt, identity.csv and the heatmap identity.png to the run dir.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, describeBackend, fallbackWarning } from '../engine/backend.ts';
 import { validateSpec } from '../engine/model.ts';
@@ -76,6 +77,9 @@ export async function identityCommand(args: Parsed, argv: string[], rest: string
     for (const arch of cfg.archs) for (const depth of cfg.depths) validateSpec(identitySpec(cfg, arch, depth));
   } catch (e) {
     throw isEngramError(e) ? e : bad((e as Error).message);
+  }
+  if (!cfg.input.startsWith('lavfi:') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(cfg.input) && !existsSync(cfg.input)) {
+    throw new EngramError('E_INPUT_MISSING', `--input ${cfg.input} does not exist; pass an image or video file, or lavfi:GRAPH`);
   }
   prepareRunDir(cfg.outDir, v.force);
 

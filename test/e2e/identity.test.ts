@@ -77,7 +77,7 @@ describe('engram identity', () => {
     expect(r.stderr).toMatch(/already has files in it.*--force/);
   });
 
-  it('rejects a bad --arch and a bad --depth list with usage errors', () => {
+  it('rejects a bad --arch, --depth or --input before creating anything', () => {
     const a = cli(['identity', '--arch', 'rnn', '--depth', '1']);
     expect(a.status).toBe(2);
     expect(a.stderr).toMatch(/--arch must be fc, cnn/);
@@ -87,6 +87,10 @@ describe('engram identity', () => {
     const deep = cli(['identity', '--arch', 'cnn', '--depth', '9', '--size', '8x8']);
     expect(deep.status).toBe(2);
     expect(deep.stderr).toMatch(/at most 3/);
+    const missing = cli(['identity', '--arch', 'fc', '--depth', '1', '--input', 'nope.png', '--out', join(tmp, 'never')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/--input nope\.png does not exist/);
+    expect(existsSync(join(tmp, 'never'))).toBe(false);
   });
 
   it('engram plot regenerates identity.png from events.jsonl, tolerating a torn last line', () => {
