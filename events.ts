@@ -204,6 +204,43 @@ export interface MarginsEvent extends EventBase {
   tokens: MarginToken[];
 }
 
+/** One ρ of the identity probe (SPEC §9): means over the probes x_ρ at that ρ. */
+export interface IdentityRow {
+  rho: number;
+  /** corr(f(x_ρ), x_ρ): the trained map acts like the identity. */
+  corrI: number;
+  /** corr(f(x_ρ), x̂): the trained map acts like the constant map to the training example. */
+  corrC: number;
+  /** Standard deviations over the probes at this ρ. */
+  corrIStd: number;
+  corrCStd: number;
+  /** The same scores of the exact identity map x ↦ x and the constant map x ↦ x̂ on the same probes. */
+  identity: { corrI: number; corrC: number };
+  constant: { corrI: number; corrC: number };
+}
+
+export interface IdentityEvent extends EventBase {
+  kind: 'identity';
+  arch: 'fc' | 'cnn';
+  /** FC: hidden layers; CNN: U-Net down/up levels. */
+  depth: number;
+  params: number;
+  /** How training on the single example x̂ ended. */
+  train: { steps: number; loss: number; reason: 'loss-target' | 'step-cap' | 'diverged'; wallMs: number };
+  /** 'cosine': corr(a, b) = a·b / (‖a‖‖b‖), so corr(x_ρ, x̂) = ρ exactly. */
+  corr: 'cosine';
+  probesPerRho: number;
+  rows: IdentityRow[];
+  /**
+   * Mean over ρ of the L1 distance of (corrI, corrC) to the identity row, resp. the constant row,
+   * divided by the mean distance between those two rows (0 = that baseline, 1 = the other one).
+   */
+  distance: { identity: number; constant: number };
+  /** identity if distance.identity ≤ threshold, constant if distance.constant ≤ threshold, else neither. */
+  label: 'identity' | 'constant' | 'neither';
+  threshold: number;
+}
+
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
@@ -216,7 +253,8 @@ export type EngramEvent =
   | LogEvent
   | RunEndEvent
   | StabilityEvent
-  | MarginsEvent;
+  | MarginsEvent
+  | IdentityEvent;
 
 export type EventKind = EngramEvent['kind'];
 

@@ -36,6 +36,11 @@ export const OPTIONS = {
   'stability-every': { type: 'string', default: '1000' },
   resume: { type: 'string' },
   out: { type: 'string' },
+  arch: { type: 'string', default: 'fc' },
+  channels: { type: 'string', default: '16' },
+  rhos: { type: 'string', default: '11' },
+  probes: { type: 'string', default: '8' },
+  input: { type: 'string' },
   force: { type: 'boolean', default: false },
   backend: { type: 'string' },
   quiet: { type: 'boolean', default: false },
@@ -87,6 +92,8 @@ Usage:
   engram memorize --resume <run-dir>         continue a run from its newest checkpoint
   engram recall <run-dir> [options]          replay a saved run into a video, GIF, PNG frames or WAV
   engram assoc [options]                     train the associative memory W (SPEC §8) and stream its margins
+  engram identity --arch fc|cnn --depth L    train on one image, probe: identity or constant map? (SPEC §9)
+  engram plot <run-dir>                      (re)draw every plot the run's events.jsonl has data for
 
 Input (memorize):
   --kind K              video, audio or images (default: from the input: a directory or glob is images,
@@ -153,6 +160,14 @@ Output and engine:
   --quiet               only the final summary
   -h, --help            this help
   --version             print the version
+
+Identity probe (identity):
+  --arch A              fc, cnn (a U-Net) or fc,cnn (default fc)
+  --depth L             depths to sweep: 2, 1,2,4 or 1-4 (FC: hidden layers; CNN: down/up levels)
+  --input FILE          the example x̂: an image, a video's first frame or lavfi:GRAPH (default ffmpeg's testsrc2)
+  --size WxH            default 16x16 here; --width W for FC (default 512), --channels C for the U-Net (default 16)
+  --rhos N              ρ grid of N points from 0 to 1 (default 11); --probes K random directions per ρ (default 8)
+  defaults here: --lr 1e-3, --max-steps 1500, --loss-target 1e-6, U-Net activation leaky_relu
 
 Exit codes: 0 success, 1 failure (bad input, ffmpeg, backend, checkpoint, divergence), 2 usage error,
 3 stopped at a NaN/Inf loss (--stop-on-nonfinite), 130 interrupted.

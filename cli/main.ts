@@ -24,6 +24,8 @@ import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state
 import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
+import { identityCommand } from './identity.ts';
+import { plotCommand } from './plot.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
 
@@ -57,8 +59,12 @@ export async function main(argv: string[]): Promise<number> {
       return recallCmd(args, rest[0]);
     case 'assoc':
       return assocCommand(args, argv);
+    case 'identity':
+      return identityCommand(args, argv, rest);
+    case 'plot':
+      return plotCommand(args, rest);
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall or assoc (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall, assoc, identity or plot (see engram --help)`);
   }
 }
 

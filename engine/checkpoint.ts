@@ -8,7 +8,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EngramError } from '../errors.ts';
-import { createFcModel, validateSpec, type Model, type ModelSpec } from './model.ts';
+import { createFcModel, validateSpec, type Model, type NetSpec } from './model.ts';
+import { createUnetModel } from './unet.ts';
 
 const MAGIC = 'ENGRAMCK';
 export const CHECKPOINT_VERSION = 1;
@@ -20,7 +21,7 @@ export interface NamedArray {
 }
 
 export interface CheckpointContents {
-  spec: ModelSpec;
+  spec: NetSpec;
   step: number;
   weights: NamedArray[];
   optimizer?: { spec: Record<string, unknown>; state: NamedArray[] };
@@ -107,7 +108,7 @@ export function loadCheckpoint(path: string): CheckpointContents {
   const hlen = buf.readUInt32LE(8);
   if (12 + hlen > buf.length) throw bad('truncated header');
   let header: {
-    version: number; spec: ModelSpec; step: number; optimizer: Record<string, unknown> | null;
+    version: number; spec: NetSpec; step: number; optimizer: Record<string, unknown> | null;
     data: { objective: string; sequenceLengths: number[] } | null; meta: Record<string, unknown>; entries: Entry[];
   };
   try {
@@ -155,9 +156,11 @@ export function assertFiniteWeights(path: string, c: CheckpointContents): void {
 }
 
 /** The checkpoint's network with its weights; every problem is an E_CHECKPOINT naming the file. */
-export function modelFromCheckpoint(path: string, c: CheckpointContents): Model {
+export function modelFromCheckpoint(path: string, c: CheckpointContents): Model<NetSpec> {
   assertFiniteWeights(path, c);
-  const model = createFcModel(c.spec, new Float32Array(c.spec.dim).fill(1 / Math.sqrt(c.spec.dim)));
+  const model: Model<NetSpec> = c.spec.kind === 'unet'
+    ? createUnetModel(c.spec)
+    : createFcModel(c.spec, new Float32Array(c.spec.dim).fill(1 / Math.sqrt(c.spec.dim)));
   try {
     model.setWeights(c.weights);
   } catch (e) {

@@ -4,7 +4,7 @@
  */
 import { tf } from './tf.ts';
 import type { Dataset } from './objectives.ts';
-import type { Model } from './model.ts';
+import type { Model, NetSpec } from './model.ts';
 import { createOptimizer, type Optimizer, type OptimizerSpec } from './optimizers.ts';
 import { Rng } from './random.ts';
 import { nativeSumSquares } from './native-blas.ts';
@@ -38,7 +38,7 @@ export interface Trainer {
 }
 
 export function createTrainer(
-  model: Model,
+  model: Model<NetSpec>,
   data: Dataset,
   opt: OptimizerSpec,
   /**

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Observable, type OperatorFunction, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
-import { createFcModel, type Model, type ModelSpec } from '../engine/model.ts';
+import { createFcModel, fcModel, type Model, type ModelSpec } from '../engine/model.ts';
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
@@ -184,7 +184,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
         // new images (watch mode) replace the training in progress: the same model goes on learning
         switchMap(({ data, notes }) => {
           idle = false;
-          model ??= resume ? modelFromCheckpoint(resume.path, resume.contents)
+          model ??= resume ? fcModel(modelFromCheckpoint(resume.path, resume.contents))
             : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
           let end: Parameters<typeof afterTraining>[1] = { reason: 'step-cap', loss: Number.NaN };
           const s = shape!;

@@ -64,3 +64,25 @@ export function rewindEventLog(path: string, step: number): number {
   renameSync(tmp, path);
   return moved.length;
 }
+
+/**
+ * Read a run's events back (for plots and replays). A last line cut short by a crash mid-write is
+ * dropped; an unreadable line elsewhere is skipped and counted. The strings "NaN", "Infinity" and
+ * "-Infinity" that `serialize` wrote for non-finite numbers become numbers again.
+ */
+export function readEventLog(path: string): { events: EngramEvent[]; skipped: number; torn: boolean } {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const events: EngramEvent[] = [];
+  let skipped = 0, torn = false;
+  const last = lines.reduce((at, l, i) => (l.trim() !== '' ? i : at), -1);
+  lines.forEach((l, i) => {
+    if (l.trim() === '') return;
+    try {
+      events.push(JSON.parse(l, (_k, v) => (v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v)) as EngramEvent);
+    } catch {
+      if (i === last) torn = true;
+      else skipped++;
+    }
+  });
+  return { events, skipped, torn };
+}

@@ -59,3 +59,9 @@ export function readRunJson(dir: string): RunJson {
     throw new EngramError('E_INPUT_UNREADABLE', `${p} is not valid JSON (${(e as Error).message}); the run directory is damaged`);
   }
 }
+
+export function writeTextAtomic(path: string, text: string): void {
+  const tmp = `${path}.partial`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}

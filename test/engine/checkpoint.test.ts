@@ -126,7 +126,7 @@ describe('checkpoints', () => {
       optimizer: { spec: { ...ta.optimizer.spec }, state: ta.optimizer.state().map((s) => ({ ...s, shape: [s.data.length] })) },
     });
     const r = loadCheckpoint(path);
-    const b = createFcModel({ ...r.spec, seed: 999 });
+    const b = createFcModel({ ...(r.spec as ModelSpec), seed: 999 });
     b.setWeights(r.weights);
     const tb = createTrainer(b, ds, opt);
     tb.optimizer.setState(r.optimizer!.state);

@@ -1,0 +1,116 @@
+/**
+ * `engram identity --arch fc|cnn --depth L[,L2,…|A-B]`: train each network on one image, probe it
+ * with x_ρ and say whether it learned the identity or the constant map (SPEC §9); prints the table
+ * and writes events.jsonl, identity.txt, identity.csv and the heatmap identity.png to the run dir.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { selectBackend, describeBackend, fallbackWarning } from '../engine/backend.ts';
+import { validateSpec } from '../engine/model.ts';
+import { withDefaults } from '../engine/optimizers.ts';
+import { EngramError, isEngramError } from '../errors.ts';
+import type { IdentityEvent } from '../events.ts';
+import { rhoGrid } from '../operators/identity-probe.ts';
+import { identityRun, identitySpec, type IdentityArch, type IdentityConfig } from '../pipelines/identity.ts';
+import { formatIdentitySummary, formatIdentityTable } from '../sinks/identity-table.ts';
+import { newRunId, prepareRunDir } from '../sinks/run-dir.ts';
+import { num, parseSize, type Parsed } from './args.ts';
+
+/** Defaults of this command where the global ones (made for memorizing clips) would be slow or off. */
+export const IDENTITY_DEFAULTS = {
+  size: '16x16', lr: '1e-3', 'max-steps': '1500', 'loss-target': '1e-6', 'cnn-activation': 'leaky_relu',
+  input: 'lavfi:testsrc2=s=320x240:d=1',
+} as const;
+
+const bad = (message: string) => new EngramError('E_BAD_ARGUMENT', message);
+
+/** "1,2,4", "1-4" or a mix ("1-3,6"), each a positive integer. */
+export function parseDepths(v: string): number[] {
+  const out: number[] = [];
+  for (const part of v.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const [a, b] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [0, 0];
+    if (!m || a < 1 || b < a || b - a > 64) throw bad(`--depth must be positive integers like 2, 1,2,4 or 1-4 (got '${v}')`);
+    for (let d = a; d <= b; d++) if (!out.includes(d)) out.push(d);
+  }
+  return out;
+}
+
+export function parseArchs(v: string): IdentityArch[] {
+  const out: IdentityArch[] = [];
+  for (const a of v.split(',').map((s) => s.trim())) {
+    const arch = a === 'unet' ? 'cnn' : a;
+    if (arch !== 'fc' && arch !== 'cnn') throw bad(`--arch must be fc, cnn (a U-Net) or both as fc,cnn (got '${v}')`);
+    if (!out.includes(arch)) out.push(arch);
+  }
+  return out;
+}
+
+export async function identityCommand(args: Parsed, argv: string[], rest: string[]): Promise<number> {
+  if (rest.length) throw bad(`identity takes no positional input (got '${rest[0]}'); pass an image with --input FILE`);
+  const v = args.values;
+  const given = (flag: string) => argv.some((x) => x === `--${flag}` || x.startsWith(`--${flag}=`));
+  const pick = <K extends keyof typeof IDENTITY_DEFAULTS & keyof Parsed['values']>(k: K) =>
+    (given(k) ? v[k] : IDENTITY_DEFAULTS[k]) as string;
+  if (v.gray && v.rgb) throw bad('--gray and --rgb exclude each other; pick one');
+  const id = newRunId('identity');
+  const cfg: IdentityConfig = {
+    runId: id, command: ['engram', ...argv].join(' '), outDir: v.out ?? join('runs', id),
+    archs: parseArchs(v.arch), depths: parseDepths(v.depth),
+    input: v.input ?? IDENTITY_DEFAULTS.input,
+    image: { ...parseSize(pick('size')), gray: !v.rgb },
+    fc: { width: num('width', v.width, { int: true, min: 1 }), activation: v.activation },
+    cnn: { channels: num('channels', v.channels, { int: true, min: 1 }), activation: given('activation') ? v.activation : IDENTITY_DEFAULTS['cnn-activation'] },
+    bias: !v['no-bias'], init: v.init,
+    optimizer: {
+      name: v.optimizer as IdentityConfig['optimizer']['name'], lr: num('lr', pick('lr'), { min: 0 }),
+      weightDecay: v['weight-decay'] === undefined ? undefined : num('weight-decay', v['weight-decay'], { min: 0 }),
+    },
+    lossTarget: num('loss-target', pick('loss-target'), { min: 0 }),
+    maxSteps: num('max-steps', pick('max-steps'), { int: true, min: 1 }),
+    rhos: rhoGrid(num('rhos', v.rhos, { int: true, min: 2 })),
+    perRho: num('probes', v.probes, { int: true, min: 1 }),
+    seed: num('seed', v.seed, { int: true, min: 0 }),
+  };
+  try {
+    withDefaults(cfg.optimizer);
+    for (const arch of cfg.archs) for (const depth of cfg.depths) validateSpec(identitySpec(cfg, arch, depth));
+  } catch (e) {
+    throw isEngramError(e) ? e : bad((e as Error).message);
+  }
+  if (!cfg.input.startsWith('lavfi:') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(cfg.input) && !existsSync(cfg.input)) {
+    throw new EngramError('E_INPUT_MISSING', `--input ${cfg.input} does not exist; pass an image or video file, or lavfi:GRAPH`);
+  }
+  prepareRunDir(cfg.outDir, v.force);
+
+  const backend = await selectBackend(v.backend ?? (process.env.ENGRAM_BACKEND || undefined));
+  const warn = fallbackWarning(backend);
+  if (warn) console.error(warn);
+  if (!v.quiet) {
+    console.log(describeBackend(backend));
+    console.log(`identity probe on ${cfg.input} at ${cfg.image.width}x${cfg.image.height}${cfg.image.gray ? ' gray' : ' rgb'}: ` +
+      `${cfg.archs.join(', ')} at depth ${cfg.depths.join(', ')}; ${cfg.rhos.length} ρ × ${cfg.perRho} probes; ` +
+      `${cfg.optimizer.name} lr ${cfg.optimizer.lr}, loss target ${cfg.lossTarget}, at most ${cfg.maxSteps} steps`);
+  }
+  const results: IdentityEvent[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const sub = identityRun(cfg, backend).subscribe({
+      next: (e) => {
+        if (e.kind !== 'identity') return;
+        results.push(e);
+        if (!v.quiet) console.log('\n' + formatIdentityTable(e));
+      },
+      error: reject,
+      complete: resolve,
+    });
+    const stop = () => {
+      sub.unsubscribe();
+      reject(new EngramError('E_INPUT_INVALID', `interrupted; ${cfg.outDir} keeps the probes finished so far in events.jsonl (engram plot ${cfg.outDir} draws them)`));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log('\n' + formatIdentitySummary(results));
+  for (const f of ['identity.txt', 'identity.csv', 'identity.png', 'input.png', 'events.jsonl']) console.log(`  ${join(cfg.outDir, f)}`);
+  return 0;
+}

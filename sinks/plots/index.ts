@@ -1,0 +1,31 @@
+/**
+ * The plots `engram plot <run-dir>` can rebuild from a run's events. Each builder is a pure function
+ * from the events (and the run directory, for builders that need its files) to a Vega-Lite spec, or
+ * null when the run has no events for it. Adding a plot: one import and one entry in PLOT_BUILDERS.
+ */
+import { join } from 'node:path';
+import type { EngramEvent } from '../../events.ts';
+import { writePlot, type PlotSpec } from '../plot.ts';
+import { identityPlot } from './identity.ts';
+
+export interface PlotBuilder {
+  /** Short name, as listed by `engram plot`. */
+  name: string;
+  /** File written into the run directory. */
+  file: string;
+  build(events: EngramEvent[], runDir: string): PlotSpec | null;
+}
+
+export const PLOT_BUILDERS: PlotBuilder[] = [
+  identityPlot,
+];
+
+/** Write every plot whose events are present into `runDir`; returns what was written. */
+export async function writePlots(events: EngramEvent[], runDir: string, builders = PLOT_BUILDERS): Promise<{ name: string; path: string }[]> {
+  const written: { name: string; path: string }[] = [];
+  for (const b of builders) {
+    const spec = b.build(events, runDir);
+    if (spec) written.push({ name: b.name, path: await writePlot(join(runDir, b.file), spec) });
+  }
+  return written;
+}
