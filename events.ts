@@ -128,7 +128,7 @@ export interface SpikeEvent extends EventBase {
 
 export interface ArtifactEvent extends EventBase {
   kind: 'artifact';
-  what: 'checkpoint' | 'video' | 'audio' | 'contact-sheet' | 'metrics';
+  what: 'checkpoint' | 'video' | 'audio' | 'contact-sheet' | 'metrics' | 'plot' | 'report';
   path: string;
 }
 

@@ -168,7 +168,7 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
     const spec = cfg.plot ? marginsPlot(marginEvents) : null;
     if (spec) {
       plot = await writePlot(join(cfg.outDir, 'margins.png'), spec);
-      out.push(ev({ kind: 'log', level: 'info', message: `wrote plot: ${plot}` }));
+      out.push(ev({ kind: 'artifact', what: 'plot', path: plot }));
     }
     const last = marginEvents.at(-1)!;
     const summary: AssocSummary = {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { EngramEvent } from '../../events.ts';
 import { writePlot, type PlotSpec } from '../plot.ts';
 import { identityPlot } from './identity.ts';
+import { lossPlotSpec } from './loss.ts';
+import { marginsPlot } from './margins.ts';
 
 export interface PlotBuilder {
   /** Short name, as listed by `engram plot`. */
@@ -17,6 +19,8 @@ export interface PlotBuilder {
 }
 
 export const PLOT_BUILDERS: PlotBuilder[] = [
+  { name: 'loss', file: 'loss.png', build: (events) => lossPlotSpec(events) },
+  { name: 'margins', file: 'margins.png', build: (events) => marginsPlot(events) },
   identityPlot,
 ];
 
