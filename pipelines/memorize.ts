@@ -27,6 +27,7 @@ import { writeJsonAtomic } from '../sinks/run-dir.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
 import { writeRecordings } from './recordings.ts';
+import { recoveryStage, type RecoveryConfig } from './recovery-stage.ts';
 
 export interface MemorizeConfig {
   runId: string;
@@ -42,6 +43,8 @@ export interface MemorizeConfig {
   /** Save the trainer every this many steps (and on cancellation). */
   checkpointEvery: number;
   recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
+  /** Corruption sweep, 1-NN baseline and spurious attractors after recall (SPEC §6); off when absent or false. */
+  recovery?: RecoveryConfig | false;
   /** Overwrite files of the same name inside outDir. */
   force: boolean;
 }
@@ -149,6 +152,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
             of(ev(out.event)),
             of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step })),
             from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
+            cfg.recovery ? recoveryStage({ model: model!, sequences, objective: cfg.objective, recall: out, shape: shape!, outDir: cfg.outDir, runId: cfg.runId, step }, cfg.recovery, ev) : of(),
             defer(() => {
               const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, started);
               if (watching) {

@@ -1,0 +1,36 @@
+/**
+ * recovery.png: recovery rate against corruption level, one panel per corruption (uniform noise,
+ * coloured squares, masked fraction), the network's rate next to the 1-NN baseline on the same
+ * corrupted inputs (and, for cycles, the rate at the right phase). Built from the run's last
+ * `recovery` event, so `engram plot <run-dir>` can redraw it from events.jsonl.
+ */
+import type { EngramEvent, RecoveryEvent } from '../../events.ts';
+import type { PlotSpec } from '../plot.ts';
+
+const TITLES: Record<string, string> = { noise: 'uniform noise ±level', squares: 'coloured squares (count)', mask: 'masked fraction' };
+
+export function recoveryPlotSpec(events: EngramEvent[]): PlotSpec | null {
+  const e = [...events].reverse().find((x): x is RecoveryEvent => x.kind === 'recovery');
+  if (!e || e.levels.length === 0) return null;
+  const rows = e.levels.flatMap((l) => [
+    { corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.model, method: 'network (recall)' },
+    { corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.nn, method: '1-NN baseline' },
+    ...(l.phase === null ? [] : [{ corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.phase, method: 'network, right phase' }]),
+  ]);
+  return {
+    title: `recovery from corrupted samples (${e.objective}, ${e.trials} trials per level)`,
+    data: { values: rows },
+    facet: { column: { field: 'corruption', type: 'nominal', title: null, sort: Object.values(TITLES) } },
+    spec: {
+      width: 180, height: 160,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'level', type: 'quantitative', title: 'level' },
+        y: { field: 'rate', type: 'quantitative', title: 'recovery rate', scale: { domain: [0, 1] } },
+        color: { field: 'method', type: 'nominal', title: null },
+        strokeDash: { field: 'method', type: 'nominal', title: null },
+      },
+    },
+    resolve: { scale: { x: 'independent' } },
+  } as PlotSpec;
+}
