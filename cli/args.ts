@@ -32,6 +32,14 @@ export const OPTIONS = {
   sigma: { type: 'string', default: '1' },
   'recall-steps': { type: 'string', default: '20000' },
   'checkpoint-every': { type: 'string', default: '1000' },
+  'no-recovery': { type: 'boolean', default: false },
+  'recovery-trials': { type: 'string', default: '8' },
+  'recovery-steps': { type: 'string', default: '2000' },
+  'noise-levels': { type: 'string' },
+  'square-levels': { type: 'string' },
+  'mask-levels': { type: 'string' },
+  points: { type: 'string' },
+  grid: { type: 'string', default: '100' },
   resume: { type: 'string' },
   out: { type: 'string' },
   force: { type: 'boolean', default: false },
@@ -75,6 +83,7 @@ Usage:
   engram memorize <input> [options]          memorize a video, an audio file or a directory/glob of images
   engram memorize --resume <run-dir>         continue a run from its newest checkpoint
   engram recall <run-dir> [options]          replay a saved run into a video, GIF, PNG frames or WAV
+  engram basins [options]                    train a small net on a few 2-D points and plot its basins of attraction
 
 Input (memorize):
   --kind K              video, audio or images (default: from the input: a directory or glob is images,
@@ -112,6 +121,19 @@ Recall:
                         or a file of the run's kind (e.g. a corrupted copy of an image)
   --sigma S             standard deviation of the Gaussian start (default 1)
   --recall-steps K      iteration cap (default 20000)
+
+Recovery (memorize/demo, after recall; SPEC §6):
+  --no-recovery         skip the corruption sweep and the spurious-attractor search
+  --recovery-trials N   corrupted samples per level, and pure-noise probes per source (default 8)
+  --recovery-steps K    iteration cap per probe (default 2000)
+  --noise-levels L,…    additive uniform noise ±L (default 0.1,0.2,0.3,0.4,0.5; '' for none)
+  --square-levels K,…   numbers of random coloured squares, side min(W,H)/8 (default 1,2,4,8)
+  --mask-levels F,…     fractions of elements set to 0 (default 0.1,0.2,0.3,0.4,0.5)
+
+Basins (engram basins; --width, --depth, --activation, --lr, --max-steps, --loss-target, --seed apply):
+  --points "x,y;x,y;…"  the 2-D training points (default "0.2,0.2;0.8,0.3;0.5,0.8")
+  --objective O         autoencode (default here) or cycle (the points in the order given)
+  --grid N              N×N grid cells (default 100); small-net defaults: --width 64 --lr 1e-3 --max-steps 5000
 
 Output and engine:
   --out PATH            memorize/demo: the run directory (default runs/<id>);

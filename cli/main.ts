@@ -22,6 +22,8 @@ import { newRunId, prepareRunDir, readRunJson } from '../sinks/run-dir.ts';
 import { makeLavfiClip } from '../sources/video.ts';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
 import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
+import { basinsCommand } from './basins.ts';
+import { recoveryFromArgs } from './recovery-options.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
@@ -54,8 +56,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'recall':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'recall takes one run directory: engram recall <run-dir> [options]');
       return recallCmd(args, rest[0]);
+    case 'basins':
+      if (rest.length) throw new EngramError('E_BAD_ARGUMENT', 'basins takes no input; give the points with --points "x,y;x,y;…"');
+      return basinsCommand(args, argv);
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize or recall (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall or basins (see engram --help)`);
   }
 }
 
@@ -133,6 +138,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
       from, sigma: num('sigma', v.sigma, { min: 0 }), maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
       seed: num('seed', v.seed, { int: true, min: 0 }),
     },
+    recovery: recoveryFromArgs(v, num('seed', v.seed, { int: true, min: 0 }), num('sigma', v.sigma, { min: 0 })),
     force: v.force,
   };
 }

@@ -77,27 +77,35 @@ export function computeBasins(input: BasinsInput, opts: BasinsOptions): BasinsEv
       grid[(r * size + c) * 2 + 1] = centre(y0, y1, size, r);
     }
   }
-  // the whole grid is one batch; blocks of steps keep the trajectory buffer small
-  let last: Float32Array = grid;
-  for (let k = 0; k < steps; k += BLOCK) {
-    const m = Math.min(BLOCK, steps - k);
-    last = input.map.iterate(last, m).slice((m - 1) * size * size * 2);
-  }
   const targets = input.points.map((p, i) => input.stored?.[i] ?? p);
   const big = 1e6 * Math.max(1, ...targets.map((t) => norm(t)));
   const labels = new Array<number>(size * size);
-  for (let q = 0; q < size * size; q++) {
-    const x = last.subarray(q * 2, q * 2 + 2);
-    if (!Number.isFinite(x[0]) || !Number.isFinite(x[1]) || norm(x) > big) {
-      labels[q] = -2;
-      continue;
+  const label = (state: Float32Array) => {
+    for (let q = 0; q < size * size; q++) {
+      const x = state.subarray(q * 2, q * 2 + 2);
+      if (!Number.isFinite(x[0]) || !Number.isFinite(x[1]) || norm(x) > big) {
+        labels[q] = -2;
+        continue;
+      }
+      let best = -1, bd = Infinity;
+      targets.forEach((t, i) => {
+        const dd = dist(t, x);
+        if (dd < bd && dd <= tol * Math.max(norm(t), 1)) [best, bd] = [i, dd];
+      });
+      labels[q] = best;
     }
-    let best = -1, bd = Infinity;
-    targets.forEach((t, i) => {
-      const dd = dist(t, x);
-      if (dd < bd && dd <= tol * Math.max(norm(t), 1)) [best, bd] = [i, dd];
-    });
-    labels[q] = best;
+  };
+  // the whole grid is one batch; blocks of steps (a multiple of the period) keep the trajectory
+  // buffer small, and iteration stops early once every cell has reached a point or diverged
+  const block = Math.ceil(BLOCK / period) * period;
+  let last: Float32Array = grid;
+  let done = 0;
+  while (done < steps) {
+    const m = Math.min(block, steps - done);
+    last = input.map.iterate(last, m).slice((m - 1) * size * size * 2);
+    done += m;
+    label(last);
+    if (!labels.includes(-1)) break;
   }
   // f(x) − x on a coarse grid
   const coarse = new Float32Array(fieldSize * fieldSize * 2);
@@ -119,7 +127,7 @@ export function computeBasins(input: BasinsInput, opts: BasinsOptions): BasinsEv
   }
   return {
     kind: 'basins', runId: opts.runId, step: opts.step ?? 0, time: Date.now(), objective: input.objective,
-    points: input.points.map((p) => [p[0], p[1]]), grid: { size, x0, x1, y0, y1 }, labels, field, steps, share,
+    points: input.points.map((p) => [p[0], p[1]]), grid: { size, x0, x1, y0, y1 }, labels, field, steps: done, share,
   };
 }
 

@@ -13,7 +13,7 @@ function rowwise(d: number, f: (x: Float32Array) => Float32Array): IteratedMap {
     iterate: (x0: Float32Array, steps: number) => {
       const n = x0.length / d;
       const out = new Float32Array(steps * x0.length);
-      const rows = Array.from({ length: n }, (_, i) => x0.slice(i * d, (i + 1) * d));
+      const rows: Float32Array[] = Array.from({ length: n }, (_, i) => x0.slice(i * d, (i + 1) * d));
       for (let s = 0; s < steps; s++) {
         rows.forEach((r, i) => {
           rows[i] = f(r);
