@@ -7,6 +7,7 @@
 import type { EngramEvent, RecoveryEvent } from '../../events.ts';
 import type { PlotSpec } from '../plot.ts';
 
+const METHODS = ['1-NN baseline', 'network (recall)', 'network, right phase'];
 const TITLES: Record<string, string> = { noise: 'uniform noise ±level', squares: 'coloured squares (count)', mask: 'masked fraction' };
 
 export function recoveryPlotSpec(events: EngramEvent[]): PlotSpec | null {
@@ -17,19 +18,23 @@ export function recoveryPlotSpec(events: EngramEvent[]): PlotSpec | null {
     { corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.nn, method: '1-NN baseline' },
     ...(l.phase === null ? [] : [{ corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.phase, method: 'network, right phase' }]),
   ]);
+  const n = e.levels.some((l) => l.phase !== null) ? 3 : 2;
   return {
     title: `recovery from corrupted samples (${e.objective}, ${e.trials} trials per level)`,
     data: { values: rows },
     facet: { column: { field: 'corruption', type: 'nominal', title: null, sort: Object.values(TITLES) } },
     spec: {
       width: 180, height: 160,
-      mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'level', type: 'quantitative', title: 'level' },
-        y: { field: 'rate', type: 'quantitative', title: 'recovery rate', scale: { domain: [0, 1] } },
-        color: { field: 'method', type: 'nominal', title: null },
-        strokeDash: { field: 'method', type: 'nominal', title: null },
+        y: { field: 'rate', type: 'quantitative', title: 'recovery rate', scale: { domain: [-0.02, 1.02] } },
+        color: { field: 'method', type: 'nominal', title: null, scale: { domain: METHODS.slice(0, n), range: ['#888888', '#e45756', '#4c78a8'].slice(0, n) }, legend: { labelLimit: 300 } },
       },
+      // the baseline underneath, dashed, so the network's line stays visible where they coincide
+      layer: [
+        { transform: [{ filter: "datum.method === '1-NN baseline'" }], mark: { type: 'line', point: true, strokeDash: [5, 3], strokeWidth: 3 } },
+        { transform: [{ filter: "datum.method !== '1-NN baseline'" }], mark: { type: 'line', point: true, strokeWidth: 2 } },
+      ],
     },
     resolve: { scale: { x: 'independent' } },
   } as PlotSpec;
