@@ -150,8 +150,9 @@ export interface RecoveryLevel {
   phase: number | null;
   /** Fraction of the same corrupted inputs whose nearest training example (1-NN) is the right one. */
   nn: number;
-  /** Trials that ended at another stored pattern, a limit matching no stored pattern, diverged, or hit the step cap. */
+  /** Fraction of trials not recovered (another stored pattern, a spurious limit, diverged, step cap). */
   wrong: number;
+  /** Trials (counts) that ended at a limit matching no stored pattern, diverged, or hit the step cap. */
   spurious: number;
   diverged: number;
   unresolved: number;

@@ -33,8 +33,8 @@ export const OPTIONS = {
   'recall-steps': { type: 'string', default: '20000' },
   'checkpoint-every': { type: 'string', default: '1000' },
   'no-recovery': { type: 'boolean', default: false },
-  'recovery-trials': { type: 'string', default: '8' },
-  'recovery-steps': { type: 'string', default: '2000' },
+  'recovery-trials': { type: 'string', default: '4' },
+  'recovery-steps': { type: 'string', default: '1000' },
   'noise-levels': { type: 'string' },
   'square-levels': { type: 'string' },
   'mask-levels': { type: 'string' },
@@ -124,11 +124,11 @@ Recall:
 
 Recovery (memorize/demo, after recall; SPEC §6):
   --no-recovery         skip the corruption sweep and the spurious-attractor search
-  --recovery-trials N   corrupted samples per level, and pure-noise probes per source (default 8)
-  --recovery-steps K    iteration cap per probe (default 2000)
-  --noise-levels L,…    additive uniform noise ±L (default 0.1,0.2,0.3,0.4,0.5; '' for none)
-  --square-levels K,…   numbers of random coloured squares, side min(W,H)/8 (default 1,2,4,8)
-  --mask-levels F,…     fractions of elements set to 0 (default 0.1,0.2,0.3,0.4,0.5)
+  --recovery-trials N   corrupted samples per level, and pure-noise probes per source (default 4)
+  --recovery-steps K    iteration cap per probe (default 1000)
+  --noise-levels L,…    additive uniform noise ±L (default 0.1,0.3,0.5; '' for none)
+  --square-levels K,…   numbers of random coloured squares, side min(W,H)/8 (default 1,4,8)
+  --mask-levels F,…     fractions of elements set to 0 (default 0.1,0.3,0.5)
 
 Basins (engram basins; --width, --depth, --activation, --lr, --max-steps, --loss-target, --seed apply):
   --points "x,y;x,y;…"  the 2-D training points (default "0.2,0.2;0.8,0.3;0.5,0.8")

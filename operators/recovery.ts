@@ -50,19 +50,19 @@ export interface RecoveryOptions {
   runId: string;
   step?: number;
   seed?: number;
-  /** Trials per corruption level (default 8). */
+  /** Trials per corruption level (default 4). */
   trials?: number;
-  /** Additive uniform noise half-widths (default 0.1…0.5). */
+  /** Additive uniform noise half-widths (default 0.1, 0.3, 0.5). */
   noise?: number[];
-  /** Numbers of coloured squares (default 1, 2, 4, 8). */
+  /** Numbers of coloured squares (default 1, 4, 8). */
   squares?: number[];
   /** Side of a square in pixels (default max(1, round(min(width, height) / 8))). */
   squareSide?: number;
-  /** Masked fractions (default 0.1…0.5). */
+  /** Masked fractions (default 0.1, 0.3, 0.5). */
   mask?: number[];
   /** Masked elements become 0 (default) or U[0,1] noise. */
   maskFill?: 'zero' | 'noise';
-  /** Pure-noise probes per source: U[0,1], N(0, σ²), N(0, spuriousSigma²) (default 16). */
+  /** Pure-noise probes per source: U[0,1], N(0, σ²), N(0, spuriousSigma²) (default 4). */
   probes?: number;
   sigma?: number;
   /** σ of the second Gaussian probe set (SPEC §6: N(0, 4), σ = 2). */
@@ -265,10 +265,10 @@ export async function runRecovery(input: RecoveryInput, opts: RecoveryOptions, c
   const t0 = performance.now();
   const frames = input.sequences.flat();
   const n = frames.length, d = input.map.spec.dim;
-  const trials = opts.trials ?? 8, nProbes = opts.probes ?? 16;
+  const trials = opts.trials ?? 4, nProbes = opts.probes ?? 4;
   const rng = new Rng(opts.seed ?? 11);
   const o: SettleOptions = {
-    maxIterations: opts.maxIterations ?? 2000, block: opts.block ?? 64,
+    maxIterations: opts.maxIterations ?? 1000, block: opts.block ?? 64,
     tolStep: opts.tolStep ?? 1e-6, tolCycle: opts.tolCycle ?? 1e-5, tolMatch: opts.tolMatch ?? 1e-3,
     maxPeriod: opts.maxPeriod ?? Math.max(2 * Math.max(...input.sequences.map((s) => s.length)), 8),
   };
@@ -282,9 +282,9 @@ export async function runRecovery(input: RecoveryInput, opts: RecoveryOptions, c
   }
 
   const levels: { corruption: Corruption; level: number }[] = [
-    ...(opts.noise ?? [0.1, 0.2, 0.3, 0.4, 0.5]).map((level) => ({ corruption: 'noise' as const, level })),
-    ...(opts.squares ?? [1, 2, 4, 8]).map((level) => ({ corruption: 'squares' as const, level })),
-    ...(opts.mask ?? [0.1, 0.2, 0.3, 0.4, 0.5]).map((level) => ({ corruption: 'mask' as const, level })),
+    ...(opts.noise ?? [0.1, 0.3, 0.5]).map((level) => ({ corruption: 'noise' as const, level })),
+    ...(opts.squares ?? [1, 4, 8]).map((level) => ({ corruption: 'squares' as const, level })),
+    ...(opts.mask ?? [0.1, 0.3, 0.5]).map((level) => ({ corruption: 'mask' as const, level })),
   ];
   const probes: Probe[] = [];
   levels.forEach((lv, g) => {

@@ -121,7 +121,7 @@ describe('recovery monitor', () => {
       .pipe(recovery({ runId: 'r', trials: 6, probes: 4 })));
     const e = out.recovery;
     expect(e.kind).toBe('recovery');
-    expect(e.levels).toHaveLength(14);
+    expect(e.levels).toHaveLength(9);
     for (const l of e.levels) {
       for (const r of [l.model, l.nn, l.wrong]) {
         expect(r).toBeGreaterThanOrEqual(0);
