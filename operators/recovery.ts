@@ -77,7 +77,7 @@ export interface RecoveryOptions {
   maxPeriod?: number;
   /** Two spurious limits are one when they are this close (relative, default 1e-2). */
   tolDedupe?: number;
-  /** Certify at most this many spurious limits (the most visited first; default 16). */
+  /** Certify at most this many spurious limits (the most visited first; default 4: a long cycle costs as much as certifying the stored one). */
   maxCertified?: number;
 }
 
@@ -352,7 +352,7 @@ export async function runRecovery(input: RecoveryInput, opts: RecoveryOptions, c
     }
   });
   found.sort((a, b) => b.hits - a.hits);
-  const maxCertified = opts.maxCertified ?? 16;
+  const maxCertified = opts.maxCertified ?? 4;
   const items: SpuriousItem[] = found.map((f, q) => {
     const near = nearest(frames, f.states[0]);
     const cert = input.certify && q < maxCertified ? input.certify(f.states) : null;
