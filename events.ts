@@ -156,6 +156,8 @@ export interface RecoveryLevel {
   spurious: number;
   diverged: number;
   unresolved: number;
+  /** Recovered, or still undecided at the step cap but nearest to the right stored pattern (a slowly contracting net). */
+  heading: number;
 }
 
 export interface RecoveryNoise {

@@ -149,7 +149,7 @@ export function nearestExample(examples: Float32Array[], x: Float32Array): numbe
 export interface Settled {
   /** stored: reached stored pattern `hit`; limit: converged to something stored matches not. */
   outcome: 'stored' | 'limit' | 'diverged' | 'step-cap';
-  /** Index into `stored` (−1 unless outcome is 'stored'). */
+  /** Index into `stored`: the pattern reached ('stored') or, at the step cap, the nearest one; −1 otherwise. */
   hit: number;
   /** Iterations taken when the outcome was decided. */
   iterations: number;
@@ -231,6 +231,16 @@ export async function settle(map: IteratedMap, starts: Float32Array[], stored: (
     packed = next;
     await yieldToLoop();
   }
+  // undecided at the cap: the stored pattern each one is nearest to, i.e. where it is heading
+  active.forEach((a, r) => {
+    const x = packed.subarray(r * d, (r + 1) * d);
+    let best = -1, bd = Infinity;
+    for (const p of pats) {
+      const dd = dist(p.s, x);
+      if (dd < bd) [best, bd] = [p.j, dd];
+    }
+    out[a] = { outcome: 'step-cap', hit: best, iterations: k };
+  });
   return out.map((s) => s ?? { outcome: 'step-cap', hit: -1, iterations: k });
 }
 
@@ -312,15 +322,19 @@ export async function runRecovery(input: RecoveryInput, opts: RecoveryOptions, c
 
   const levelRows: RecoveryLevel[] = levels.map((lv, g) => {
     const mine = probes.map((p, q) => ({ p, s: settled[q] })).filter(({ p }) => p.group === g);
-    let right = 0, phase = 0, nn = 0, spurious = 0, diverged = 0, unresolved = 0;
+    let right = 0, phase = 0, nn = 0, spurious = 0, diverged = 0, unresolved = 0, heading = 0;
     for (const { p, s } of mine) {
       if (nearestExample(frames, p.x) === p.i) nn++;
       if (s.outcome === 'limit') spurious++;
       if (s.outcome === 'diverged') diverged++;
-      if (s.outcome === 'step-cap') unresolved++;
-      if (s.outcome !== 'stored') continue;
       const sq = seqOf[p.i];
-      if (autoencode ? s.hit === p.i : s.hit >= sq.base && s.hit < sq.base + sq.len) {
+      const isRight = (j: number) => (autoencode ? j === p.i : j >= sq.base && j < sq.base + sq.len);
+      if (s.outcome === 'step-cap') {
+        unresolved++;
+        if (s.hit >= 0 && isRight(s.hit)) heading++;
+      }
+      if (s.outcome !== 'stored') continue;
+      if (isRight(s.hit)) {
         right++;
         if (!autoencode && s.hit === sq.base + ((p.i - sq.base + s.iterations) % sq.len)) phase++;
       }
@@ -328,7 +342,7 @@ export async function runRecovery(input: RecoveryInput, opts: RecoveryOptions, c
     const t = Math.max(mine.length, 1);
     return {
       corruption: lv.corruption, level: lv.level, trials: mine.length, model: right / t, phase: autoencode ? null : phase / t, nn: nn / t,
-      wrong: (mine.length - right) / t, spurious, diverged, unresolved,
+      wrong: (mine.length - right) / t, spurious, diverged, unresolved, heading: (right + heading) / t,
     };
   });
   const noiseRows: RecoveryNoise[] = noiseSources.map((s, q) => {

@@ -7,18 +7,22 @@
 import type { EngramEvent, RecoveryEvent } from '../../events.ts';
 import type { PlotSpec } from '../plot.ts';
 
-const METHODS = ['1-NN baseline', 'network (recall)', 'network, right phase'];
+const METHODS = ['1-NN baseline', 'network (recall)', 'network, right phase', 'network + undecided heading right'];
 const TITLES: Record<string, string> = { noise: 'uniform noise ±level', squares: 'coloured squares (count)', mask: 'masked fraction' };
 
 export function recoveryPlotSpec(events: EngramEvent[]): PlotSpec | null {
   const e = [...events].reverse().find((x): x is RecoveryEvent => x.kind === 'recovery');
   if (!e || e.levels.length === 0) return null;
+  // probes still undecided at the step cap: also show where they were heading
+  const undecided = e.levels.some((l) => l.unresolved > 0);
   const rows = e.levels.flatMap((l) => [
     { corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.model, method: 'network (recall)' },
     { corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.nn, method: '1-NN baseline' },
     ...(l.phase === null ? [] : [{ corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.phase, method: 'network, right phase' }]),
+    ...(undecided ? [{ corruption: TITLES[l.corruption] ?? l.corruption, level: l.level, rate: l.heading ?? l.model, method: METHODS[3] }] : []),
   ]);
-  const n = e.levels.some((l) => l.phase !== null) ? 3 : 2;
+  const methods = [METHODS[0], METHODS[1], ...(e.levels.some((l) => l.phase !== null) ? [METHODS[2]] : []), ...(undecided ? [METHODS[3]] : [])];
+  const colours: Record<string, string> = { [METHODS[0]]: '#888888', [METHODS[1]]: '#e45756', [METHODS[2]]: '#4c78a8', [METHODS[3]]: '#f2b447' };
   return {
     title: `recovery from corrupted samples (${e.objective}, ${e.trials} trials per level)`,
     data: { values: rows },
@@ -28,7 +32,7 @@ export function recoveryPlotSpec(events: EngramEvent[]): PlotSpec | null {
       encoding: {
         x: { field: 'level', type: 'quantitative', title: 'level' },
         y: { field: 'rate', type: 'quantitative', title: 'recovery rate', scale: { domain: [-0.02, 1.02] } },
-        color: { field: 'method', type: 'nominal', title: null, scale: { domain: METHODS.slice(0, n), range: ['#888888', '#e45756', '#4c78a8'].slice(0, n) }, legend: { labelLimit: 300 } },
+        color: { field: 'method', type: 'nominal', title: null, scale: { domain: methods, range: methods.map((m) => colours[m]) }, legend: { labelLimit: 300 } },
       },
       // the baseline underneath, dashed, so the network's line stays visible where they coincide
       layer: [

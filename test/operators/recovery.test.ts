@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { firstValueFrom, of } from 'rxjs';
 import { Rng } from '../../engine/random.ts';
 import type { IteratedMap } from '../../operators/recall.ts';
+import { plotSvg } from '../../sinks/plot.ts';
+import { recoveryPlotSpec } from '../../sinks/plots/recovery.ts';
 import {
   addUniformNoise, colouredSquares, corrupt, maskFraction, nearestExample, recovery, runRecovery, settle,
 } from '../../operators/recovery.ts';
@@ -26,11 +28,11 @@ function rowwise(d: number, f: (x: Float32Array) => Float32Array): IteratedMap {
 }
 
 /** f(x) = c_{next(i)} + 0.5·(x − c_i) with i the nearest centre: each centre is a stable fixed/cycle point. */
-function contracting(centres: Float32Array[], next: (i: number) => number = (i) => i): IteratedMap {
+function contracting(centres: Float32Array[], next: (i: number) => number = (i) => i, rate = 0.5): IteratedMap {
   const d = centres[0].length;
   return rowwise(d, (x) => {
     const i = nearestExample(centres, x);
-    return centres[next(i)].map((v, k) => v + 0.5 * (x[k] - centres[i][k]));
+    return centres[next(i)].map((v, k) => v + rate * (x[k] - centres[i][k]));
   });
 }
 
@@ -166,5 +168,21 @@ describe('recovery monitor', () => {
     expect(out.spuriousLimits[0][0][0]).toBeCloseTo(0.5, 4);
     // uniform noise around 0.5 mostly lands on the extra point: those probes did not end at a memory
     expect(out.recovery.noise.find((n) => n.from === 'uniform')!.stored).toBeLessThan(1);
+  });
+});
+
+describe('slow contraction and the plot', () => {
+  it('counts probes undecided at the cap, and where they were heading', async () => {
+    const map = contracting(frames, (i) => i, 0.999);
+    const out = await runRecovery({ map, sequences: [frames], objective: 'autoencode', stored: frames }, { runId: 'r', trials: 4, probes: 2, maxIterations: 64, noise: [0.1], squares: [], mask: [] });
+    const [l] = out.recovery.levels;
+    expect(l).toMatchObject({ model: 0, unresolved: 4, heading: 1, nn: 1 });
+  });
+
+  it('plots rate against level with the 1-NN line, from the events alone', async () => {
+    expect(recoveryPlotSpec([])).toBeNull();
+    const out = await runRecovery({ map: contracting(frames), sequences: [frames], objective: 'autoencode', stored: frames }, { runId: 'r', trials: 2, probes: 1 });
+    const svg = await plotSvg(recoveryPlotSpec([out.recovery, out.spurious])!);
+    for (const text of ['1-NN baseline', 'network (recall)', 'masked fraction', 'recovery rate']) expect(svg).toContain(text);
   });
 });
