@@ -34,10 +34,10 @@ export function recoveryPlotSpec(events: EngramEvent[]): PlotSpec | null {
         y: { field: 'rate', type: 'quantitative', title: 'recovery rate', scale: { domain: [-0.02, 1.02] } },
         color: { field: 'method', type: 'nominal', title: null, scale: { domain: methods, range: methods.map((m) => colours[m]) }, legend: { labelLimit: 300 } },
       },
-      // the baseline underneath, dashed, so the network's line stays visible where they coincide
+      // the baseline (and the undecided-heading line) underneath, dashed, so the network's line stays visible where they coincide
       layer: [
-        { transform: [{ filter: "datum.method === '1-NN baseline'" }], mark: { type: 'line', point: true, strokeDash: [5, 3], strokeWidth: 3 } },
-        { transform: [{ filter: "datum.method !== '1-NN baseline'" }], mark: { type: 'line', point: true, strokeWidth: 2 } },
+        { transform: [{ filter: `datum.method === '${METHODS[0]}' || datum.method === '${METHODS[3]}'` }], mark: { type: 'line', point: true, strokeDash: [5, 3], strokeWidth: 3 } },
+        { transform: [{ filter: `datum.method !== '${METHODS[0]}' && datum.method !== '${METHODS[3]}'` }], mark: { type: 'line', point: true, strokeWidth: 2 } },
       ],
     },
     resolve: { scale: { x: 'independent' } },
