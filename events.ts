@@ -241,6 +241,95 @@ export interface IdentityEvent extends EventBase {
   threshold: number;
 }
 
+export interface RecoveryLevel {
+  /** noise: additive U[−level, level]; squares: `level` coloured squares; mask: this fraction of elements replaced. */
+  corruption: 'noise' | 'squares' | 'mask';
+  level: number;
+  trials: number;
+  /** Fraction of trials whose limit is the right stored pattern (autoencode: x*_i; cycle: the stored cycle of i's sequence). */
+  model: number;
+  /** Cycles: fraction that also lands at the right phase (x*_{i+k} after k steps); null for autoencoders. */
+  phase: number | null;
+  /** Fraction of the same corrupted inputs whose nearest training example (1-NN) is the right one. */
+  nn: number;
+  /** Fraction of trials not recovered (another stored pattern, a spurious limit, diverged, step cap). */
+  wrong: number;
+  /** Trials (counts) that ended at a limit matching no stored pattern, diverged, or hit the step cap. */
+  spurious: number;
+  diverged: number;
+  unresolved: number;
+  /** Recovered, or still undecided at the step cap but nearest to the right stored pattern (a slowly contracting net). */
+  heading: number;
+}
+
+export interface RecoveryNoise {
+  from: 'uniform' | 'gaussian';
+  sigma: number | null;
+  probes: number;
+  /** Fraction of probes that end at a stored memory. */
+  stored: number;
+  spurious: number;
+  diverged: number;
+  unresolved: number;
+}
+
+export interface RecoveryEvent extends EventBase {
+  kind: 'recovery';
+  objective: string;
+  trials: number;
+  maxIterations: number;
+  levels: RecoveryLevel[];
+  noise: RecoveryNoise[];
+  /** Stored patterns the trials were matched against (of n samples). */
+  stored: number;
+  n: number;
+  ms: number;
+}
+
+export interface SpuriousItem {
+  /** Period of the limit (1: fixed point). */
+  period: number;
+  /** Probes that ended here, and where they came from (noise kinds, corruption kinds). */
+  hits: number;
+  from: string[];
+  /** Nearest training sample and the distance of the limit to it. */
+  nearest: number;
+  l2Nearest: number;
+  /** Eigen certificate (ρ of J_f, or of the product around the cycle); null when not certified. */
+  rho: number | null;
+  attractor: boolean | null;
+  /** PNG of the limit (image/video runs). */
+  path?: string;
+}
+
+export interface SpuriousEvent extends EventBase {
+  kind: 'spurious';
+  /** Probes iterated (corrupted samples, U[0,1] and N(0, σ²) noise). */
+  probes: number;
+  /** Distinct converged limits that match no stored pattern. */
+  count: number;
+  /** Of those certified, how many are attractors (ρ < 1). */
+  attractors: number;
+  certified: number;
+  items: SpuriousItem[];
+}
+
+export interface BasinsEvent extends EventBase {
+  kind: 'basins';
+  objective: string;
+  /** Training points (d = 2). */
+  points: [number, number][];
+  /** Grid: `size` × `size` cells over [x0, x1] × [y0, y1], row-major from (x0, y0). */
+  grid: { size: number; x0: number; x1: number; y0: number; y1: number };
+  /** Per cell: index of the training point reached, −1 none (another limit or not settled), −2 diverged. */
+  labels: number[];
+  /** f(x) − x on a coarse grid: [x, y, dx, dy]. */
+  field: [number, number, number, number][];
+  steps: number;
+  /** Fraction of cells per label (index i, 'none', 'diverged'). */
+  share: Record<string, number>;
+}
+
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
@@ -254,7 +343,10 @@ export type EngramEvent =
   | RunEndEvent
   | StabilityEvent
   | MarginsEvent
-  | IdentityEvent;
+  | IdentityEvent
+  | RecoveryEvent
+  | SpuriousEvent
+  | BasinsEvent;
 
 export type EventKind = EngramEvent['kind'];
 

@@ -34,6 +34,14 @@ export const OPTIONS = {
   'checkpoint-every': { type: 'string', default: '1000' },
   'stop-on-nonfinite': { type: 'boolean', default: false },
   'stability-every': { type: 'string', default: '1000' },
+  'no-recovery': { type: 'boolean', default: false },
+  'recovery-trials': { type: 'string', default: '4' },
+  'recovery-steps': { type: 'string', default: '1000' },
+  'noise-levels': { type: 'string' },
+  'square-levels': { type: 'string' },
+  'mask-levels': { type: 'string' },
+  points: { type: 'string' },
+  grid: { type: 'string', default: '100' },
   resume: { type: 'string' },
   out: { type: 'string' },
   arch: { type: 'string', default: 'fc' },
@@ -94,6 +102,7 @@ Usage:
   engram assoc [options]                     train the associative memory W (SPEC §8) and stream its margins
   engram identity --arch fc|cnn --depth L    train on one image, probe: identity or constant map? (SPEC §9)
   engram plot <run-dir>                      (re)draw every plot the run's events.jsonl has data for
+  engram basins [options]                    train a small net on a few 2-D points and plot its basins of attraction
 
 Input (memorize):
   --kind K              video, audio or images (default: from the input: a directory or glob is images,
@@ -150,6 +159,19 @@ Associative memory (assoc):
   --steps S             updates (default 1000)
   --margins-every K     margins event every K steps, plus 10 log-spaced per decade (default 100)
   --lanczos K           Lanczos steps for the Hessian's λ_max per margins event (default 30; 0: off)
+
+Recovery (memorize/demo, after recall; SPEC §6):
+  --no-recovery         skip the corruption sweep and the spurious-attractor search
+  --recovery-trials N   corrupted samples per level, and pure-noise probes per source (default 4)
+  --recovery-steps K    iteration cap per probe (default 1000)
+  --noise-levels L,…    additive uniform noise ±L (default 0.1,0.3,0.5; '' for none)
+  --square-levels K,…   numbers of random coloured squares, side min(W,H)/8 (default 1,4,8)
+  --mask-levels F,…     fractions of elements set to 0 (default 0.1,0.3,0.5)
+
+Basins (engram basins; --width, --depth, --activation, --lr, --max-steps, --loss-target, --seed apply):
+  --points "x,y;x,y;…"  the 2-D training points (default "0.2,0.2;0.8,0.3;0.5,0.8")
+  --objective O         autoencode (default here) or cycle (the points in the order given)
+  --grid N              N×N grid cells (default 100); small-net defaults: --width 64 --lr 1e-3 --max-steps 5000
 
 Output and engine:
   --out PATH            memorize/demo: the run directory (default runs/<id>);

@@ -23,6 +23,8 @@ import { makeLavfiClip } from '../sources/video.ts';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
 import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
+import { basinsCommand } from './basins.ts';
+import { recoveryFromArgs } from './recovery-options.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
 import { identityCommand } from './identity.ts';
 import { plotCommand } from './plot.ts';
@@ -63,8 +65,11 @@ export async function main(argv: string[]): Promise<number> {
       return identityCommand(args, argv, rest);
     case 'plot':
       return plotCommand(args, rest);
+    case 'basins':
+      if (rest.length) throw new EngramError('E_BAD_ARGUMENT', 'basins takes no input; give the points with --points "x,y;x,y;…"');
+      return basinsCommand(args, argv);
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall, assoc, identity or plot (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall, assoc, identity, basins or plot (see engram --help)`);
   }
 }
 
@@ -143,6 +148,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
       from, sigma: num('sigma', v.sigma, { min: 0 }), maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
       seed: num('seed', v.seed, { int: true, min: 0 }),
     },
+    recovery: recoveryFromArgs(v, num('seed', v.seed, { int: true, min: 0 }), num('sigma', v.sigma, { min: 0 })),
     force: v.force,
   };
 }

@@ -1,5 +1,5 @@
 /** Plain-line progress for terminals, pipes and CI logs: at most one training line per second. */
-import type { AttractorEvent, EngramEvent, RecallEvent } from '../events.ts';
+import type { AttractorEvent, EngramEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
 import type { ViewState } from '../tui/view-state.ts';
 
 export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
@@ -44,6 +44,10 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
           ? `ratio n/a (${e.optimizer})`
           : `r = ${e.ratio.toPrecision(3)} (${e.ratio < 1 ? 'stable' : 'above the edge of stability: expect a spike or divergence'})`) +
           ` [${e.iterations} Lanczos steps, ${e.ms.toFixed(0)} ms]`);
+        break;
+      case 'recovery':
+      case 'spurious':
+        out(describeProbes(e));
         break;
       case 'artifact':
         out(`wrote ${e.what}: ${e.path}`);
@@ -98,4 +102,17 @@ export function formatSummary(v: ViewState, outDir: string): string {
     `run directory   : ${outDir}`,
   ];
   return lines.join('\n');
+}
+
+/** One line for the recovery monitor's events: rates per corruption kind, network vs 1-NN. */
+export function describeProbes(e: RecoveryEvent | SpuriousEvent): string {
+  if (e.kind === 'spurious') {
+    return `spurious attractors: ${e.count} distinct limit(s) matching no stored pattern from ${e.probes} probes` +
+      (e.certified ? `; ${e.attractors}/${e.certified} certified attractors (ρ < 1)` : '');
+  }
+  const pct = (x: number) => `${Math.round(100 * x)}%`;
+  const kinds = [...new Set(e.levels.map((l) => l.corruption))].map((k) =>
+    `${k} ${e.levels.filter((l) => l.corruption === k).map((l) => `${l.level}:${pct(l.model)}/${pct(l.nn)}`).join(' ')}`);
+  const noise = e.noise.map((n) => `${n.from === 'uniform' ? 'U[0,1]' : `N(0,${n.sigma}²)`} ${pct(n.stored)}`).join(', ');
+  return `recovery (network/1-NN per level, ${e.trials} trials, ${(e.ms / 1000).toFixed(1)} s): ${kinds.join('; ')}; pure noise → stored memory: ${noise}`;
 }

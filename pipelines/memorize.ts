@@ -29,6 +29,7 @@ import { writeJsonAtomic } from '../sinks/run-dir.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
 import { writeRecordings } from './recordings.ts';
+import { recoveryStage, type RecoveryConfig } from './recovery-stage.ts';
 
 export interface MemorizeConfig {
   runId: string;
@@ -48,6 +49,8 @@ export interface MemorizeConfig {
   /** Tangent-kernel stability ratio every this many steps (and at the start and around spikes); 0 turns it off. */
   stabilityEvery?: number;
   recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
+  /** Corruption sweep, 1-NN baseline and spurious attractors after recall (SPEC §6); off when absent or false. */
+  recovery?: RecoveryConfig | false;
   /** Overwrite files of the same name inside outDir. */
   force: boolean;
 }
@@ -156,6 +159,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
             of(ev(out.event)),
             of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step })),
             from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
+            cfg.recovery ? recoveryStage({ model: model!, sequences, objective: cfg.objective, recall: out, shape: shape!, outDir: cfg.outDir, runId: cfg.runId, step }, cfg.recovery, ev) : of(),
             defer(() => {
               const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, started);
               if (watching) {
