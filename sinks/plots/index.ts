@@ -6,9 +6,11 @@
 import { join } from 'node:path';
 import type { EngramEvent } from '../../events.ts';
 import { writePlot, type PlotSpec } from '../plot.ts';
+import { basinsPlotSpec } from './basins.ts';
 import { identityPlot } from './identity.ts';
 import { lossPlotSpec } from './loss.ts';
 import { marginsPlot } from './margins.ts';
+import { recoveryPlotSpec } from './recovery.ts';
 
 export interface PlotBuilder {
   /** Short name, as listed by `engram plot`. */
@@ -21,6 +23,8 @@ export interface PlotBuilder {
 export const PLOT_BUILDERS: PlotBuilder[] = [
   { name: 'loss', file: 'loss.png', build: (events) => lossPlotSpec(events) },
   { name: 'margins', file: 'margins.png', build: (events) => marginsPlot(events) },
+  { name: 'recovery', file: 'recovery.png', build: (events) => recoveryPlotSpec(events) },
+  { name: 'basins', file: 'basins.png', build: (events) => basinsPlotSpec(events) },
   identityPlot,
 ];
 
