@@ -3,7 +3,9 @@
  * loop between steps so the UI and key handling stay responsive; unsubscribing stops it and frees
  * the trainer's tensors. With `checkpoint`, the trainer's state is saved every `every` steps (an
  * artifact event follows the step) and once more when the run is cancelled, so at most one
- * interval of work is ever lost; `restore` continues from such a state.
+ * interval of work is ever lost; `restore` continues from such a state. `control` is the operator's
+ * input stream: `pause`/`resume` hold and continue the loop (a control event acknowledges each),
+ * `checkpoint` saves at the next step boundary (or at once while paused); other commands are ignored.
  *
  *   dataset:  --d|
  *   train:    --s-s-s-…-s-a-s-…-s-E|      (s = train-step, a = artifact (checkpoint), E = train-end)
@@ -12,7 +14,7 @@
  *   of(dataset).pipe(train({ runId, model, optimizer: { name: 'adam', lr: 1e-4 }, maxSteps: 1e4 }))
  */
 import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
-import type { ArtifactEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
+import type { ArtifactEvent, ControlCommand, ControlEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
 import type { Dataset } from '../engine/objectives.ts';
 import type { Model } from '../engine/model.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
@@ -45,9 +47,11 @@ export interface TrainOptions {
   checkpoint?: { every: number; save: (state: TrainerState) => string; atEnd?: (state: TrainerState) => void };
   /** Makes the trainer; injectable so operator tests need no tensors. */
   makeTrainer?: (model: Model, data: Dataset, opt: OptimizerSpec, o: { batchSize?: number; seed?: number }) => Trainer;
+  /** Operator commands (dashboard keys): pause, resume, checkpoint now. */
+  control?: Observable<ControlCommand>;
 }
 
-export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent;
+export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent | ControlEvent;
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -69,8 +73,25 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
         let savedAt = first;
         const state = (): TrainerState => ({ step: done, optimizer: trainer.optimizer.state(), rng: trainer.rngState() });
         const started = performance.now();
+        let paused = false;
+        let checkpointNow = false;
+        const saveNow = () => {
+          checkpointNow = false;
+          if (!opts.checkpoint) return;
+          const path = opts.checkpoint.save(state());
+          savedAt = done;
+          sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
+        };
+        const control = opts.control?.subscribe((c) => {
+          if (c === 'checkpoint') checkpointNow = true;
+          else if ((c === 'pause' || c === 'resume') && paused !== (c === 'pause')) {
+            paused = c === 'pause';
+            sub.next({ kind: 'control', runId: opts.runId, step: done, time: Date.now(), command: c });
+          }
+        });
         const end = (reason: TrainEndEvent['reason'], loss: number) => {
           finished = true;
+          control?.unsubscribe();
           opts.checkpoint?.atEnd?.(state());
           sub.next({
             kind: 'train-end', runId: opts.runId, step: done, time: Date.now(), reason, loss, lossTarget,
@@ -93,16 +114,17 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
             if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) return end('diverged', r.loss);
             if (r.loss <= lossTarget) return end('loss-target', r.loss);
             if (done >= opts.maxSteps) return end('step-cap', r.loss);
-            if (opts.checkpoint && done % opts.checkpoint.every === 0) {
-              const path = opts.checkpoint.save(state());
-              savedAt = done;
-              sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
-            }
+            if (checkpointNow || (opts.checkpoint && done % opts.checkpoint.every === 0)) saveNow();
             await yieldToLoop();
+            while (paused && !stopped) {
+              if (checkpointNow && done > savedAt) saveNow();
+              await new Promise((r) => setTimeout(r, 20));
+            }
           }
         })().catch((e) => sub.error(e));
         return () => {
           stopped = true;
+          control?.unsubscribe();
           // cancelled mid-run: keep the steps taken since the last checkpoint
           if (!finished && opts.checkpoint && done > savedAt) opts.checkpoint.save(state());
           trainer.dispose();
