@@ -37,6 +37,7 @@ export const OPTIONS = {
   force: { type: 'boolean', default: false },
   backend: { type: 'string' },
   quiet: { type: 'boolean', default: false },
+  'no-tui': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const;
@@ -75,6 +76,7 @@ Usage:
   engram memorize <input> [options]          memorize a video, an audio file or a directory/glob of images
   engram memorize --resume <run-dir>         continue a run from its newest checkpoint
   engram recall <run-dir> [options]          replay a saved run into a video, GIF, PNG frames or WAV
+  engram watch <run-dir>                     the dashboard of a run from its events.jsonl, following it while it runs
 
 Input (memorize):
   --kind K              video, audio or images (default: from the input: a directory or glob is images,
@@ -120,6 +122,8 @@ Output and engine:
   --force               write into a non-empty --out / replace an existing recording
   --backend B           tensorflow-gpu, tensorflow, wasm-blas, wasm, cpu (default: the fastest that loads; also ENGRAM_BACKEND)
   --quiet               only the final summary
+  --no-tui              plain progress lines instead of the terminal dashboard (also when stdout is not a
+                        terminal or CI=true); dashboard keys: p pause/resume, c checkpoint, r recall, q quit, ? help
   -h, --help            this help
   --version             print the version
 

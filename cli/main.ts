@@ -22,7 +22,9 @@ import { newRunId, prepareRunDir, readRunJson } from '../sinks/run-dir.ts';
 import { makeLavfiClip } from '../sources/video.ts';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
 import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
+import { dashboardWanted, memorizeWithDashboard } from './live.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
+import { watchCommand, watchWanted } from './watch.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
 
@@ -54,8 +56,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'recall':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'recall takes one run directory: engram recall <run-dir> [options]');
       return recallCmd(args, rest[0]);
+    case 'watch':
+      if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'watch takes one run directory: engram watch <run-dir>');
+      return watchCommand(rest[0], { tui: watchWanted(args.values), quiet: args.values.quiet });
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize or recall (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall or watch (see engram --help)`);
   }
 }
 
@@ -189,6 +194,7 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
 
 async function runMemorize(args: Parsed, cfg: MemorizeConfig, resume?: ResumeFrom): Promise<number> {
   const backend = await startBackend(args);
+  if (dashboardWanted({ noTui: args.values['no-tui'], quiet: args.values.quiet })) return memorizeWithDashboard(cfg, backend, resume, (s) => new Interrupted(cfg.outDir, s));
   const printer = createProgressPrinter({ quiet: args.values.quiet, maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget });
   const watching = cfg.input.kind === 'images' && cfg.input.watch === true;
   const view = await new Promise<ViewState>((resolve, reject) => {

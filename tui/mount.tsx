@@ -1,0 +1,115 @@
+/**
+ * Puts the dashboard on a terminal and feeds it: events are reduced as they come (cheap, pure) and
+ * the reduced state is handed to React at most every FRAME_MS (≈30 fps) and only when it changed
+ * (or once a second, for the clock), so training never waits on rendering.
+ */
+import { render, type Instance } from 'ink';
+import type { ControlCommand, EngramEvent } from '../events.ts';
+import { colorModeFrom, type ColorMode } from './half-block.ts';
+import { LiveDashboard, type KeyCommand } from './LiveDashboard.tsx';
+import { initialViewState, reduceEvent, type ViewState } from './view-state.ts';
+
+export const FRAME_MS = 33;
+
+export interface MountOptions {
+  mode: 'live' | 'watch';
+  /** Control commands for the pipeline (live mode). */
+  onCommand?: (c: ControlCommand) => void;
+  /** q or Ctrl-C (force: the second Ctrl-C). */
+  onQuit: (force: boolean) => void;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  colorMode?: ColorMode;
+  /** Wall clock; null shows the elapsed time up to the newest event (watching a finished run). */
+  clock?: () => number | null;
+  /** Starting state (e.g. a run read from events.jsonl). */
+  state?: ViewState;
+  /** Route console output above the dashboard (default true; off in tests, whose console is not Node's). */
+  patchConsole?: boolean;
+}
+
+export interface MountedDashboard {
+  push(e: EngramEvent): void;
+  readonly state: ViewState;
+  /** Draws the final state and releases the terminal (the last frame stays on screen). */
+  stop(): void;
+  /** Frames handed to React so far. */
+  readonly frames: number;
+}
+
+export function mountDashboard(o: MountOptions): MountedDashboard {
+  let state = o.state ?? initialViewState;
+  let dirty = true;
+  let notice: string | null = null;
+  let wantPaused = false;
+  let frames = 0;
+  let lastFrame = 0;
+  let stopped = false;
+  const clock = o.clock ?? (() => Date.now());
+  const colorMode = o.colorMode ?? colorModeFrom(process.env);
+  const say = (text: string) => {
+    notice = text;
+    dirty = true;
+  };
+  const onKey = (k: KeyCommand) => {
+    switch (k) {
+      case 'toggle-pause':
+        wantPaused = !wantPaused;
+        o.onCommand?.(wantPaused ? 'pause' : 'resume');
+        say(wantPaused ? 'pausing…' : 'resuming…');
+        break;
+      case 'checkpoint':
+        o.onCommand?.('checkpoint');
+        say('checkpoint requested');
+        break;
+      case 'recall':
+        o.onCommand?.('recall');
+        say('recalling from noise…');
+        break;
+      case 'quit':
+        say('quitting: checkpoint and flush…');
+        o.onQuit(false);
+        break;
+      case 'force-quit':
+        o.onQuit(true);
+        break;
+    }
+  };
+  const element = () => <LiveDashboard state={state} now={clock()} mode={o.mode} colorMode={colorMode} notice={notice} onKey={onKey} />;
+  const instance: Instance = render(element(), {
+    stdout: o.stdout ?? process.stdout, stdin: o.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: o.patchConsole ?? true, maxFps: 30,
+  });
+  const draw = () => {
+    frames++;
+    lastFrame = Date.now();
+    dirty = false;
+    instance.rerender(element());
+  };
+  const timer = setInterval(() => {
+    if (dirty || Date.now() - lastFrame >= 1000) draw();
+  }, FRAME_MS);
+  return {
+    push(e) {
+      state = reduceEvent(state, e);
+      if (e.kind === 'control' && (e.command === 'pause' || e.command === 'resume')) {
+        wantPaused = e.command === 'pause';
+        notice = e.command === 'pause' ? 'paused' : null;
+      } else if (e.kind === 'artifact' && e.what === 'checkpoint' && notice === 'checkpoint requested') notice = `checkpoint saved at step ${e.step}`;
+      else if (e.kind === 'preview' && notice?.startsWith('recalling')) notice = null;
+      dirty = true;
+    },
+    get state() {
+      return state;
+    },
+    get frames() {
+      return frames;
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      draw();
+      instance.unmount();
+    },
+  };
+}
