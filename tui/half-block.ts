@@ -46,8 +46,14 @@ export function halfBlockLines(p: Pixels, cols: number, rows: number, mode: Colo
   };
   const lines: string[] = [];
   for (let y = 0; y < height; y += 2) {
-    let s = '';
-    for (let x = 0; x < width; x++) s += sgr(at(x, y), mode, false) + sgr(at(x, y + 1), mode, true) + '▀';
+    // escapes only where a colour changes: Ink's cost grows with the number of styled runs
+    let s = '', fg = '', bg = '';
+    for (let x = 0; x < width; x++) {
+      const f = sgr(at(x, y), mode, false), b = sgr(at(x, y + 1), mode, true);
+      if (f !== fg) s += fg = f;
+      if (b !== bg) s += bg = b;
+      s += '▀';
+    }
     lines.push(s + '\x1b[0m');
   }
   return lines;

@@ -1,7 +1,10 @@
 /**
  * Puts the dashboard on a terminal and feeds it: events are reduced as they come (cheap, pure) and
  * the reduced state is handed to React at most every FRAME_MS (≈30 fps) and only when it changed
- * (or once a second, for the clock), so training never waits on rendering.
+ * (or once a second, for the clock). Drawing shares the thread with training, and Ink's cost grows
+ * with the screen (≈ per character), so frames are also paced to keep drawing under DUTY of the
+ * wall time: a big terminal on a slow machine gets fewer frames, never slower training. A key
+ * press is drawn at once.
  */
 import { render, type Instance } from 'ink';
 import type { ControlCommand, EngramEvent } from '../events.ts';
@@ -10,6 +13,8 @@ import { LiveDashboard, type KeyCommand } from './LiveDashboard.tsx';
 import { initialViewState, reduceEvent, type ViewState } from './view-state.ts';
 
 export const FRAME_MS = 33;
+/** Largest share of wall time spent drawing. */
+export const DUTY = 0.05;
 
 export interface MountOptions {
   mode: 'live' | 'watch';
@@ -35,6 +40,8 @@ export interface MountedDashboard {
   stop(): void;
   /** Frames handed to React so far. */
   readonly frames: number;
+  /** What a frame costs, ms (moving average); frames come at most every max(FRAME_MS, cost / DUTY). */
+  readonly frameCostMs: number;
 }
 
 export function mountDashboard(o: MountOptions): MountedDashboard {
@@ -45,11 +52,15 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
   let frames = 0;
   let lastFrame = 0;
   let stopped = false;
+  /** Moving average of what one frame costs (React + Ink's output), ms. */
+  let costMs = 0;
+  let urgent = false;
   const clock = o.clock ?? (() => Date.now());
   const colorMode = o.colorMode ?? colorModeFrom(process.env);
   const say = (text: string) => {
     notice = text;
     dirty = true;
+    urgent = true;
   };
   const onKey = (k: KeyCommand) => {
     switch (k) {
@@ -76,17 +87,27 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
     }
   };
   const element = () => <LiveDashboard state={state} now={clock()} mode={o.mode} colorMode={colorMode} notice={notice} onKey={onKey} />;
+  let inDraw = false;
+  const measure = (ms: number) => (costMs = costMs === 0 ? ms : 0.7 * costMs + 0.3 * ms);
   const instance: Instance = render(element(), {
     stdout: o.stdout ?? process.stdout, stdin: o.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: o.patchConsole ?? true, maxFps: 30,
+    // Ink writes on the leading edge of its own throttle (inside rerender, timed below) or later (timed here)
+    onRender: ({ renderTime }) => void (inDraw || measure(renderTime)),
   });
   const draw = () => {
     frames++;
-    lastFrame = Date.now();
     dirty = false;
+    urgent = false;
+    const t0 = performance.now();
+    inDraw = true;
     instance.rerender(element());
+    inDraw = false;
+    measure(performance.now() - t0);
+    lastFrame = Date.now();
   };
   const timer = setInterval(() => {
-    if (dirty || Date.now() - lastFrame >= 1000) draw();
+    const since = Date.now() - lastFrame, gap = Math.max(FRAME_MS, costMs / DUTY);
+    if (urgent || (dirty && since >= gap) || since >= Math.max(1000, gap)) draw();
   }, FRAME_MS);
   return {
     push(e) {
@@ -103,6 +124,9 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
     },
     get frames() {
       return frames;
+    },
+    get frameCostMs() {
+      return costMs;
     },
     stop() {
       if (stopped) return;

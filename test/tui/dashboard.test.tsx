@@ -15,6 +15,11 @@ import { fixtureRun } from './fixtures.ts';
 const plain = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
 const done = reduceEvents(fixtureRun({ steps: 600 }));
 const tick = (ms = 60) => new Promise((r) => setTimeout(r, ms));
+/** Waits (up to 5 s: the machine may be busy) until `what` holds. */
+const until = async (what: () => boolean) => {
+  for (let t = Date.now(); !what() && Date.now() - t < 5000; ) await tick(10);
+  expect(what()).toBe(true);
+};
 
 const dashboard = (columns: number, rows: number, extra: Partial<Parameters<typeof Dashboard>[0]> = {}) => (
   <Dashboard state={done} columns={columns} rows={rows} now={null} colorMode="256" mode="live" showHelp={false} notice={null} {...extra} />
@@ -65,22 +70,20 @@ describe('LiveDashboard keys', () => {
     const keys: KeyCommand[] = [];
     const r = render(<LiveDashboard state={done} now={null} mode="live" colorMode="256" notice={null} onKey={(k) => keys.push(k)} />);
     await tick();
-    for (const k of ['p', 'c', 'r', 'q']) {
+    for (const [i, k] of ['p', 'c', 'r', 'q'].entries()) {
       r.stdin.write(k);
-      await tick();
+      await until(() => keys.length === i + 1);
     }
     expect(keys).toEqual(['toggle-pause', 'checkpoint', 'recall', 'quit']);
     r.stdin.write('?');
-    await tick();
-    expect(plain(r.lastFrame())).toContain('pause / resume training');
+    await until(() => plain(r.lastFrame()).includes('pause / resume training'));
     r.stdin.write('p'); // closes the help, does nothing else
-    await tick();
-    expect(plain(r.lastFrame())).toContain('loss (log)');
+    await until(() => plain(r.lastFrame()).includes('loss (log)'));
     expect(keys).toHaveLength(4);
     r.stdin.write('\x03');
-    await tick();
+    await until(() => keys.length === 5);
     r.stdin.write('\x03');
-    await tick();
+    await until(() => keys.length === 6);
     expect(keys.slice(4)).toEqual(['quit', 'force-quit']);
     r.unmount();
   });
@@ -93,6 +96,7 @@ describe('LiveDashboard keys', () => {
       r.stdin.write(k);
       await tick();
     }
+    await until(() => keys.length === 1);
     expect(keys).toEqual(['quit']);
     r.unmount();
   });
@@ -140,19 +144,18 @@ describe('mountDashboard', () => {
     });
     for (const e of fixtureRun({ steps: 50, end: false })) mounted.push(e);
     await tick(80);
-    for (const k of ['p', 'c', 'r']) {
+    for (const [i, k] of ['p', 'c', 'r'].entries()) {
       stdin.write(k);
-      await tick();
+      await until(() => sent.length === i + 1);
     }
     mounted.push({ runId: 'demo-fixture', step: 50, time: 0, kind: 'control', command: 'pause' });
     stdin.write('p');
-    await tick();
+    await until(() => sent.length === 4);
     expect(sent).toEqual(['pause', 'checkpoint', 'recall', 'resume']);
     stdin.write('q');
-    await tick();
+    await until(() => quits.length === 1);
     expect(quits).toEqual([false]);
-    await tick(80);
-    expect(plain(stdout.frames.join(''))).toContain('step 50/20000');
+    await until(() => plain(stdout.frames.join('')).includes('step 50/20000'));
   });
 
   it('hands state to React at most about 30 times a second however fast events come', async () => {
