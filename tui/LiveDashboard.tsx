@@ -25,7 +25,13 @@ export function LiveDashboard({ state, now, mode, colorMode, notice, onKey }: Li
   const { isRawModeSupported } = useStdin();
   const size = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
   const [{ columns, rows }, setSize] = useState(size);
-  const [help, setHelp] = useState(false);
+  const [help, setHelpState] = useState(false);
+  // the key handler reads the ref: a key right after '?' may reach the handler of the previous render
+  const helpShown = useRef(false);
+  const setHelp = (on: boolean) => {
+    helpShown.current = on;
+    setHelpState(on);
+  };
   const interrupts = useRef(0);
   useEffect(() => {
     const onResize = () => setSize(size());
@@ -41,7 +47,7 @@ export function LiveDashboard({ state, now, mode, colorMode, notice, onKey }: Li
         onKey(interrupts.current > 1 ? 'force-quit' : 'quit');
         return;
       }
-      if (help) {
+      if (helpShown.current) {
         setHelp(false);
         return;
       }
