@@ -74,8 +74,9 @@ async function once(i: number, mode: 'plain' | 'tui'): Promise<number> {
     }),
     takeWhile((e) => e.kind !== 'train-end'), // stop before recall and recordings: only training is timed
   ), { defaultValue: null });
-  dash?.stop();
   const t0 = times.get(WARMUP)!, t1 = times.get(steps)!;
+  if (dash && !tty) console.log(`  dashboard: ${dash.frames} frames in ${((t1 - t0) / 1000).toFixed(1)} s, ${dash.frameCostMs.toFixed(1)} ms a frame`);
+  dash?.stop();
   return ((steps - WARMUP) * 1000) / (t1 - t0);
 }
 
