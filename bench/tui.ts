@@ -66,6 +66,7 @@ async function once(i: number, mode: 'plain' | 'tui'): Promise<number> {
     : null;
   const printer = createProgressPrinter({ quiet: false, maxSteps: steps, lossTarget: 0 }, () => {});
   const times = new Map<number, number>();
+  const started = performance.now();
   await lastValueFrom(memorize(cfg, backend).pipe(
     tap((e: EngramEvent) => {
       if (e.kind === 'train-step') times.set(e.step, performance.now());
@@ -75,12 +76,15 @@ async function once(i: number, mode: 'plain' | 'tui'): Promise<number> {
     takeWhile((e) => e.kind !== 'train-end'), // stop before recall and recordings: only training is timed
   ), { defaultValue: null });
   const t0 = times.get(WARMUP)!, t1 = times.get(steps)!;
-  if (dash && !tty) console.log(`  dashboard: ${dash.frames} frames in ${((t1 - t0) / 1000).toFixed(1)} s, ${dash.frameCostMs.toFixed(1)} ms a frame`);
+  if (dash) busy.push(dash.busyMs / (performance.now() - started));
+  if (dash && !tty) console.log(`  dashboard: ${dash.frames} frames in ${((t1 - t0) / 1000).toFixed(1)} s, ${dash.frameCostMs.toFixed(1)} ms a frame, ${(100 * busy.at(-1)!).toFixed(1)}% of the time`);
   dash?.stop();
   return ((steps - WARMUP) * 1000) / (t1 - t0);
 }
 
 const plain: number[] = [], tui: number[] = [];
+/** Share of each dashboard run's wall time spent inside the dashboard (reducer + drawing). */
+const busy: number[] = [];
 let i = 0;
 for (let r = 0; r < rounds; r++) {
   for (const mode of r % 2 === 0 ? (['plain', 'tui'] as const) : (['tui', 'plain'] as const)) {
@@ -95,5 +99,6 @@ const p = med(plain), t = med(tui);
 console.log(`backend ${backend.name}; ${frames} frames ${w}x${h}, width ${a.width}, ${steps} steps (${WARMUP} warm-up), ${rounds} rounds, dashboard on ${tty ? 'this terminal' : 'a fake 160×48 terminal'}`);
 console.log(`--no-tui   : ${p.toFixed(1)} steps/s (median of ${plain.map((x) => x.toFixed(1)).join(', ')})`);
 console.log(`dashboard  : ${t.toFixed(1)} steps/s (median of ${tui.map((x) => x.toFixed(1)).join(', ')})`);
-console.log(`ratio dashboard/--no-tui: ${(t / p).toFixed(3)}`);
+console.log(`ratio dashboard/--no-tui: ${(t / p).toFixed(3)} (per round: ${plain.map((x, k) => (tui[k] / x).toFixed(2)).join(', ')})`);
+console.log(`time spent in the dashboard (reducer + drawing): ${busy.map((b) => `${(100 * b).toFixed(1)}%`).join(', ')} of each run`);
 process.exit(0);

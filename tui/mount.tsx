@@ -15,6 +15,8 @@ import { initialViewState, reduceEvent, type ViewState } from './view-state.ts';
 export const FRAME_MS = 33;
 /** Largest share of wall time spent drawing. */
 export const DUTY = 0.05;
+/** Frames not counted in the cost (JIT, first layout). */
+const WARM_FRAMES = 2;
 
 export interface MountOptions {
   mode: 'live' | 'watch';
@@ -40,8 +42,10 @@ export interface MountedDashboard {
   stop(): void;
   /** Frames handed to React so far. */
   readonly frames: number;
-  /** What a frame costs, ms (moving average); frames come at most every max(FRAME_MS, cost / DUTY). */
+  /** What a frame costs, ms (recent median); frames come at most every max(FRAME_MS, cost / DUTY). */
   readonly frameCostMs: number;
+  /** Wall time spent in the dashboard so far (reducing events and drawing), ms. */
+  readonly busyMs: number;
 }
 
 export function mountDashboard(o: MountOptions): MountedDashboard {
@@ -52,9 +56,12 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
   let frames = 0;
   let lastFrame = 0;
   let stopped = false;
-  /** Moving average of what one frame costs (React + Ink's output), ms. */
+  /** What a frame costs (React + Ink's output), ms: the median of the last few, after the first (cold) ones. */
   let costMs = 0;
+  const recent: number[] = [];
+  let seen = 0;
   let urgent = false;
+  let busyMs = 0;
   const clock = o.clock ?? (() => Date.now());
   const colorMode = o.colorMode ?? colorModeFrom(process.env);
   const say = (text: string) => {
@@ -88,11 +95,16 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
   };
   const element = () => <LiveDashboard state={state} now={clock()} mode={o.mode} colorMode={colorMode} notice={notice} onKey={onKey} />;
   let inDraw = false;
-  const measure = (ms: number) => (costMs = costMs === 0 ? ms : 0.7 * costMs + 0.3 * ms);
+  const measure = (ms: number) => {
+    if (++seen <= WARM_FRAMES) return;
+    recent.push(ms);
+    if (recent.length > 7) recent.shift();
+    costMs = [...recent].sort((a, b) => a - b)[recent.length >> 1];
+  };
   const instance: Instance = render(element(), {
     stdout: o.stdout ?? process.stdout, stdin: o.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: o.patchConsole ?? true, maxFps: 30,
     // Ink writes on the leading edge of its own throttle (inside rerender, timed below) or later (timed here)
-    onRender: ({ renderTime }) => void (inDraw || measure(renderTime)),
+    onRender: ({ renderTime }) => void (inDraw || (measure(renderTime), (busyMs += renderTime))),
   });
   const draw = () => {
     frames++;
@@ -102,7 +114,9 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
     inDraw = true;
     instance.rerender(element());
     inDraw = false;
-    measure(performance.now() - t0);
+    const spent = performance.now() - t0;
+    busyMs += spent;
+    measure(spent);
     lastFrame = Date.now();
   };
   const timer = setInterval(() => {
@@ -111,6 +125,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
   }, FRAME_MS);
   return {
     push(e) {
+      const t0 = performance.now();
       state = reduceEvent(state, e);
       if (e.kind === 'control' && (e.command === 'pause' || e.command === 'resume')) {
         wantPaused = e.command === 'pause';
@@ -118,6 +133,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
       } else if (e.kind === 'artifact' && e.what === 'checkpoint' && notice === 'checkpoint requested') notice = `checkpoint saved at step ${e.step}`;
       else if (e.kind === 'preview' && notice?.startsWith('recalling')) notice = null;
       dirty = true;
+      busyMs += performance.now() - t0;
     },
     get state() {
       return state;
@@ -127,6 +143,9 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
     },
     get frameCostMs() {
       return costMs;
+    },
+    get busyMs() {
+      return busyMs;
     },
     stop() {
       if (stopped) return;
