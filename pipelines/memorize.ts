@@ -207,7 +207,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
                 if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss };
               }),
             ), cfg.runId), control, () => of({ map: model!, sequences: [splitRows(data.inputs, data.n, data.dim)], objective: cfg.objective }).pipe(
-              recall({ runId: cfg.runId, step, ...cfg.recall, maxIterations: Math.min(cfg.recall.maxIterations, 2000), peak: peakOf(s) }),
+              recall({ runId: cfg.runId, step, ...cfg.recall, maxIterations: Math.min(cfg.recall.maxIterations, 1000), peak: peakOf(s) }),
               mergeMap((out) => of(ev(out.event), ev(previewOf(s, out, splitRows(data.inputs, data.n, data.dim))))))),
             defer(() => afterTraining(data, end)),
           );

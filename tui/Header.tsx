@@ -21,7 +21,9 @@ export function Header({ state: s, now, width }: HeaderProps) {
   const data = s.dataset
     ? `${s.dataset.n}×${s.dataset.height === 1 && s.dataset.channels === 1 ? `${s.dataset.width}` : `${s.dataset.width}x${s.dataset.height}x${s.dataset.channels}`}`
     : '';
-  const etaText = eta === null ? 'ETA –' : eta.steps === 0 ? 'at target' : `ETA ${eta.seconds !== null ? duration(eta.seconds * 1000) : '–'} (${count(eta.steps)} steps)`;
+  const pastCap = eta !== null && s.maxSteps !== null && s.step + eta.steps > s.maxSteps;
+  const etaText = eta === null ? 'ETA –' : eta.steps === 0 ? 'at target' : pastCap ? `ETA past the step cap (${count(eta.steps)} steps)`
+    : `ETA ${eta.seconds !== null ? duration(eta.seconds * 1000) : '–'} (${count(eta.steps)} steps)`;
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">

@@ -131,7 +131,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
         wantPaused = e.command === 'pause';
         notice = e.command === 'pause' ? 'paused' : null;
       } else if (e.kind === 'artifact' && e.what === 'checkpoint' && notice === 'checkpoint requested') notice = `checkpoint saved at step ${e.step}`;
-      else if (e.kind === 'preview' && notice?.startsWith('recalling')) notice = null;
+      else if ((e.kind === 'preview' || e.kind === 'train-end') && notice?.startsWith('recalling')) notice = null; // done, or cut short by the end of training
       dirty = true;
       busyMs += performance.now() - t0;
     },

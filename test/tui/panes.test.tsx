@@ -25,6 +25,10 @@ describe('Header', () => {
     expect(f[1]).toContain('demo-fixture · runs/x/source.mkv · cycle 48×32x32x1 · FC 2×512 (1.3M params) · wasm-blas/cpu ×2');
   });
 
+  it('says so when the target lies past the step cap', () => {
+    expect(plain(render(<Header state={{ ...live, maxSteps: 200 }} now={null} width={120} />).lastFrame())).toMatch(/ETA past the step cap \(\d+ steps\)/);
+  });
+
   it('says PAUSED and has no ETA once the run is over', () => {
     expect(plain(render(<Header state={{ ...live, paused: true }} now={null} width={100} />).lastFrame())).toContain('PAUSED');
     expect(plain(render(<Header state={done} now={null} width={100} />).lastFrame())).toMatch(/complete.*ETA –/);
