@@ -85,7 +85,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
         say('recalling from noise…');
         break;
       case 'quit':
-        say('quitting: checkpoint and flush…');
+        say(o.mode === 'watch' ? 'stopped watching' : 'quitting: checkpoint and flush…');
         o.onQuit(false);
         break;
       case 'force-quit':
