@@ -72,17 +72,18 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
   const onKey = (k: KeyCommand) => {
     switch (k) {
       case 'toggle-pause':
+        // the notice first: the pipeline may acknowledge (push) synchronously
         wantPaused = !wantPaused;
-        o.onCommand?.(wantPaused ? 'pause' : 'resume');
         say(wantPaused ? 'pausing…' : 'resuming…');
+        o.onCommand?.(wantPaused ? 'pause' : 'resume');
         break;
       case 'checkpoint':
-        o.onCommand?.('checkpoint');
         say('checkpoint requested');
+        o.onCommand?.('checkpoint');
         break;
       case 'recall':
-        o.onCommand?.('recall');
         say('recalling from noise…');
+        o.onCommand?.('recall');
         break;
       case 'quit':
         say(o.mode === 'watch' ? 'stopped watching' : 'quitting: checkpoint and flush…');
