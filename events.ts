@@ -330,6 +330,37 @@ export interface BasinsEvent extends EventBase {
   share: Record<string, number>;
 }
 
+/** A command the operator sent into a running pipeline (dashboard keys); `c`/`q` are not events of their own. */
+export type ControlCommand = 'pause' | 'resume' | 'checkpoint' | 'recall';
+
+/** The pipeline acted on a control command (so `engram watch` sees pauses too). */
+export interface ControlEvent extends EventBase {
+  kind: 'control';
+  command: ControlCommand;
+}
+
+/**
+ * A small downsampled picture of a recalled state for the dashboard (≤ 64×64, 8-bit), or for audio a
+ * waveform strip and its correlation with the original; emitted after each recall, kept small for events.jsonl.
+ */
+export interface PreviewEvent extends EventBase {
+  kind: 'preview';
+  media: 'image' | 'audio';
+  /** Training sample the previewed state was compared with (-1 when none). */
+  frame: number;
+  /** image: pixel grid of `pixels`; audio: number of waveform buckets and 1. */
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** image: base64 of width·height·channels bytes (0–255), row-major, channels interleaved. */
+  pixels?: string;
+  /** audio: per bucket [min, max] of the recalled chunk in [−1, 1], 3 decimals. */
+  waveform?: [number, number][];
+  /** audio: Pearson correlation of the recalled chunk with the original sample. */
+  correlation?: number;
+  psnr?: number;
+}
+
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
@@ -346,7 +377,9 @@ export type EngramEvent =
   | IdentityEvent
   | RecoveryEvent
   | SpuriousEvent
-  | BasinsEvent;
+  | BasinsEvent
+  | ControlEvent
+  | PreviewEvent;
 
 export type EventKind = EngramEvent['kind'];
 

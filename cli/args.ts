@@ -61,6 +61,7 @@ export const OPTIONS = {
   steps: { type: 'string' },
   'margins-every': { type: 'string' },
   lanczos: { type: 'string' },
+  'no-tui': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const;
@@ -103,6 +104,7 @@ Usage:
   engram identity --arch fc|cnn --depth L    train on one image, probe: identity or constant map? (SPEC §9)
   engram plot <run-dir>                      (re)draw every plot the run's events.jsonl has data for
   engram basins [options]                    train a small net on a few 2-D points and plot its basins of attraction
+  engram watch <run-dir>                     the dashboard of a run from its events.jsonl, following it while it runs
 
 Input (memorize):
   --kind K              video, audio or images (default: from the input: a directory or glob is images,
@@ -180,6 +182,8 @@ Output and engine:
   --force               write into a non-empty --out / replace an existing recording
   --backend B           tensorflow-gpu, tensorflow, wasm-blas, wasm, cpu (default: the fastest that loads; also ENGRAM_BACKEND)
   --quiet               only the final summary
+  --no-tui              plain progress lines instead of the terminal dashboard (also when stdout is not a
+                        terminal or CI=true); dashboard keys: p pause/resume, c checkpoint, r recall, q quit, ? help
   -h, --help            this help
   --version             print the version
 

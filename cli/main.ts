@@ -28,6 +28,8 @@ import { recoveryFromArgs } from './recovery-options.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
 import { identityCommand } from './identity.ts';
 import { plotCommand } from './plot.ts';
+import { dashboardWanted, memorizeWithDashboard } from './live.ts';
+import { watchCommand, watchWanted } from './watch.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
 
@@ -68,8 +70,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'basins':
       if (rest.length) throw new EngramError('E_BAD_ARGUMENT', 'basins takes no input; give the points with --points "x,y;x,y;…"');
       return basinsCommand(args, argv);
+    case 'watch':
+      if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'watch takes one run directory: engram watch <run-dir>');
+      return watchCommand(rest[0], { tui: watchWanted(args.values), quiet: args.values.quiet });
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall, assoc, identity, basins or plot (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall, watch, assoc, identity, basins or plot (see engram --help)`);
   }
 }
 
@@ -213,6 +218,7 @@ function positiveLr(v: string | undefined): number {
 
 async function runMemorize(args: Parsed, cfg: MemorizeConfig, resume?: ResumeFrom): Promise<number> {
   const backend = await startBackend(args);
+  if (dashboardWanted({ noTui: args.values['no-tui'], quiet: args.values.quiet })) return memorizeWithDashboard(cfg, backend, resume, (s) => new Interrupted(cfg.outDir, s));
   const printer = createProgressPrinter({ quiet: args.values.quiet, maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget });
   const watching = cfg.input.kind === 'images' && cfg.input.watch === true;
   const view = await new Promise<ViewState>((resolve, reject) => {

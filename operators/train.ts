@@ -6,7 +6,10 @@
  * interval of work is ever lost; `restore` continues from such a state. A checkpoint is never
  * written while a weight is NaN/Inf. With `stopOnNonfinite`, a non-finite loss or gradient rolls
  * the trainer back to the last finite state (weights, optimizer, sampler), saves it with
- * `checkpoint.saveLastFinite` and ends with reason 'diverged' and `lastFinite` set.
+ * `checkpoint.saveLastFinite` and ends with reason 'diverged' and `lastFinite` set. `control` is the
+ * operator's input stream: `pause`/`resume` hold and continue the loop (a control event acknowledges
+ * each), `checkpoint` saves at the next step boundary (or at once while paused); other commands are
+ * ignored.
  *
  *   dataset:  --d|
  *   train:    --s-s-s-…-s-a-s-…-s-E|      (s = train-step, a = artifact (checkpoint), E = train-end)
@@ -16,7 +19,7 @@
  *   of(dataset).pipe(train({ runId, model, optimizer: { name: 'adam', lr: 1e-4 }, maxSteps: 1e4 }))
  */
 import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
-import type { ArtifactEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
+import type { ArtifactEvent, ControlCommand, ControlEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
 import type { Dataset } from '../engine/objectives.ts';
 import type { Model } from '../engine/model.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
@@ -57,9 +60,11 @@ export interface TrainOptions {
   stopOnNonfinite?: boolean;
   /** Makes the trainer; injectable so operator tests need no tensors. */
   makeTrainer?: (model: Model, data: Dataset, opt: OptimizerSpec, o: { batchSize?: number; seed?: number; keepLastFinite?: boolean }) => Trainer;
+  /** Operator commands (dashboard keys): pause, resume, checkpoint now. */
+  control?: Observable<ControlCommand>;
 }
 
-export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent;
+export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent | ControlEvent;
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -82,8 +87,25 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
         let savedAt = first;
         const state = (): TrainerState => ({ step: done, optimizer: trainer.optimizer.state(), rng: trainer.rngState() });
         const started = performance.now();
+        let paused = false;
+        let checkpointNow = false;
+        const saveNow = () => {
+          checkpointNow = false;
+          if (!opts.checkpoint || !finiteWeights()) return;
+          const path = opts.checkpoint.save(state());
+          savedAt = done;
+          sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
+        };
+        const control = opts.control?.subscribe((c) => {
+          if (c === 'checkpoint') checkpointNow = true;
+          else if ((c === 'pause' || c === 'resume') && paused !== (c === 'pause')) {
+            paused = c === 'pause';
+            sub.next({ kind: 'control', runId: opts.runId, step: done, time: Date.now(), command: c });
+          }
+        });
         const end = (reason: TrainEndEvent['reason'], loss: number, lastFinite?: TrainEndEvent['lastFinite']) => {
           finished = true;
+          control?.unsubscribe();
           opts.checkpoint?.atEnd?.(state());
           sub.next({
             kind: 'train-end', runId: opts.runId, step: done, time: Date.now(), reason, loss, lossTarget,
@@ -117,16 +139,17 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
             }
             if (r.loss <= lossTarget) return end('loss-target', r.loss);
             if (done >= opts.maxSteps) return end('step-cap', r.loss);
-            if (opts.checkpoint && done % opts.checkpoint.every === 0 && finiteWeights()) {
-              const path = opts.checkpoint.save(state());
-              savedAt = done;
-              sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
-            }
+            if (checkpointNow || (opts.checkpoint && done % opts.checkpoint.every === 0)) saveNow();
             await yieldToLoop();
+            while (paused && !stopped) {
+              if (checkpointNow && done > savedAt) saveNow();
+              await new Promise((r) => setTimeout(r, 20));
+            }
           }
         })().catch((e) => sub.error(e));
         return () => {
           stopped = true;
+          control?.unsubscribe();
           // cancelled mid-run: keep the steps taken since the last checkpoint
           if (!finished && opts.checkpoint && done > savedAt && finiteWeights()) opts.checkpoint.save(state());
           trainer.dispose();

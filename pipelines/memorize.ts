@@ -15,7 +15,7 @@ import { createFcModel, fcModel, type Model, type ModelSpec } from '../engine/mo
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import type { ControlCommand, EngramEvent, EventBody, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
 import { attractors } from '../operators/attractors.ts';
 import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
@@ -28,6 +28,7 @@ import { openEventLog } from '../sinks/events-jsonl.ts';
 import { writeJsonAtomic } from '../sinks/run-dir.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
+import { previewOf, withRecallNow } from './preview.ts';
 import { writeRecordings } from './recordings.ts';
 import { recoveryStage, type RecoveryConfig } from './recovery-stage.ts';
 
@@ -94,7 +95,8 @@ export function assertDistinct(vectors: Float32Array[], what: string): void {
   });
 }
 
-export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: ResumeFrom): Observable<EngramEvent> {
+/** `control`: the operator's commands (pause, resume, checkpoint now, recall now), e.g. from the dashboard's keys. */
+export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: ResumeFrom, control?: Observable<ControlCommand>): Observable<EngramEvent> {
   const started = Date.now();
   const store = checkpointStore(cfg.outDir);
   const log = openEventLog(join(cfg.outDir, 'events.jsonl'), resume ? 'append' : 'new');
@@ -156,7 +158,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
         of({ map: model!, sequences, objective: cfg.objective }).pipe(
           recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!) }),
           mergeMap((out) => concat(
-            of(ev(out.event)),
+            of(ev(out.event), ev(previewOf(shape!, out, sequences[0]))),
             of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step })),
             from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
             cfg.recovery ? recoveryStage({ model: model!, sequences, objective: cfg.objective, recall: out, shape: shape!, outDir: cfg.outDir, runId: cfg.runId, step }, cfg.recovery, ev) : of(),
@@ -196,10 +198,10 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
           return concat(
             of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame })),
             from(notes.map((message) => ev({ kind: 'log', level: 'info', message }))),
-            trainWithSpikes(of(data).pipe(
+            withRecallNow(trainWithSpikes(of(data).pipe(
               train({
                 runId: cfg.runId, model, optimizer: cfg.optimizer, lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps,
-                batchSize: cfg.batchSize, seed: cfg.model.seed, restore: lastTrainer ?? undefined,
+                batchSize: cfg.batchSize, seed: cfg.model.seed, restore: lastTrainer ?? undefined, control,
                 checkpoint: {
                   every: cfg.checkpointEvery,
                   save: (st) => {
@@ -220,7 +222,9 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
             ), cfg.runId, cfg.stabilityEvery ? stability({
               runId: cfg.runId, every: cfg.stabilityEvery, optimizer: cfg.optimizer, startStep: step,
               a: meanMseNormalization(data.n, data.dim), probe: () => tangentKernelLambdaMax(model!, data.inputs),
-            }) : null),
+            }) : null), control, () => of({ map: model!, sequences: [splitRows(data.inputs, data.n, data.dim)], objective: cfg.objective }).pipe(
+              recall({ runId: cfg.runId, step, ...cfg.recall, maxIterations: Math.min(cfg.recall.maxIterations, 1000), peak: peakOf(s) }),
+              mergeMap((out) => of(ev(out.event), ev(previewOf(s, out, splitRows(data.inputs, data.n, data.dim))))))),
             defer(() => afterTraining(data, end)),
           );
         }),

@@ -1,61 +1,269 @@
 /**
  * The view state of a run as a pure fold over its events: the live dashboard, `engram watch` over
- * events.jsonl and the CLI summary all read a run through this one reducer.
+ * events.jsonl and the CLI summary all read a run through this one reducer. Every event kind is one
+ * `case`; everything the panes show that is derived (steps/s, ETA, parameter count) is a selector
+ * below, so the state stays small and the reducer cheap enough to run on every training step.
  */
-import type { AttractorEvent, EngramEvent, RecallEvent } from '../events.ts';
+import type { AttractorEvent, EngramEvent, PreviewEvent, RecallEvent } from '../events.ts';
+
+/** One column's worth of training steps of the loss chart: the range and last loss over `count` steps. */
+export interface LossPoint {
+  readonly step: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly last: number;
+  readonly count: number;
+}
+
+export interface SpikeView {
+  readonly onsetStep: number;
+  readonly peakStep: number;
+  readonly height: number;
+  /** Steps from onset to end; null while the spike lasts. */
+  readonly duration: number | null;
+  readonly nonfinite: boolean;
+}
+
+/**
+ * What the margin pane shows (engram assoc: per-token margins of the correct token over the best
+ * other one). The `margins` event of issue 4 maps onto this with one reducer case.
+ */
+export interface MarginView {
+  readonly step: number;
+  readonly min: number;
+  readonly median: number;
+  /** Fraction of tokens with a positive margin, in [0, 1]. */
+  readonly fractionPositive: number;
+  /** Per-token margin over time (most recent last), for sparklines. */
+  readonly tokens: readonly { readonly label: string; readonly series: readonly number[] }[];
+}
+
+export interface LogLine {
+  readonly step: number;
+  readonly time: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly text: string;
+}
 
 export interface ViewState {
   readonly runId: string | null;
   readonly status: 'idle' | 'running' | 'complete' | 'failed' | 'cancelled';
   readonly backend: string | null;
+  readonly device: string | null;
+  readonly threads: number | null;
+  readonly command: string | null;
+  readonly input: string | null;
+  readonly objective: string | null;
+  readonly model: { readonly width: number; readonly depth: number; readonly bias: boolean; readonly activation: string } | null;
+  readonly dataset: { readonly n: number; readonly dim: number; readonly width: number; readonly height: number; readonly channels: number } | null;
+  readonly lossTarget: number | null;
+  readonly maxSteps: number | null;
+  /** Wall time of run-start and of the newest event, ms since the epoch. */
+  readonly startTime: number | null;
+  readonly lastTime: number | null;
+  readonly paused: boolean;
   readonly step: number;
   readonly loss: number | null;
   readonly bestLoss: number | null;
   /** Most recent losses, oldest first, at most HISTORY long. */
   readonly lossHistory: readonly number[];
+  /** The whole run's losses, decimated to at most SERIES points (each covers `stride` steps). */
+  readonly series: readonly LossPoint[];
+  readonly stride: number;
+  /** (step, time) samples at least RATE_SPACING_MS apart, newest last, for steps/s. */
+  readonly rate: readonly { readonly step: number; readonly time: number }[];
   readonly stepMs: number | null;
   readonly train: { reason: string; step: number; loss: number; wallMs: number } | null;
   readonly recall: RecallEvent | null;
+  readonly preview: PreviewEvent | null;
   readonly attractors: AttractorEvent | null;
+  readonly margins: MarginView | null;
   /** Loss spikes detected (onsets and non-finite losses). */
   readonly spikes: number;
+  readonly spikeList: readonly SpikeView[];
   readonly artifacts: readonly { what: string; path: string }[];
   readonly messages: readonly { level: string; message: string }[];
+  /** The event log pane: one line per notable event, the newest LOG_LINES. */
+  readonly log: readonly LogLine[];
   readonly wallMs: number | null;
 }
 
 export const HISTORY = 256;
+export const SERIES = 512;
+export const LOG_LINES = 200;
+export const SPIKE_LIST = 50;
+export const RATE_SPACING_MS = 100;
+export const RATE_SAMPLES = 30;
 
 export const initialViewState: ViewState = {
-  runId: null, status: 'idle', backend: null, step: 0, loss: null, bestLoss: null, lossHistory: [],
-  stepMs: null, train: null, recall: null, attractors: null, spikes: 0, artifacts: [], messages: [], wallMs: null,
+  runId: null, status: 'idle', backend: null, device: null, threads: null, command: null, input: null, objective: null,
+  model: null, dataset: null, lossTarget: null, maxSteps: null, startTime: null, lastTime: null, paused: false,
+  step: 0, loss: null, bestLoss: null, lossHistory: [], series: [], stride: 1, rate: [], stepMs: null, train: null,
+  recall: null, preview: null, attractors: null, margins: null, spikes: 0, spikeList: [], artifacts: [], messages: [], log: [],
+  wallMs: null,
 };
 
+const bounded = <T>(xs: readonly T[], x: T, max: number): T[] => [...(xs.length >= max ? xs.slice(xs.length - max + 1) : xs), x];
+
+const line = (e: EngramEvent, text: string, level: LogLine['level'] = 'info'): LogLine => ({ step: e.step, time: e.time, level, text });
+
+const exp = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
+
+/** Adds one step's loss to the decimated series; pairs of points merge when it is full. */
+export function addLoss(series: readonly LossPoint[], stride: number, step: number, loss: number): { series: LossPoint[]; stride: number } {
+  const l = Number.isFinite(loss) ? loss : Number.NaN;
+  const last = series[series.length - 1];
+  if (last && last.count < stride) {
+    const merged: LossPoint = {
+      step, lo: Number.isNaN(l) ? last.lo : Math.min(last.lo, l), hi: Number.isNaN(l) ? last.hi : Math.max(last.hi, l), last: l, count: last.count + 1,
+    };
+    return { series: [...series.slice(0, -1), merged], stride };
+  }
+  const next = [...series, { step, lo: l, hi: l, last: l, count: 1 }];
+  if (next.length <= SERIES) return { series: next, stride };
+  const halved: LossPoint[] = [];
+  for (let i = 0; i < next.length; i += 2) {
+    const a = next[i], b = next[i + 1];
+    halved.push(b ? { step: b.step, lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi), last: b.last, count: a.count + b.count } : a);
+  }
+  return { series: halved, stride: stride * 2 };
+}
+
 export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
+  const t = { lastTime: Math.max(s.lastTime ?? 0, e.time) };
   switch (e.kind) {
-    case 'run-start':
-      return { ...initialViewState, runId: e.runId, status: 'running', backend: e.backend.name };
-    case 'train-step':
+    case 'run-start': {
+      const c = e.config as { input?: { path?: string }; objective?: string; model?: ViewState['model']; lossTarget?: number; maxSteps?: number };
       return {
-        ...s, step: e.step, loss: e.loss, stepMs: e.stepMs,
-        bestLoss: s.bestLoss === null || e.loss < s.bestLoss ? e.loss : s.bestLoss,
-        lossHistory: [...s.lossHistory.slice(-(HISTORY - 1)), e.loss],
+        ...initialViewState, ...t, runId: e.runId, status: 'running', backend: e.backend.name, device: e.backend.device, threads: e.backend.threads,
+        command: e.command, input: c.input?.path ?? null, objective: c.objective ?? null, model: c.model ?? null,
+        lossTarget: c.lossTarget ?? null, maxSteps: c.maxSteps ?? null, startTime: e.time, step: e.step,
+        log: [line(e, e.resume ? `resumed from step ${e.resume.fromStep} (${e.resume.checkpoint})` : `started: ${e.command}`)],
       };
+    }
+    case 'dataset':
+      return {
+        ...s, ...t, objective: e.objective, input: e.source,
+        dataset: { n: e.n, dim: e.dim, width: e.frame.width, height: e.frame.height, channels: e.frame.channels },
+        log: bounded(s.log, line(e, `dataset: ${e.n} samples, d=${e.dim}, ${e.objective}`), LOG_LINES),
+      };
+    case 'train-step': {
+      const { series, stride } = addLoss(s.series, s.stride, e.step, e.loss);
+      const lastRate = s.rate[s.rate.length - 1];
+      const rate = !lastRate || e.time - lastRate.time >= RATE_SPACING_MS ? bounded(s.rate, { step: e.step, time: e.time }, RATE_SAMPLES) : s.rate;
+      return {
+        ...s, ...t, step: e.step, loss: e.loss, stepMs: e.stepMs, series, stride, rate,
+        bestLoss: s.bestLoss === null || e.loss < s.bestLoss ? e.loss : s.bestLoss,
+        lossHistory: bounded(s.lossHistory, e.loss, HISTORY),
+        // a step after a pause means training continues (e.g. a resumed run)
+        paused: false,
+      };
+    }
     case 'train-end':
-      return { ...s, step: e.step, train: { reason: e.reason, step: e.step, loss: e.loss, wallMs: e.wallMs } };
+      return {
+        ...s, ...t, step: e.step, paused: false, train: { reason: e.reason, step: e.step, loss: e.loss, wallMs: e.wallMs },
+        log: bounded(s.log, line(e, `training stopped (${e.reason}), loss ${exp(e.loss)}`, e.reason === 'diverged' ? 'error' : 'info'), LOG_LINES),
+      };
     case 'recall':
-      return { ...s, recall: e };
+      return {
+        ...s, ...t, recall: e,
+        log: bounded(s.log, line(e, `recall: ${e.rule} after ${e.iterations} it (period ${e.period}), ${e.framesMatched}/${e.framesTotal} matched, ${e.meanPsnr.toFixed(1)} dB`), LOG_LINES),
+      };
+    case 'preview':
+      return { ...s, ...t, preview: e };
     case 'attractors':
-      return { ...s, attractors: e };
-    case 'spike':
-      return e.phase === 'end' ? s : { ...s, spikes: s.spikes + 1 };
+      return {
+        ...s, ...t, attractors: e,
+        log: bounded(s.log, line(e, e.skipped ? `attractors: not certified (${e.skipped})` : `attractors: ${e.attractors}/${e.stored} certified`,
+          e.skipped || e.attractors < e.stored ? 'warn' : 'info'), LOG_LINES),
+      };
+    case 'spike': {
+      if (e.phase === 'end') {
+        const spikeList = s.spikeList.map((x) => (x.onsetStep === e.onsetStep && x.duration === null
+          ? { ...x, duration: e.duration ?? e.step - e.onsetStep, height: e.height, peakStep: e.peakStep } : x));
+        return { ...s, ...t, spikeList, log: bounded(s.log, line(e, `spike over: ×${e.height.toFixed(1)}, ${e.duration} steps`), LOG_LINES) };
+      }
+      const nonfinite = e.phase === 'nonfinite';
+      return {
+        ...s, ...t, spikes: s.spikes + 1,
+        spikeList: bounded(s.spikeList, { onsetStep: e.onsetStep, peakStep: e.peakStep, height: e.height, duration: nonfinite ? 0 : null, nonfinite }, SPIKE_LIST),
+        log: bounded(s.log, line(e, nonfinite ? 'non-finite loss' : `loss spike ×${e.height.toFixed(1)} (${exp(e.peakLoss)})`, nonfinite ? 'error' : 'warn'), LOG_LINES),
+      };
+    }
+    case 'control':
+      return {
+        ...s, ...t, paused: e.command === 'pause' ? true : e.command === 'resume' ? false : s.paused,
+        log: bounded(s.log, line(e, e.command === 'pause' ? 'paused' : e.command === 'resume' ? 'resumed' : e.command), LOG_LINES),
+      };
     case 'artifact':
-      return { ...s, artifacts: [...s.artifacts, { what: e.what, path: e.path }] };
+      return {
+        ...s, ...t, artifacts: [...s.artifacts, { what: e.what, path: e.path }],
+        log: bounded(s.log, line(e, `wrote ${e.what}: ${e.path}`), LOG_LINES),
+      };
     case 'log':
-      return { ...s, messages: [...s.messages, { level: e.level, message: e.message }] };
+      return {
+        ...s, ...t, messages: [...s.messages, { level: e.level, message: e.message }],
+        log: bounded(s.log, line(e, e.message, e.level), LOG_LINES),
+      };
     case 'run-end':
-      return { ...s, status: e.status, wallMs: e.wallMs };
+      return {
+        ...s, ...t, status: e.status, wallMs: e.wallMs, paused: false,
+        log: bounded(s.log, line(e, `run ${e.status} in ${(e.wallMs / 1000).toFixed(1)} s`, e.status === 'failed' ? 'error' : 'info'), LOG_LINES),
+      };
     default:
       return s;
   }
+}
+
+export const reduceEvents = (events: readonly EngramEvent[], from: ViewState = initialViewState): ViewState => events.reduce(reduceEvent, from);
+
+/** Trainable parameters of the FC net d → W (×depth) → d. */
+export function parameterCount(s: ViewState): number | null {
+  if (!s.model || !s.dataset) return null;
+  const dims = [s.dataset.dim, ...Array<number>(s.model.depth).fill(s.model.width), s.dataset.dim];
+  let n = 0;
+  for (let i = 1; i < dims.length; i++) n += dims[i - 1] * dims[i] + (s.model.bias === false ? 0 : dims[i]);
+  return n;
+}
+
+/** Training steps per second over the recent samples (null before there are two). */
+export function stepsPerSecond(s: ViewState): number | null {
+  const a = s.rate[0], b = s.rate[s.rate.length - 1];
+  if (!a || !b || b.time <= a.time) return null;
+  return ((b.step - a.step) * 1000) / (b.time - a.time);
+}
+
+/** Elapsed wall time: the run's own when it ended, else up to `now` (a live run) or the newest event. */
+export function elapsedMs(s: ViewState, now: number | null): number | null {
+  if (s.wallMs !== null && s.status !== 'running') return s.wallMs;
+  if (s.startTime === null) return null;
+  return (s.status === 'running' && now !== null ? now : (s.lastTime ?? s.startTime)) - s.startTime;
+}
+
+/**
+ * Steps and seconds until the loss reaches its target, extrapolating the least-squares slope of
+ * log10(loss) over the recent history; null when the loss is not falling (or nothing to go on).
+ */
+export function etaToTarget(s: ViewState, window = 128): { steps: number; seconds: number | null } | null {
+  if (s.lossTarget === null || s.loss === null || s.status !== 'running') return null;
+  if (s.loss <= s.lossTarget) return { steps: 0, seconds: 0 };
+  const ys = s.lossHistory.slice(-window).filter((x) => x > 0 && Number.isFinite(x)).map(Math.log10);
+  if (ys.length < 8) return null;
+  const n = ys.length, mx = (n - 1) / 2, my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0, sxx = 0;
+  ys.forEach((y, i) => ((sxy += (i - mx) * (y - my)), (sxx += (i - mx) ** 2)));
+  const slope = sxy / sxx;
+  if (!(slope < 0)) return null;
+  const steps = Math.ceil((Math.log10(s.lossTarget) - Math.log10(s.loss)) / slope);
+  const rate = stepsPerSecond(s);
+  return { steps, seconds: rate ? steps / rate : null };
+}
+
+/** ρ of the stored memories (not the recalled limit) in `bins` equal bins over [0, max(1.5, max ρ)]. */
+export function rhoHistogram(a: AttractorEvent, bins: number): { counts: number[]; max: number } {
+  const rhos = a.items.slice(0, a.stored || a.items.length).map((i) => i.rho).filter(Number.isFinite);
+  const max = Math.max(1.5, ...rhos);
+  const counts = Array<number>(bins).fill(0);
+  for (const r of rhos) counts[Math.min(bins - 1, Math.floor((r / max) * bins))]++;
+  return { counts, max };
 }

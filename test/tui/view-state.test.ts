@@ -30,3 +30,72 @@ describe('view state reducer', () => {
     expect(start.lossHistory).toEqual([]);
   });
 });
+
+import { addLoss, elapsedMs, etaToTarget, parameterCount, reduceEvents, rhoHistogram, SERIES, stepsPerSecond } from '../../tui/view-state.ts';
+import { fixtureRun, imagePreview } from './fixtures.ts';
+
+describe('view state from a fixture run', () => {
+  it('knows the run, the model, the spike (with its duration), recall, preview and attractors', () => {
+    const v = reduceEvents(fixtureRun({ steps: 600 }));
+    expect(v).toMatchObject({ status: 'complete', step: 600, objective: 'cycle', input: 'runs/x/source.mkv', backend: 'wasm-blas', device: 'cpu', lossTarget: 1e-8 });
+    expect(v.dataset).toEqual({ n: 48, dim: 1024, width: 32, height: 32, channels: 1 });
+    expect(parameterCount(v)).toBe(1024 * 512 + 512 + 512 * 512 + 512 + 512 * 1024 + 1024);
+    expect(v.spikes).toBe(1);
+    expect(v.spikeList).toEqual([{ onsetStep: 200, peakStep: 200, height: 30, duration: 12, nonfinite: false }]);
+    expect(v.recall?.framesMatched).toBe(47);
+    expect(v.preview).toMatchObject({ kind: 'preview', width: 32, height: 32 });
+    expect(v.attractors?.attractors).toBe(2);
+    expect(v.log.at(-1)?.text).toMatch(/run complete/);
+    expect(v.log.some((l) => l.level === 'warn' && /spike/.test(l.text))).toBe(true);
+    expect(elapsedMs(v, Date.now())).toBe(6500); // a finished run: its own wall time, not the clock
+  });
+
+  it('measures steps/s from event times and extrapolates the ETA from the log-loss slope', () => {
+    const live = reduceEvents(fixtureRun({ steps: 150, end: false }));
+    expect(live.status).toBe('running');
+    expect(stepsPerSecond(live)).toBeCloseTo(100, 5); // 10 ms a step
+    const eta = etaToTarget(live)!;
+    // loss ≈ 0.2·e^(−s/60): log10 falls by 1/(60·ln 10) a step; target 1e-8 from loss(150)
+    const expected = (Math.log10(1e-8) - Math.log10(live.loss!)) / (-1 / (60 * Math.log(10)));
+    expect(eta.steps).toBeGreaterThan(expected * 0.9);
+    expect(eta.steps).toBeLessThan(expected * 1.1);
+    expect(eta.seconds).toBeCloseTo(eta.steps / 100, 5);
+    expect(elapsedMs(live, null)).toBe(1500);
+  });
+
+  it('has no ETA when the loss is not falling', () => {
+    let v = reduceEvents(fixtureRun({ steps: 1, end: false }));
+    for (let i = 2; i < 40; i++) v = reduceEvent(v, step(i, 0.5 + (i % 2) * 0.01));
+    expect(etaToTarget(v)).toBeNull();
+  });
+
+  it('tracks pause and resume from control events', () => {
+    let v = reduceEvents(fixtureRun({ steps: 10, end: false }));
+    v = reduceEvent(v, { ...base, step: 10, kind: 'control', command: 'pause' });
+    expect(v.paused).toBe(true);
+    v = reduceEvent(v, { ...base, step: 10, kind: 'control', command: 'resume' });
+    expect(v.paused).toBe(false);
+    expect(v.log.slice(-2).map((l) => l.text)).toEqual(['paused', 'resumed']);
+  });
+
+  it('decimates the loss series: bounded, covering every step, keeping the range of each bucket', () => {
+    let s: ReturnType<typeof addLoss> = { series: [], stride: 1 };
+    for (let i = 1; i <= 5000; i++) s = addLoss(s.series, s.stride, i, i === 1234 ? 1e3 : 1 / i);
+    expect(s.series.length).toBeLessThanOrEqual(SERIES);
+    expect(s.series.reduce((a, p) => a + p.count, 0)).toBe(5000);
+    expect(s.series.at(-1)!.step).toBe(5000);
+    expect(Math.max(...s.series.map((p) => p.hi))).toBe(1e3); // a one-step spike survives decimation
+  });
+
+  it('bins ρ of the stored memories', () => {
+    const v = reduceEvents(fixtureRun({ steps: 10 }));
+    const h = rhoHistogram(v.attractors!, 6);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(3); // the recalled limit is not a stored memory
+    expect(h.max).toBe(1.5);
+  });
+
+  it('keeps the newest preview', () => {
+    const v = reduceEvents([imagePreview(1), imagePreview(2)]);
+    expect(v.preview?.step).toBe(2);
+  });
+});

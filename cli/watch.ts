@@ -1,0 +1,82 @@
+/**
+ * engram watch <run-dir>: the dashboard of a run rebuilt from its events.jsonl, following the file
+ * while the run is still writing it (a run in the background, in another shell, or finished).
+ * Without a terminal: the summary so far and, while the run goes on, plain progress lines until it ends.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngramError } from '../errors.ts';
+import { followEventLog, readEventLog } from '../sources/event-log.ts';
+import { mountDashboard } from '../tui/mount.tsx';
+import { reduceEvents, type ViewState } from '../tui/view-state.ts';
+import { dashboardWanted } from './live.ts';
+import { createProgressPrinter, formatSummary } from './progress.ts';
+
+export interface WatchOptions {
+  tui: boolean;
+  quiet: boolean;
+  /** Poll interval for new events, ms. */
+  pollMs?: number;
+  out?: (line: string) => void;
+}
+
+export async function watchCommand(runDir: string, o: WatchOptions): Promise<number> {
+  const path = join(runDir, 'events.jsonl');
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) {
+    throw new EngramError('E_INPUT_MISSING', `run directory ${runDir} does not exist; pass a directory made by engram memorize or engram demo`);
+  }
+  if (!existsSync(path)) {
+    throw new EngramError('E_INPUT_MISSING', `${runDir} has no events.jsonl; pass a directory made by engram memorize or engram demo`);
+  }
+  const out = o.out ?? console.log;
+  const events = readEventLog(path);
+  const state = reduceEvents(events);
+  const live = state.status === 'running' || state.status === 'idle';
+  if (!o.tui) {
+    out(`${state.runId ?? runDir}: ${state.status} at step ${state.step}${live ? ' (following; Ctrl-C stops watching)' : ''}`);
+    out(formatSummary(state, runDir));
+    if (!live) return 0;
+    const cfg = (events.find((e) => e.kind === 'run-start') as { config?: { maxSteps?: number; lossTarget?: number } } | undefined)?.config;
+    const printer = createProgressPrinter({ quiet: o.quiet, maxSteps: cfg?.maxSteps ?? 0, lossTarget: cfg?.lossTarget ?? 0 }, out);
+    let last: ViewState = state;
+    await new Promise<void>((resolve, reject) => {
+      let skip = events.length; // followEventLog starts from the top of the file
+      followEventLog(path, { pollMs: o.pollMs, untilEnd: true }).subscribe({
+        next: (e) => {
+          if (skip > 0) return void skip--;
+          printer(e);
+          last = reduceEvents([e], last);
+        },
+        error: reject,
+        complete: resolve,
+      });
+    });
+    out(formatSummary(last, runDir));
+    return 0;
+  }
+  return new Promise<number>((resolve, reject) => {
+    let skip = events.length;
+    let running = live;
+    const dash = mountDashboard({
+      mode: 'watch', state, clock: () => (running ? Date.now() : null),
+      onQuit: () => {
+        sub.unsubscribe();
+        dash.stop();
+        resolve(0);
+      },
+    });
+    const sub = followEventLog(path, { pollMs: o.pollMs }).subscribe({
+      next: (e) => {
+        if (skip > 0) return void skip--;
+        if (e.kind === 'run-start' || e.kind === 'run-end') running = e.kind === 'run-start';
+        dash.push(e);
+      },
+      error: (err) => {
+        dash.stop();
+        reject(err);
+      },
+    });
+  });
+}
+
+export const watchWanted = (v: { 'no-tui': boolean; quiet: boolean }) => dashboardWanted({ noTui: v['no-tui'], quiet: v.quiet });

@@ -1,0 +1,202 @@
+import { EventEmitter } from 'node:events';
+import { renderToString } from 'ink';
+import { render } from 'ink-testing-library';
+import { Subject } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dashboardWanted } from '../../cli/live.ts';
+import { createProgressPrinter } from '../../cli/progress.ts';
+import type { ControlCommand } from '../../events.ts';
+import { Dashboard } from '../../tui/Dashboard.tsx';
+import { LiveDashboard, type KeyCommand } from '../../tui/LiveDashboard.tsx';
+import { mountDashboard, type MountedDashboard } from '../../tui/mount.tsx';
+import { reduceEvents, type MarginView } from '../../tui/view-state.ts';
+import { fixtureRun } from './fixtures.ts';
+
+const plain = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+const done = reduceEvents(fixtureRun({ steps: 600 }));
+const tick = (ms = 60) => new Promise((r) => setTimeout(r, ms));
+/** Waits (up to 5 s: the machine may be busy) until `what` holds. */
+const until = async (what: () => boolean) => {
+  for (let t = Date.now(); !what() && Date.now() - t < 5000; ) await tick(10);
+  expect(what()).toBe(true);
+};
+
+const dashboard = (columns: number, rows: number, extra: Partial<Parameters<typeof Dashboard>[0]> = {}) => (
+  <Dashboard state={done} columns={columns} rows={rows} now={null} colorMode="256" mode="live" showHelp={false} notice={null} {...extra} />
+);
+
+describe('Dashboard', () => {
+  it('fits 80×24 (one line to spare) with every pane', () => {
+    const f = plain(render(dashboard(80, 24)).lastFrame()).split('\n');
+    expect(f.length).toBe(23);
+    expect(Math.max(...f.map((l) => l.length))).toBeLessThanOrEqual(80);
+    const text = f.join('\n');
+    for (const s of ['engram complete', 'step 600/20000', 'loss (log)', 'recall cycle @600', 'spikes 1', '@200 ×30.0 12 st', 'attractors 2/3', 'run complete in 6.5 s', 'p pause']) {
+      expect(text).toContain(s);
+    }
+    expect(text).toContain('▀');
+    expect(text).toContain('▲');
+  });
+
+  it('uses the room of 160×48: a taller chart, a bigger picture, more log', () => {
+    const small = plain(render(dashboard(80, 24)).lastFrame()).split('\n');
+    const f = plain(renderToString(dashboard(160, 48), { columns: 160 })).split('\n');
+    expect(f.length).toBe(47);
+    expect(Math.max(...f.map((l) => l.length))).toBeLessThanOrEqual(160);
+    const count = (ls: string[], re: RegExp) => ls.filter((l) => re.test(l)).length;
+    expect(count(f, /┤/)).toBeGreaterThan(2 * count(small, /┤/));
+    expect(count(f, /▀/)).toBeGreaterThan(count(small, /▀/));
+    expect(f.join('\n')).toContain('wrote video: runs/x/recalled.mp4'); // older log lines fit now
+    expect(f.join('\n')).toContain('✓ ρ 0.620 stored cycle 0'); // and more attractors
+  });
+
+  it('adds the margin pane when there are margins', () => {
+    const margins: MarginView = { step: 600, min: 0.01, median: 0.2, fractionPositive: 1, tokens: [{ label: 'tok0', series: [0, 0.1, 0.2] }] };
+    const f = plain(render(dashboard(80, 24, { state: { ...done, margins } })).lastFrame());
+    expect(f).toContain('margins @600');
+    expect(f).toContain('pos 100%');
+    expect(plain(render(dashboard(80, 24)).lastFrame())).not.toContain('margins');
+  });
+
+  it('shows the help in place of the panes', () => {
+    const f = plain(render(dashboard(80, 24, { showHelp: true })).lastFrame());
+    expect(f).toContain('pause / resume training');
+    expect(f).not.toContain('loss (log)');
+  });
+});
+
+describe('LiveDashboard keys', () => {
+  it('turns p, c, r, q and Ctrl-C into commands, ? into the help and any key out of it', async () => {
+    const keys: KeyCommand[] = [];
+    const r = render(<LiveDashboard state={done} now={null} mode="live" colorMode="256" notice={null} onKey={(k) => keys.push(k)} />);
+    await tick();
+    for (const [i, k] of ['p', 'c', 'r', 'q'].entries()) {
+      r.stdin.write(k);
+      await until(() => keys.length === i + 1);
+    }
+    expect(keys).toEqual(['toggle-pause', 'checkpoint', 'recall', 'quit']);
+    r.stdin.write('?');
+    await until(() => plain(r.lastFrame()).includes('pause / resume training'));
+    r.stdin.write('p'); // closes the help, does nothing else
+    await until(() => plain(r.lastFrame()).includes('loss (log)'));
+    expect(keys).toHaveLength(4);
+    r.stdin.write('\x03');
+    await until(() => keys.length === 5);
+    r.stdin.write('\x03');
+    await until(() => keys.length === 6);
+    expect(keys.slice(4)).toEqual(['quit', 'force-quit']);
+    r.unmount();
+  });
+
+  it('ignores the training keys when watching', async () => {
+    const keys: KeyCommand[] = [];
+    const r = render(<LiveDashboard state={done} now={null} mode="watch" colorMode="256" notice={null} onKey={(k) => keys.push(k)} />);
+    await tick();
+    for (const k of ['p', 'c', 'r', 'q']) {
+      r.stdin.write(k);
+      await tick();
+    }
+    await until(() => keys.length === 1);
+    expect(keys).toEqual(['quit']);
+    r.unmount();
+  });
+});
+
+/** A terminal of a given size, for mounting the real dashboard. */
+class FakeTerminal extends EventEmitter {
+  isTTY = true;
+  frames: string[] = [];
+  constructor(public columns: number, public rows: number) {
+    super();
+  }
+  write = (s: string) => (this.frames.push(s), true);
+}
+class FakeStdin extends EventEmitter {
+  isTTY = true;
+  data: string | null = null;
+  write = (d: string) => ((this.data = d), this.emit('readable'), this.emit('data', d));
+  read = () => {
+    const d = this.data;
+    this.data = null;
+    return d;
+  };
+  setEncoding() {}
+  setRawMode() {}
+  resume() {}
+  pause() {}
+  ref() {}
+  unref() {}
+}
+
+describe('mountDashboard', () => {
+  let mounted: MountedDashboard | null = null;
+  afterEach(() => mounted?.stop());
+
+  it('sends the keys into the pipeline as a control stream and quits on q', async () => {
+    const control = new Subject<ControlCommand>();
+    const sent: ControlCommand[] = [];
+    control.subscribe((c) => sent.push(c));
+    const quits: boolean[] = [];
+    const stdout = new FakeTerminal(160, 48), stdin = new FakeStdin();
+    mounted = mountDashboard({
+      mode: 'live', onCommand: (c) => control.next(c), onQuit: (force) => quits.push(force),
+      stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, colorMode: '256', patchConsole: false,
+    });
+    for (const e of fixtureRun({ steps: 50, end: false })) mounted.push(e);
+    await tick(80);
+    for (const [i, k] of ['p', 'c', 'r'].entries()) {
+      stdin.write(k);
+      await until(() => sent.length === i + 1);
+    }
+    mounted.push({ runId: 'demo-fixture', step: 50, time: 0, kind: 'control', command: 'pause' });
+    stdin.write('p');
+    await until(() => sent.length === 4);
+    expect(sent).toEqual(['pause', 'checkpoint', 'recall', 'resume']);
+    stdin.write('q');
+    await until(() => quits.length === 1);
+    expect(quits).toEqual([false]);
+    await until(() => plain(stdout.frames.join('')).includes('step 50/20000'));
+  });
+
+  it('hands state to React at most about 30 times a second however fast events come', async () => {
+    const stdout = new FakeTerminal(80, 24);
+    mounted = mountDashboard({ mode: 'live', onQuit: () => {}, stdout: stdout as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, patchConsole: false });
+    const events = fixtureRun({ steps: 5000, end: false });
+    const t0 = Date.now();
+    let i = 0;
+    while (Date.now() - t0 < 300) {
+      for (let k = 0; k < 50 && i < events.length; k++) mounted.push(events[i++]);
+      await new Promise((r) => setImmediate(r));
+    }
+    const elapsed = Date.now() - t0;
+    expect(mounted.frames).toBeLessThanOrEqual(Math.ceil(elapsed / 33) + 2);
+    expect(mounted.frames).toBeGreaterThan(0);
+  });
+});
+
+describe('without a terminal', () => {
+  it('chooses plain lines for --no-tui, --quiet, a pipe, CI=true and TERM=dumb', () => {
+    const tty = { isTTY: true }, env = { TERM: 'xterm-256color' };
+    expect(dashboardWanted({ noTui: false, quiet: false }, tty, env)).toBe(true);
+    expect(dashboardWanted({ noTui: true, quiet: false }, tty, env)).toBe(false);
+    expect(dashboardWanted({ noTui: false, quiet: true }, tty, env)).toBe(false);
+    expect(dashboardWanted({ noTui: false, quiet: false }, { isTTY: false }, env)).toBe(false);
+    expect(dashboardWanted({ noTui: false, quiet: false }, {}, env)).toBe(false);
+    expect(dashboardWanted({ noTui: false, quiet: false }, tty, { ...env, CI: 'true' })).toBe(false);
+    expect(dashboardWanted({ noTui: false, quiet: false }, tty, { ...env, CI: 'false' })).toBe(true);
+    expect(dashboardWanted({ noTui: false, quiet: false }, tty, { TERM: 'dumb' })).toBe(false);
+  });
+
+  it('prints plain progress lines, one per notable event, no escapes', () => {
+    const out: string[] = [];
+    const p = createProgressPrinter({ quiet: false, maxSteps: 20000, lossTarget: 1e-8 }, (l) => out.push(l));
+    for (const e of fixtureRun({ steps: 600 })) p(e);
+    const text = out.join('\n');
+    expect(text).not.toMatch(/\x1b\[/);
+    expect(text).toMatch(/^dataset: 48 frames of 32x32x1/m);
+    expect(text).toMatch(/^loss spike at step 200/m);
+    expect(text).toMatch(/^recall from gaussian: cycle/m);
+    expect(text).toMatch(/^attractors \(reduced Jacobian/m);
+    expect(out.filter((l) => l.startsWith('step ')).length).toBeLessThan(10);
+  });
+});

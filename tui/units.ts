@@ -1,0 +1,23 @@
+/** How the dashboard writes numbers, durations and counts: short and fixed-width-ish. */
+
+export const sci = (x: number | null | undefined, digits = 2): string =>
+  x === null || x === undefined ? '–' : Number.isFinite(x) ? x.toExponential(digits) : String(x);
+
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '–';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
+}
+
+export function count(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '–';
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
+  return String(n);
+}
+
+/** Cuts a string to `width` characters with an ellipsis. */
+export const clip = (s: string, width: number): string => (s.length <= width ? s : width <= 1 ? s.slice(0, width) : s.slice(0, width - 1) + '…');
