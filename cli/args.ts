@@ -33,6 +33,9 @@ export const OPTIONS = {
   'recall-steps': { type: 'string', default: '20000' },
   'checkpoint-every': { type: 'string', default: '1000' },
   resume: { type: 'string' },
+  'eig-method': { type: 'string', default: 'auto' },
+  'monitor-every': { type: 'string', default: 'auto' },
+  'monitor-examples': { type: 'string', default: '8' },
   out: { type: 'string' },
   force: { type: 'boolean', default: false },
   backend: { type: 'string' },
@@ -75,6 +78,7 @@ Usage:
   engram memorize <input> [options]          memorize a video, an audio file or a directory/glob of images
   engram memorize --resume <run-dir>         continue a run from its newest checkpoint
   engram recall <run-dir> [options]          replay a saved run into a video, GIF, PNG frames or WAV
+  engram inspect <run-dir> [options]         certify every stored memory of a saved run: attractors.json + histograms
 
 Input (memorize):
   --kind K              video, audio or images (default: from the input: a directory or glob is images,
@@ -107,6 +111,14 @@ Network and training:
   --checkpoint-every N  save a checkpoint every N steps (default 1000; also on Ctrl-C / SIGTERM)
   --resume DIR          continue DIR from its newest checkpoint (--max-steps / --loss-target may be changed)
 
+Attractors (SPEC §5):
+  --eig-method M        auto (default), full (d×d Jacobian), reduced (W×W, FC nets), arnoldi (top-k on VJPs);
+                        auto: reduced if W < d and W ≤ 2048, else full if d ≤ 2048, else arnoldi
+                        (limits 256 without LAPACK); memorize/demo/inspect, and recall's limit certificate
+  --monitor-every N     memorize/demo: certify training examples every N steps and at the end; auto (default):
+                        spaced so the monitor takes ≤ 15% of training time; 0: off
+  --monitor-examples K  examples (autoencode) or cycles the monitor certifies (default 8)
+
 Recall:
   --from F              noise|gaussian (N(0, sigma²), default), uniform (U[0,1]), frame:I (training sample I),
                         or a file of the run's kind (e.g. a corrupted copy of an image)
@@ -125,3 +137,21 @@ Output and engine:
 
 Exit codes: 0 success, 1 failure (bad input, ffmpeg, backend, checkpoint, divergence), 2 usage error, 130 interrupted.
 `;
+
+/** --eig-method: auto, full, reduced or arnoldi. */
+export function eigMethodOf(v: { 'eig-method'?: string }): 'auto' | 'full' | 'reduced' | 'arnoldi' {
+  const m = v['eig-method'] ?? 'auto';
+  if (m !== 'auto' && m !== 'full' && m !== 'reduced' && m !== 'arnoldi') {
+    throw new EngramError('E_BAD_ARGUMENT', `--eig-method must be auto, full, reduced or arnoldi (got '${m}')`);
+  }
+  return m;
+}
+
+/** --monitor-every (auto | N ≥ 0, 0 = off) and --monitor-examples K ≥ 1. */
+export function monitorOf(v: { 'monitor-every'?: string; 'monitor-examples'?: string }): { every: number | 'auto'; examples: number } {
+  const every = v['monitor-every'] ?? 'auto';
+  return {
+    every: every === 'auto' ? 'auto' : num('monitor-every', every, { int: true, min: 0 }),
+    examples: num('monitor-examples', v['monitor-examples'] ?? '8', { int: true, min: 1 }),
+  };
+}

@@ -21,7 +21,8 @@ import { rewindEventLog } from '../sinks/events-jsonl.ts';
 import { newRunId, prepareRunDir, readRunJson } from '../sinks/run-dir.ts';
 import { makeLavfiClip } from '../sources/video.ts';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
-import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
+import { eigMethodOf, HELP, monitorOf, num, parse, parseSize, type Parsed } from './args.ts';
+import { inspectCommand } from './inspect.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
@@ -54,8 +55,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'recall':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'recall takes one run directory: engram recall <run-dir> [options]');
       return recallCmd(args, rest[0]);
+    case 'inspect':
+      if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'inspect takes one run directory: engram inspect <run-dir> [options]');
+      return inspectCommand(args, rest[0], startBackend);
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize or recall (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall or inspect (see engram --help)`);
   }
 }
 
@@ -134,6 +138,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
       seed: num('seed', v.seed, { int: true, min: 0 }),
     },
     force: v.force,
+    eigMethod: eigMethodOf(v), monitor: monitorOf(v),
   };
 }
 

@@ -8,15 +8,17 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Observable, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
+import { Observable, type OperatorFunction, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, type Model, type ModelSpec } from '../engine/model.ts';
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody, RecallEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
+import type { AttractorMonitorEvent, EngramEvent, EventBody, RecallEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
 import { attractors } from '../operators/attractors.ts';
+import { attractorMonitor } from '../operators/attractor-monitor.ts';
+import type { EigMethodChoice } from '../engine/certify.ts';
 import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
@@ -44,6 +46,10 @@ export interface MemorizeConfig {
   recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
   /** Overwrite files of the same name inside outDir. */
   force: boolean;
+  /** Eigen method of the attractor certificates (default auto; rule in engine/certify.ts). */
+  eigMethod?: EigMethodChoice;
+  /** Attractor monitor during training: every N steps or 'auto' (≤ 15% of training time); every 0: off. */
+  monitor?: { every: number | 'auto'; examples: number };
 }
 
 /** Continue a run from this checkpoint instead of reading the input again. */
@@ -147,7 +153,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
           recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!) }),
           mergeMap((out) => concat(
             of(ev(out.event)),
-            of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step })),
+            of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step, method: cfg.eigMethod })),
             from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
             defer(() => {
               const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, started);
@@ -204,7 +210,10 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
                 step = e.step;
                 if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss };
               }),
-            ), cfg.runId),
+            ), cfg.runId, cfg.monitor?.every === 0 ? undefined : attractorMonitor({
+              runId: cfg.runId, model, sequences: [splitRows(data.inputs, data.n, data.dim)], objective: cfg.objective, method: cfg.eigMethod,
+              every: cfg.monitor?.every, maxExamples: cfg.monitor?.examples,
+            })),
             defer(() => afterTraining(data, end)),
           );
         }),
@@ -270,10 +279,18 @@ function trainerStateFrom(c: CheckpointContents): TrainerState | null {
   return { step: c.step, optimizer: c.optimizer.state.map((s) => ({ name: s.name, data: s.data })), rng };
 }
 
-/** Training events with the spike detector's events merged in (one subscription to training). */
-function trainWithSpikes(training$: Observable<TrainEvent>, runId: string): Observable<TrainEvent | SpikeEvent> {
+/**
+ * Training events with the spike detector's and the attractor monitor's events merged in (one
+ * subscription to training; both run synchronously between steps, on that step's weights).
+ */
+function trainWithSpikes(
+  training$: Observable<TrainEvent>, runId: string, monitor?: OperatorFunction<TrainEvent, AttractorMonitorEvent>,
+): Observable<TrainEvent | SpikeEvent | AttractorMonitorEvent> {
   return training$.pipe(
-    connect((shared) => merge(shared, shared.pipe(filter((e): e is TrainStepEvent => e.kind === 'train-step'), spikes({ runId })))),
+    connect((shared) => merge(
+      shared, shared.pipe(filter((e): e is TrainStepEvent => e.kind === 'train-step'), spikes({ runId })),
+      ...(monitor ? [shared.pipe(monitor)] : []),
+    )),
   );
 }
 
