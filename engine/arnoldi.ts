@@ -22,11 +22,14 @@ import { matmul64 } from './jacobian.ts';
 import type { Model } from './model.ts';
 import { Rng } from './random.ts';
 
-/** A batch of linear maps on R^d, applied transposed: rows i of the result = Op_{which[i]}ᵀ v_i. */
-export interface TransposedOperators {
+/**
+ * A batch of linear maps on R^d: row i of `apply(which, v)` is Op_{which[i]} applied to row i of v.
+ * Any map with the operator's eigenvalues will do: for Jacobians it is Jᵀ (a VJP).
+ */
+export interface LinearOperators {
   d: number;
   count: number;
-  applyT(which: number[], v: Float32Array): Float32Array;
+  apply(which: number[], v: Float32Array | Float64Array): Float32Array | Float64Array;
 }
 
 export interface ArnoldiOptions {
@@ -68,7 +71,7 @@ interface Problem {
 export const ARNOLDI_TOL = 1e-5;
 
 /** Top-k eigenvalues of each of `op.count` operators. */
-export function arnoldiTopK(op: TransposedOperators, opts: ArnoldiOptions = {}): ArnoldiResult[] {
+export function arnoldiTopK(op: LinearOperators, opts: ArnoldiOptions = {}): ArnoldiResult[] {
   const d = op.d, k = Math.min(opts.k ?? 5, d);
   const m0 = Math.min(d, opts.m0 ?? Math.max(2 * k + 10, 20));
   const mMax = Math.max(m0, Math.min(d, opts.mMax ?? Math.max(150, 4 * m0)));
@@ -87,12 +90,12 @@ export function arnoldiTopK(op: TransposedOperators, opts: ArnoldiOptions = {}):
   for (;;) {
     const active = problems.flatMap((p, i) => (p.result ? [] : [i]));
     if (!active.length) break;
-    const vin = new Float32Array(active.length * d);
+    const vin = new Float64Array(active.length * d);
     active.forEach((i, r) => {
       const p = problems[i];
       vin.set(p.v.subarray((p.size - 1) * d, p.size * d), r * d);
     });
-    const wout = op.applyT(active, vin);
+    const wout = op.apply(active, vin);
     steps++;
     active.forEach((i, r) => {
       const p = problems[i];
@@ -140,13 +143,13 @@ export function arnoldiTopK(op: TransposedOperators, opts: ArnoldiOptions = {}):
  * cycles[i] = [x_1…x_n] (one point: a fixed point), whose map is J_f(x_n)⋯J_f(x_1). One batched VJP
  * per point of the longest cycle; every row is sent back through its own point.
  */
-export function jacobianOperators(model: Model, cycles: Float32Array[][]): TransposedOperators {
+export function jacobianOperators(model: Model, cycles: Float32Array[][]): LinearOperators {
   const d = model.spec.dim;
   return {
     d,
     count: cycles.length,
-    applyT(which, v) {
-      let cur = v;
+    apply(which, v) {
+      let cur: Float32Array = Float32Array.from(v);
       const longest = Math.max(...which.map((i) => cycles[i].length));
       // (J_n⋯J_1)ᵀ u = J_1ᵀ(⋯(J_nᵀ u)): pass q applies point n−1−q of each cycle still going
       for (let q = 0; q < longest; q++) {
