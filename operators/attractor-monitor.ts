@@ -7,10 +7,11 @@
  * eigenvalues (complex), attractor yes/no; over examples: x of n, a histogram of ρ and a histogram of
  * the top 1% of |λ| pooled over the examples. Once more after the last step (train-end).
  *
- * Cadence: `every: N` runs every N steps; `every: 'auto'` (the default) keeps the monitor's
- * cumulative time within `budget` (default 0.15) of the training time so far (Σ stepMs): it runs
- * when (monitor ms so far + its last cost) ≤ budget · training ms, the first time once training has
- * taken `firstAfterMs` (default 2000 ms). Every event records its own ms and the running totals.
+ * Cadence: `every: N` runs every N steps; `every: 'auto'` (the default) spaces the runs so each
+ * costs at most `budget` (default 0.15) of the training time (Σ stepMs) since the previous one: it
+ * runs when budget · (training ms since the last run) ≥ the last run's cost, the first time once
+ * training has taken `firstAfterMs` (default 5000 ms). So the monitor's cumulative time stays within
+ * ~15% of training time, plus the one run at the end. Every event records its ms and the totals.
  *
  *   train:    -s-s-s-s-s-s-s-s-E|
  *   monitor:  -----m-------m---m|     (m = attractor-monitor; the last one is phase 'end')
@@ -33,7 +34,7 @@ export interface MonitorOptions {
   every?: number | 'auto';
   /** Fraction of training time the monitor may take with every: 'auto' (default 0.15). */
   budget?: number;
-  /** Training time before the first 'auto' run, ms (default 2000). */
+  /** Training time before the first 'auto' run, ms (default 5000). */
   firstAfterMs?: number;
   /** At most this many examples (autoencode) or cycles are certified, the first ones (default 8). */
   maxExamples?: number;
@@ -50,14 +51,15 @@ export const HIST_BINS = 20;
 const ARNOLDI_POOL_CAP = 16;
 
 export function attractorMonitor(opts: MonitorOptions): OperatorFunction<TrainEvent, AttractorMonitorEvent> {
-  const every = opts.every ?? 'auto', budget = opts.budget ?? 0.15, firstAfter = opts.firstAfterMs ?? 2000;
+  const every = opts.every ?? 'auto', budget = opts.budget ?? 0.15, firstAfter = opts.firstAfterMs ?? 5000;
   return (source) =>
     new Observable<AttractorMonitorEvent>((sub) => {
-      let trainMs = 0, totalMs = 0, lastCost = 0, runs = 0;
+      let trainMs = 0, totalMs = 0, lastCost = 0, lastAt = 0, runs = 0;
       const run = (step: number, phase: 'cadence' | 'end') => {
         const snap = monitorSnapshot(opts.model, opts.sequences, opts.objective, opts);
         totalMs += snap.ms;
         lastCost = snap.ms;
+        lastAt = trainMs;
         runs++;
         sub.next({ ...snap, kind: 'attractor-monitor', runId: opts.runId, step, time: Date.now(), phase, totalMs, trainMs });
       };
@@ -68,7 +70,7 @@ export function attractorMonitor(opts: MonitorOptions): OperatorFunction<TrainEv
               trainMs += e.stepMs;
               if (!Number.isFinite(e.loss)) return;
               const due = every === 'auto'
-                ? (runs === 0 ? trainMs >= firstAfter && lastCost <= budget * trainMs : totalMs + lastCost <= budget * trainMs)
+                ? (runs === 0 ? trainMs >= firstAfter : budget * (trainMs - lastAt) >= lastCost)
                 : e.step % every === 0;
               if (due) run(e.step, 'cadence');
             } else if (e.kind === 'train-end' && e.reason !== 'diverged') {
@@ -140,7 +142,7 @@ export function monitorSnapshot(
 /** HIST_BINS equal bins over [0, max(1, largest value)]: 1 (the attractor threshold) is always in range. */
 export function histogram(values: number[], bins = HIST_BINS): Histogram {
   const finite = values.filter(Number.isFinite);
-  const hi = Math.max(1, ...finite) * (1 + 1e-9);
+  const hi = Math.max(1, ...finite);
   const edges = Array.from({ length: bins + 1 }, (_, i) => (hi * i) / bins);
   const counts = new Array<number>(bins).fill(0);
   for (const v of finite) counts[Math.min(bins - 1, Math.max(0, Math.floor((v / hi) * bins)))]++;
