@@ -55,10 +55,14 @@ export function attractorMonitor(opts: MonitorOptions): OperatorFunction<TrainEv
   return (source) =>
     new Observable<AttractorMonitorEvent>((sub) => {
       let trainMs = 0, totalMs = 0, lastCost = 0, lastAt = 0, runs = 0;
+      let last: { step: number; snap: MonitorSnapshot } | null = null;
       const run = (step: number, phase: 'cadence' | 'end') => {
-        const snap = monitorSnapshot(opts.model, opts.sequences, opts.objective, opts);
+        // the last step may have had a cadence run already: same weights, so the end reuses it
+        const reuse = phase === 'end' && last?.step === step;
+        const snap = reuse ? { ...last!.snap, ms: 0 } : monitorSnapshot(opts.model, opts.sequences, opts.objective, opts);
+        last = { step, snap };
         totalMs += snap.ms;
-        lastCost = snap.ms;
+        if (!reuse) lastCost = snap.ms;
         lastAt = trainMs;
         runs++;
         sub.next({ ...snap, kind: 'attractor-monitor', runId: opts.runId, step, time: Date.now(), phase, totalMs, trainMs });
