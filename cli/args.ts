@@ -33,7 +33,7 @@ export const OPTIONS = {
   'recall-steps': { type: 'string', default: '20000' },
   'checkpoint-every': { type: 'string', default: '1000' },
   resume: { type: 'string' },
-  'eig-method': { type: 'string', default: 'auto' },
+  'eig-method': { type: 'string' },
   'monitor-every': { type: 'string', default: 'auto' },
   'monitor-examples': { type: 'string', default: '8' },
   out: { type: 'string' },
@@ -114,7 +114,8 @@ Network and training:
 Attractors (SPEC §5):
   --eig-method M        auto (default), full (d×d Jacobian), reduced (W×W, FC nets), arnoldi (top-k on VJPs);
                         auto: reduced if W < d and W ≤ 2048, else full if d ≤ 2048, else arnoldi
-                        (limits 256 without LAPACK); memorize/demo/inspect, and recall's limit certificate
+                        (limits 256 without LAPACK); memorize/demo/inspect; recall certifies the limit it
+                        reached only when --eig-method is given; the training monitor's auto is arnoldi
   --monitor-every N     memorize/demo: certify training examples every N steps and at the end; auto (default):
                         spaced so the monitor takes ≤ 15% of training time; 0: off
   --monitor-examples K  examples (autoencode) or cycles the monitor certifies (default 8)

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendInfo } from '../engine/backend.ts';
+import { chooseEigMethod } from '../engine/certify.ts';
 import { modelFromCheckpoint } from '../engine/checkpoint.ts';
 import { EngramError } from '../errors.ts';
 import type { AttractorMonitorEvent } from '../events.ts';
@@ -48,8 +49,9 @@ export async function inspectRun(runDir: string, o: { method?: ReturnType<typeof
   const model = modelFromCheckpoint(newest.path, ck);
   let snap;
   try {
+    // inspect certifies: 'auto' is the exact dense rule of engine/certify.ts (the monitor's auto is arnoldi)
     snap = monitorSnapshot(model, sequences, data.objective as 'autoencode' | 'cycle' | 'multi-cycle', {
-      maxExamples: Number.POSITIVE_INFINITY, method: o.method ?? 'auto', topK: o.topK ?? 5, settle: INSPECT_SETTLE,
+      maxExamples: Number.POSITIVE_INFINITY, method: chooseEigMethod(model, o.method ?? 'auto'), topK: o.topK ?? 5, settle: INSPECT_SETTLE,
     });
   } finally {
     model.dispose();

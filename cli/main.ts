@@ -228,11 +228,14 @@ async function recallCmd(args: Parsed, runDir: string): Promise<number> {
     runDir, from: v.from, sigma: num('sigma', v.sigma, { min: 0 }),
     maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
     seed: num('seed', v.seed, { int: true, min: 0 }), out: v.out, force: v.force,
+    eigMethod: v['eig-method'] === undefined ? undefined : eigMethodOf(v),
   };
   await startBackend(args);
   const r = await recallRun(opts);
   for (const n of r.notes) console.error(n);
   console.log(`${describeRecall(r.event)} → ${r.out}`);
+  const c = r.certificate?.items[0];
+  if (c) console.log(`recalled limit: ρ = ${c.rho.toFixed(4)} (${c.attractor ? 'attractor' : 'NOT an attractor'}; ${r.certificate!.method}, ${r.certificate!.ms.toFixed(0)} ms)`);
   return 0;
 }
 

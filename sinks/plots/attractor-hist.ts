@@ -8,10 +8,10 @@ import type { PlotSpec } from '../plot.ts';
 const newest = (events: EngramEvent[]): AttractorMonitorEvent | null =>
   (events.filter((e) => e.kind === 'attractor-monitor') as AttractorMonitorEvent[]).at(-1) ?? null;
 
-function histSpec(h: Histogram, title: string, x: string): PlotSpec {
+function histSpec(h: Histogram, title: string, subtitle: string, x: string): PlotSpec {
   const values = h.counts.map((count, i) => ({ lo: h.edges[i], hi: h.edges[i + 1], count }));
   return {
-    width: 420, height: 220, title,
+    width: 420, height: 220, title: { text: title, subtitle },
     layer: [
       {
         data: { values },
@@ -33,11 +33,11 @@ const where = (e: AttractorMonitorEvent) =>
 /** ρ over the certified examples (or cycles); null without a monitor event. */
 export function rhoHistSpec(events: EngramEvent[]): PlotSpec | null {
   const e = newest(events);
-  return e && histSpec(e.rhoHist, `spectral radius ρ: ${e.attractors}/${e.n} attractors (${where(e)})`, 'ρ (attractor when < 1)');
+  return e && histSpec(e.rhoHist, `spectral radius ρ: ${e.attractors}/${e.n} attractors`, where(e), 'ρ (attractor when < 1)');
 }
 
 /** The pooled top 1% of |λ|; null without a monitor event. */
 export function topEigHistSpec(events: EngramEvent[]): PlotSpec | null {
   const e = newest(events);
-  return e && histSpec(e.topEigHist, `largest |λ| (${e.pooled}; ${where(e)})`, '|λ|');
+  return e && histSpec(e.topEigHist, 'largest |λ|, pooled', `${e.pooled}; ${where(e)}`, '|λ|');
 }
