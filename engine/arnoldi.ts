@@ -150,6 +150,9 @@ export function jacobianOperators(model: Model, cycles: Float32Array[][]): Linea
     count: cycles.length,
     apply(which, v) {
       let cur: Float32Array = Float32Array.from(v);
+      // each row is renormalized after every point and the scale kept in float64: a long cycle's
+      // product (e.g. 48 contractions, ρ ~ 1e-49) would otherwise underflow float32
+      const scale = new Float64Array(which.length).fill(1);
       const longest = Math.max(...which.map((i) => cycles[i].length));
       // (J_n⋯J_1)ᵀ u = J_1ᵀ(⋯(J_nᵀ u)): pass q applies point n−1−q of each cycle still going
       for (let q = 0; q < longest; q++) {
@@ -164,8 +167,20 @@ export function jacobianOperators(model: Model, cycles: Float32Array[][]): Linea
         const next = rows.length === which.length ? g : cur.slice();
         if (next !== g) rows.forEach((r, b) => next.set(g.subarray(b * d, (b + 1) * d), r * d));
         cur = next;
+        for (let r = 0; r < which.length; r++) {
+          const row = cur.subarray(r * d, (r + 1) * d);
+          let n2 = 0;
+          for (let q2 = 0; q2 < d; q2++) n2 += row[q2] * row[q2];
+          const norm = Math.sqrt(n2);
+          if (norm > 0 && Number.isFinite(norm)) {
+            for (let q2 = 0; q2 < d; q2++) row[q2] /= norm;
+            scale[r] *= norm;
+          }
+        }
       }
-      return cur;
+      const out = new Float64Array(cur.length);
+      for (let r = 0; r < which.length; r++) for (let q2 = 0; q2 < d; q2++) out[r * d + q2] = cur[r * d + q2] * scale[r];
+      return out;
     },
   };
 }
