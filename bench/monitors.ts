@@ -9,8 +9,9 @@
  *
  *   npm run bench:monitors                 everything (~5 min on 2 cores)
  *   npm run bench:monitors -- --no-train   only the eigen-method timings
+ *   npm run bench:monitors -- --no-eigen   only the training overhead
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
@@ -59,6 +60,7 @@ async function trainOnce(clip: string, dir: string, every: number | 'auto') {
     recall: { from: 'gaussian', sigma: 1, maxIterations: 2000, seed: 1 }, force: true, monitor: { every, examples: 8 },
   };
   const backend = await selectBackend();
+  mkdirSync(dir, { recursive: true });
   const events = await lastValueFrom(memorize(cfg, backend).pipe(toArray()));
   const end = events.find((e): e is TrainEndEvent => e.kind === 'train-end')!;
   const mon = events.filter((e): e is AttractorMonitorEvent => e.kind === 'attractor-monitor');
@@ -68,7 +70,7 @@ async function trainOnce(clip: string, dir: string, every: number | 'auto') {
 async function main() {
   const backend = await selectBackend();
   console.log(`backend ${backend.name}; LAPACK ${loadBlasAddon() ? 'yes (OpenBLAS addon)' : 'no'}`);
-  for (const d of [784, 16384]) {
+  for (const d of process.argv.includes('--no-eigen') ? [] : [784, 16384]) {
     console.log(`\neigen methods, FC relu d = ${d}, W = 512, depth 2 (top-5 for Arnoldi, tol 1e-5):`);
     eigenTimings(d, 512);
   }

@@ -7,11 +7,12 @@
  * eigenvalues (complex), attractor yes/no; over examples: x of n, a histogram of ρ and a histogram of
  * the top 1% of |λ| pooled over the examples. Once more after the last step (train-end).
  *
- * Cadence: `every: N` runs every N steps; `every: 'auto'` (the default) spaces the runs so each
- * costs at most `budget` (default 0.15) of the training time (Σ stepMs) since the previous one: it
- * runs when budget · (training ms since the last run) ≥ the last run's cost, the first time once
- * training has taken `firstAfterMs` (default 5000 ms). So the monitor's cumulative time stays within
- * ~15% of training time, plus the one run at the end. Every event records its ms and the totals.
+ * Cadence: `every: N` runs every N steps; `every: 'auto'` (the default) keeps the monitor within
+ * `budget` (default 0.15) of the training time (Σ stepMs), the end run included: after the first
+ * run (once training has taken `firstAfterMs`, default 5000 ms) it runs when the monitor's total so
+ * far plus two more runs at the last run's cost (this one and the end's) fit in budget · training
+ * ms, and budget · (training ms since the last run) covers one run (no bursts). Each event records
+ * its own ms, the monitor's total and the training time, so the overhead is visible.
  *
  *   train:    -s-s-s-s-s-s-s-s-E|
  *   monitor:  -----m-------m---m|     (m = attractor-monitor; the last one is phase 'end')
@@ -74,7 +75,8 @@ export function attractorMonitor(opts: MonitorOptions): OperatorFunction<TrainEv
               trainMs += e.stepMs;
               if (!Number.isFinite(e.loss)) return;
               const due = every === 'auto'
-                ? (runs === 0 ? trainMs >= firstAfter : budget * (trainMs - lastAt) >= lastCost)
+                ? (runs === 0 ? trainMs >= firstAfter
+                  : totalMs + 2 * lastCost <= budget * trainMs && budget * (trainMs - lastAt) >= lastCost)
                 : e.step % every === 0;
               if (due) run(e.step, 'cadence');
             } else if (e.kind === 'train-end' && e.reason !== 'diverged') {
