@@ -99,8 +99,11 @@ export interface AttractorItem {
 
 export interface AttractorEvent extends EventBase {
   kind: 'attractors';
-  /** 'reduced' (the W×W matrix M·A, exact for FC nets) or 'full' (the d×d Jacobian). */
-  method: 'reduced' | 'full';
+  /**
+   * 'reduced' (the W×W matrix M·A, exact for FC nets), 'full' (the d×d Jacobian) or 'arnoldi' (top-k
+   * by Arnoldi on VJPs; `solver` is then the solver of its small Hessenberg matrix).
+   */
+  method: 'reduced' | 'full' | 'arnoldi';
   solver: 'lapack' | 'ml-matrix';
   items: AttractorItem[];
   /** Stored memories (not counting the recalled limit) certified as attractors, of those stored. */
@@ -361,6 +364,48 @@ export interface PreviewEvent extends EventBase {
   psnr?: number;
 }
 
+export interface Histogram {
+  /** Bin edges, ascending (counts.length + 1 of them). */
+  edges: number[];
+  counts: number[];
+}
+
+export interface AttractorMonitorItem {
+  /** Training example index (autoencode) or sequence index (cycle). */
+  index: number;
+  what: string;
+  period: number;
+  rho: number;
+  top: { re: number; im: number; abs: number }[];
+  attractor: boolean;
+  /** Arnoldi only: whether the top-k Ritz values converged. */
+  converged?: boolean;
+}
+
+export interface AttractorMonitorEvent extends EventBase {
+  kind: 'attractor-monitor';
+  /** 'cadence' during training, 'end' after the last step, 'inspect' from engram inspect. */
+  phase: 'cadence' | 'end' | 'inspect';
+  method: 'reduced' | 'full' | 'arnoldi';
+  solver: 'lapack' | 'ml-matrix';
+  items: AttractorMonitorItem[];
+  /** Examples/cycles certified as attractors (x of n). */
+  attractors: number;
+  n: number;
+  /** Training examples (or cycles) in all; items are the first `n` of them. */
+  total: number;
+  rhoHist: Histogram;
+  /** Histogram of the top 1% of |λ| pooled over the items (see `pooled`). */
+  topEigHist: Histogram;
+  /** How the |λ| pool was formed, e.g. 'top 11 |λ| of each example (1% of d = 1024)'. */
+  pooled: string;
+  /** This monitor run, ms. */
+  ms: number;
+  /** All monitor runs so far in this training, ms, and the training time they were compared with. */
+  totalMs: number;
+  trainMs: number;
+}
+
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
@@ -369,6 +414,7 @@ export type EngramEvent =
   | RecallEvent
   | AttractorEvent
   | SpikeEvent
+  | AttractorMonitorEvent
   | ArtifactEvent
   | LogEvent
   | RunEndEvent

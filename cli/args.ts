@@ -43,6 +43,9 @@ export const OPTIONS = {
   points: { type: 'string' },
   grid: { type: 'string', default: '100' },
   resume: { type: 'string' },
+  'eig-method': { type: 'string' },
+  'monitor-every': { type: 'string', default: 'auto' },
+  'monitor-examples': { type: 'string', default: '8' },
   out: { type: 'string' },
   arch: { type: 'string', default: 'fc' },
   channels: { type: 'string', default: '16' },
@@ -105,6 +108,7 @@ Usage:
   engram plot <run-dir>                      (re)draw every plot the run's events.jsonl has data for
   engram basins [options]                    train a small net on a few 2-D points and plot its basins of attraction
   engram watch <run-dir>                     the dashboard of a run from its events.jsonl, following it while it runs
+  engram inspect <run-dir> [options]         certify every stored memory of a saved run: attractors.json + histograms
 
 Input (memorize):
   --kind K              video, audio or images (default: from the input: a directory or glob is images,
@@ -141,6 +145,15 @@ Network and training:
                         interval checkpoints
   --stability-every N   tangent-kernel stability ratio r = a·η·λ_max(K)/2 at the start, every N steps and
                         around loss spikes (gd/momentum; adam/rmsprop: once at the start) (default 1000; 0: off)
+
+Attractors (SPEC §5):
+  --eig-method M        auto (default), full (d×d Jacobian), reduced (W×W, FC nets), arnoldi (top-k on VJPs);
+                        auto: reduced if W < d and W ≤ 2048, else full if d ≤ 2048, else arnoldi
+                        (limits 256 without LAPACK); memorize/demo/inspect; recall certifies the limit it
+                        reached only when --eig-method is given; the training monitor's auto is arnoldi
+  --monitor-every N     memorize/demo: certify training examples every N steps and at the end; auto (default):
+                        spaced so the monitor takes ≤ 15% of training time; 0: off
+  --monitor-examples K  examples (autoencode) or cycles the monitor certifies (default 8)
 
 Recall:
   --from F              noise|gaussian (N(0, sigma²), default), uniform (U[0,1]), frame:I (training sample I),
@@ -198,3 +211,21 @@ Identity probe (identity):
 Exit codes: 0 success, 1 failure (bad input, ffmpeg, backend, checkpoint, divergence), 2 usage error,
 3 stopped at a NaN/Inf loss (--stop-on-nonfinite), 130 interrupted.
 `;
+
+/** --eig-method: auto, full, reduced or arnoldi. */
+export function eigMethodOf(v: { 'eig-method'?: string }): 'auto' | 'full' | 'reduced' | 'arnoldi' {
+  const m = v['eig-method'] ?? 'auto';
+  if (m !== 'auto' && m !== 'full' && m !== 'reduced' && m !== 'arnoldi') {
+    throw new EngramError('E_BAD_ARGUMENT', `--eig-method must be auto, full, reduced or arnoldi (got '${m}')`);
+  }
+  return m;
+}
+
+/** --monitor-every (auto | N ≥ 0, 0 = off) and --monitor-examples K ≥ 1. */
+export function monitorOf(v: { 'monitor-every'?: string; 'monitor-examples'?: string }): { every: number | 'auto'; examples: number } {
+  const every = v['monitor-every'] ?? 'auto';
+  return {
+    every: every === 'auto' ? 'auto' : num('monitor-every', every, { int: true, min: 0 }),
+    examples: num('monitor-examples', v['monitor-examples'] ?? '8', { int: true, min: 1 }),
+  };
+}

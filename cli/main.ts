@@ -21,10 +21,11 @@ import { rewindEventLog } from '../sinks/events-jsonl.ts';
 import { newRunId, prepareRunDir, readRunJson } from '../sinks/run-dir.ts';
 import { makeLavfiClip } from '../sources/video.ts';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
-import { HELP, num, parse, parseSize, type Parsed } from './args.ts';
+import { eigMethodOf, HELP, monitorOf, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
 import { basinsCommand } from './basins.ts';
 import { recoveryFromArgs } from './recovery-options.ts';
+import { inspectCommand } from './inspect.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
 import { identityCommand } from './identity.ts';
 import { plotCommand } from './plot.ts';
@@ -73,8 +74,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'watch':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'watch takes one run directory: engram watch <run-dir>');
       return watchCommand(rest[0], { tui: watchWanted(args.values), quiet: args.values.quiet });
+    case 'inspect':
+      if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'inspect takes one run directory: engram inspect <run-dir> [options]');
+      return inspectCommand(args, rest[0], startBackend);
     default:
-      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall, watch, assoc, identity, basins or plot (see engram --help)`);
+      throw new EngramError('E_BAD_ARGUMENT', `unknown command '${command}'; use demo, memorize, recall, watch, inspect, assoc, identity, basins or plot (see engram --help)`);
   }
 }
 
@@ -155,6 +159,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
     },
     recovery: recoveryFromArgs(v, num('seed', v.seed, { int: true, min: 0 }), num('sigma', v.sigma, { min: 0 })),
     force: v.force,
+    eigMethod: eigMethodOf(v), monitor: monitorOf(v),
   };
 }
 
@@ -253,11 +258,14 @@ async function recallCmd(args: Parsed, runDir: string): Promise<number> {
     runDir, from: v.from, sigma: num('sigma', v.sigma, { min: 0 }),
     maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
     seed: num('seed', v.seed, { int: true, min: 0 }), out: v.out, force: v.force,
+    eigMethod: v['eig-method'] === undefined ? undefined : eigMethodOf(v),
   };
   await startBackend(args);
   const r = await recallRun(opts);
   for (const n of r.notes) console.error(n);
   console.log(`${describeRecall(r.event)} → ${r.out}`);
+  const c = r.certificate?.items[0];
+  if (c) console.log(`recalled limit: ρ = ${c.rho.toFixed(4)} (${c.attractor ? 'attractor' : 'NOT an attractor'}; ${r.certificate!.method}, ${r.certificate!.ms.toFixed(0)} ms)`);
   return 0;
 }
 

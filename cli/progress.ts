@@ -49,6 +49,12 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
       case 'spurious':
         out(describeProbes(e));
         break;
+      case 'attractor-monitor': {
+        const rhos = e.items.map((i) => i.rho);
+        out(`attractor monitor at step ${e.step}: ${e.attractors}/${e.n} attractors, ρ max ${rhos.length ? Math.max(...rhos).toPrecision(3) : 'n/a'} ` +
+          `(${e.method}, ${e.ms.toFixed(0)} ms; monitor total ${(e.totalMs / 1000).toFixed(1)} s = ${e.trainMs > 0 ? ((100 * e.totalMs) / e.trainMs).toFixed(1) : '–'}% of training)`);
+        break;
+      }
       case 'artifact':
         out(`wrote ${e.what}: ${e.path}`);
         break;

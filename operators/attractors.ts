@@ -11,7 +11,7 @@
  *   of({ model, sequences, objective: 'cycle', recall: out }).pipe(attractors({ runId }))
  */
 import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
-import { certifyCycle } from '../engine/certify.ts';
+import { certifyCycle, chooseEigMethod, JS_SOLVER_LIMIT, type EigMethodChoice } from '../engine/certify.ts';
 import { FAST_PATH_HINT, loadBlasAddon } from '../engine/native-blas.ts';
 import type { Model } from '../engine/model.ts';
 import type { AttractorEvent, AttractorItem } from '../events.ts';
@@ -30,7 +30,8 @@ export interface AttractorOptions {
   topK?: number;
   /** At most this many stored memories are certified (the first ones), to bound the cost. */
   maxItems?: number;
-  method?: 'reduced' | 'full';
+  /** full, reduced, arnoldi or auto (default; the rule is in engine/certify.ts). */
+  method?: EigMethodChoice;
 }
 
 export function attractors(opts: AttractorOptions): OperatorFunction<AttractorInput, AttractorEvent> {
@@ -48,8 +49,7 @@ export function attractors(opts: AttractorOptions): OperatorFunction<AttractorIn
   }));
 }
 
-/** Largest eigenproblem solved without LAPACK (ml-matrix: ~1 s at 256, minutes at 1024). */
-export const JS_SOLVER_LIMIT = 256;
+export { JS_SOLVER_LIMIT };
 
 export function certifyMemories(input: AttractorInput, opts: AttractorOptions): AttractorEvent {
   const t0 = performance.now();
@@ -67,13 +67,14 @@ export function certifyMemories(input: AttractorInput, opts: AttractorOptions): 
   });
   const chosen = memories.slice(0, maxItems);
   const { dim: d, width: w } = input.model.spec;
-  const n = opts.method === 'full' ? d : opts.method === 'reduced' ? w : Math.min(d, w);
+  const picked = chooseEigMethod(input.model, opts.method);
+  const n = picked === 'full' ? d : picked === 'reduced' ? w : 0;
   if (!loadBlasAddon() && n > JS_SOLVER_LIMIT) {
     // a JS dense eigen-solver takes minutes at this size (SPEC §5): say so instead of stalling
     return {
-      kind: 'attractors', runId: opts.runId, step: opts.step ?? 0, time: Date.now(), method: w < d ? 'reduced' : 'full',
+      kind: 'attractors', runId: opts.runId, step: opts.step ?? 0, time: Date.now(), method: picked,
       solver: 'ml-matrix', items: [], attractors: 0, stored: 0, ms: performance.now() - t0,
-      skipped: `a ${n}×${n} eigenproblem needs LAPACK through the OpenBLAS addon (${FAST_PATH_HINT}); without it engram certifies up to ${JS_SOLVER_LIMIT}×${JS_SOLVER_LIMIT}`,
+      skipped: `a ${n}×${n} eigenproblem needs LAPACK through the OpenBLAS addon (${FAST_PATH_HINT}); without it engram certifies up to ${JS_SOLVER_LIMIT}×${JS_SOLVER_LIMIT} densely (--eig-method arnoldi or auto works at any size)`,
     };
   }
   let method: AttractorEvent['method'] = 'reduced', solver: AttractorEvent['solver'] = 'lapack';

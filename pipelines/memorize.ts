@@ -15,8 +15,10 @@ import { createFcModel, fcModel, type Model, type ModelSpec } from '../engine/mo
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import type { ControlCommand, EngramEvent, EventBody, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import type { AttractorMonitorEvent, ControlCommand, EngramEvent, EventBody, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
 import { attractors } from '../operators/attractors.ts';
+import { attractorMonitor } from '../operators/attractor-monitor.ts';
+import type { EigMethodChoice } from '../engine/certify.ts';
 import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
 import { stability } from '../operators/stability.ts';
@@ -54,6 +56,10 @@ export interface MemorizeConfig {
   recovery?: RecoveryConfig | false;
   /** Overwrite files of the same name inside outDir. */
   force: boolean;
+  /** Eigen method of the attractor certificates (default auto; rule in engine/certify.ts). */
+  eigMethod?: EigMethodChoice;
+  /** Attractor monitor during training: every N steps or 'auto' (≤ 15% of training time); every 0: off. */
+  monitor?: { every: number | 'auto'; examples: number };
 }
 
 /** Continue a run from this checkpoint instead of reading the input again. */
@@ -159,7 +165,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
           recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!) }),
           mergeMap((out) => concat(
             of(ev(out.event), ev(previewOf(shape!, out, sequences[0]))),
-            of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step })),
+            of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step, method: cfg.eigMethod })),
             from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
             cfg.recovery ? recoveryStage({ model: model!, sequences, objective: cfg.objective, recall: out, shape: shape!, outDir: cfg.outDir, runId: cfg.runId, step }, cfg.recovery, ev) : of(),
             defer(() => {
@@ -222,7 +228,10 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
             ), cfg.runId, cfg.stabilityEvery ? stability({
               runId: cfg.runId, every: cfg.stabilityEvery, optimizer: cfg.optimizer, startStep: step,
               a: meanMseNormalization(data.n, data.dim), probe: () => tangentKernelLambdaMax(model!, data.inputs),
-            }) : null), control, () => of({ map: model!, sequences: [splitRows(data.inputs, data.n, data.dim)], objective: cfg.objective }).pipe(
+            }) : null, cfg.monitor?.every === 0 ? undefined : attractorMonitor({
+              runId: cfg.runId, model, sequences: [splitRows(data.inputs, data.n, data.dim)], objective: cfg.objective, method: cfg.eigMethod,
+              every: cfg.monitor?.every, maxExamples: cfg.monitor?.examples,
+            })), control, () => of({ map: model!, sequences: [splitRows(data.inputs, data.n, data.dim)], objective: cfg.objective }).pipe(
               recall({ runId: cfg.runId, step, ...cfg.recall, maxIterations: Math.min(cfg.recall.maxIterations, 1000), peak: peakOf(s) }),
               mergeMap((out) => of(ev(out.event), ev(previewOf(s, out, splitRows(data.inputs, data.n, data.dim))))))),
             defer(() => afterTraining(data, end)),
@@ -291,18 +300,22 @@ function trainerStateFrom(c: CheckpointContents): TrainerState | null {
 }
 
 /**
- * Training events with the spike detector's events merged in (one subscription to training), and
- * the stability monitor's, which sees both steps and spikes.
+ * Training events with the spike detector's events merged in (one subscription to training), the
+ * stability monitor's, which sees both steps and spikes, and the attractor monitor's; all run
+ * synchronously between steps, on that step's weights.
  */
 function trainWithSpikes(
-  training$: Observable<TrainEvent>, runId: string, monitor: OperatorFunction<TrainStepEvent | SpikeEvent, StabilityEvent> | null,
-): Observable<TrainEvent | SpikeEvent | StabilityEvent> {
+  training$: Observable<TrainEvent>, runId: string,
+  stabilityMonitor: OperatorFunction<TrainStepEvent | SpikeEvent, StabilityEvent> | null,
+  attractorMonitor?: OperatorFunction<TrainEvent, AttractorMonitorEvent>,
+): Observable<TrainEvent | SpikeEvent | StabilityEvent | AttractorMonitorEvent> {
   return training$.pipe(
     connect((shared) => {
       const steps$ = shared.pipe(filter((e): e is TrainStepEvent => e.kind === 'train-step'));
       const spikes$ = steps$.pipe(spikes({ runId }));
-      if (!monitor) return merge(shared, spikes$);
-      return spikes$.pipe(connect((sp) => merge(shared, sp, merge(steps$, sp).pipe(monitor))));
+      const attractors$ = attractorMonitor ? [shared.pipe(attractorMonitor)] : [];
+      if (!stabilityMonitor) return merge(shared, spikes$, ...attractors$);
+      return spikes$.pipe(connect((sp) => merge(shared, sp, merge(steps$, sp).pipe(stabilityMonitor), ...attractors$)));
     }),
   );
 }

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { firstValueFrom, of } from 'rxjs';
 import { modelFromCheckpoint } from '../engine/checkpoint.ts';
 import { EngramError } from '../errors.ts';
-import type { RecallEvent } from '../events.ts';
+import type { AttractorEvent, RecallEvent } from '../events.ts';
+import { certifyCycle, type EigMethodChoice } from '../engine/certify.ts';
+import { fcModel, type Model } from '../engine/model.ts';
 import { recall } from '../operators/recall.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { appendEvent } from '../sinks/events-jsonl.ts';
@@ -25,9 +27,11 @@ export interface RecallRunConfig {
   /** Output file (extension picks the format) or directory; default a new file in the run. */
   out?: string;
   force: boolean;
+  /** Certify the limit reached (ρ of its Jacobian / cycle product) with this method; absent: no certificate. */
+  eigMethod?: EigMethodChoice;
 }
 
-export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEvent; out: string; notes: string[] }> {
+export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEvent; out: string; notes: string[]; certificate?: AttractorEvent }> {
   const run = readRunJson(cfg.runDir);
   const newest = checkpointStore(cfg.runDir).newest();
   if (!newest) {
@@ -59,10 +63,24 @@ export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEv
     await recordCycle(out, shape, result.states, cfg.force);
     const eventsPath = join(cfg.runDir, 'events.jsonl');
     if (existsSync(eventsPath)) appendEvent(eventsPath, result.event);
-    return { event: result.event, out, notes };
+    const certificate = cfg.eigMethod ? certifyLimit(fcModel(model), result.event, result.states, cfg.eigMethod, run.id, ck.step) : undefined;
+    if (certificate && existsSync(eventsPath)) appendEvent(eventsPath, certificate);
+    return { event: result.event, out, notes, certificate };
   } finally {
     model.dispose();
   }
+}
+
+/** ρ of the Jacobian at the recalled fixed point, or of the product around the recalled cycle. */
+function certifyLimit(model: Model, e: RecallEvent, states: Float32Array[], method: EigMethodChoice, runId: string, step: number): AttractorEvent | undefined {
+  if (e.rule !== 'cycle' && e.rule !== 'fixed-point') return undefined;
+  const t0 = performance.now();
+  const c = certifyCycle(model, states, 5, method);
+  return {
+    kind: 'attractors', runId, step, time: Date.now(), method: c.method, solver: c.solver, attractors: 0, stored: 0,
+    items: [{ what: `recalled limit (from ${e.from})`, period: states.length, rho: c.rho, top: c.top, attractor: c.attractor }],
+    ms: performance.now() - t0,
+  };
 }
 
 /** noise/gaussian, uniform, frame:I (a training sample), or a media file of the run's kind (e.g. a corrupted copy). */
