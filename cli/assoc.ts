@@ -12,6 +12,8 @@ import { assoc, type AssocConfig, type AssocSummary } from '../pipelines/assoc.t
 import { newRunId, prepareRunDir, readRunJson } from '../sinks/run-dir.ts';
 import { parseFrequencies } from '../sources/tokens.ts';
 import { num, type Parsed } from './args.ts';
+import { Interrupted } from './interrupted.ts';
+import { dashboardWanted, runWithDashboard } from './live.ts';
 import { createProgressPrinter } from './progress.ts';
 
 const bad = (message: string) => new EngramError('E_BAD_ARGUMENT', message);
@@ -80,6 +82,16 @@ export async function assocCommand(args: Parsed, argv: string[]): Promise<number
   if (warn) console.error(warn);
   const quiet = args.values.quiet;
   if (!quiet) console.log(describeBackend(backend));
+  if (dashboardWanted({ noTui: args.values['no-tui'], quiet })) {
+    return runWithDashboard(() => assoc(cfg, backend), {
+      stopped: (step) => `stopped at step ${step}; the run in ${cfg.outDir} is marked cancelled (start it again with engram assoc)`,
+      summary: () => {
+        const run = readRunJson(cfg.outDir);
+        return run.summary ? formatAssocSummary(run.summary as AssocSummary, cfg) : `run directory: ${cfg.outDir}`;
+      },
+      interrupted: (signal) => new Interrupted(cfg.outDir, signal, `${signal}: stopped; the run in ${cfg.outDir} is marked cancelled (start it again with engram assoc)`),
+    });
+  }
   const others = createProgressPrinter({ quiet, maxSteps: cfg.steps, lossTarget: 0 });
   let lastPrint = 0;
   let stop: (signal: NodeJS.Signals) => void = () => {};

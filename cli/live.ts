@@ -3,11 +3,12 @@
  * ≈30 fps), the keys come back as the pipeline's control stream. Only used on a terminal; pipes,
  * CI and --no-tui get the plain progress lines of cli/progress.ts.
  */
-import { Subject } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
-import type { ControlCommand } from '../events.ts';
+import type { ControlCommand, EngramEvent } from '../events.ts';
 import { memorize, type MemorizeConfig, type ResumeFrom } from '../pipelines/memorize.ts';
 import { mountDashboard } from '../tui/mount.tsx';
+import type { ViewState } from '../tui/view-state.ts';
 import { formatSummary } from './progress.ts';
 
 /** The dashboard needs a terminal: not with --no-tui or --quiet, a non-TTY stdout, CI=true (any CI value but false/0) or TERM=dumb. */
@@ -24,6 +25,22 @@ export function dashboardWanted(o: { noTui: boolean; quiet: boolean }, stdout: {
  */
 export function memorizeWithDashboard(
   cfg: MemorizeConfig, backend: BackendInfo, resume: ResumeFrom | undefined, interrupted: (signal: NodeJS.Signals) => Error,
+): Promise<number> {
+  return runWithDashboard((control) => memorize(cfg, backend, resume, control), {
+    stopped: (step) => `stopped at step ${step}; the newest checkpoint is kept (continue with engram memorize --resume ${cfg.outDir})`,
+    summary: (state) => formatSummary(state, cfg.outDir),
+    interrupted,
+  });
+}
+
+/**
+ * Any pipeline under the dashboard: `start` gets the control stream of the keys (pipelines without
+ * pause or checkpoints simply ignore it); q/Ctrl-C unsubscribe (the pipeline's sinks write run-end and
+ * close) and resolve 0; a second Ctrl-C exits 130 at once; SIGINT/SIGTERM from elsewhere reject.
+ */
+export function runWithDashboard(
+  start: (control: Subject<ControlCommand>) => Observable<EngramEvent>,
+  o: { stopped: (step: number) => string; summary: (state: ViewState) => string; interrupted: (signal: NodeJS.Signals) => Error },
 ): Promise<number> {
   const control = new Subject<ControlCommand>();
   return new Promise<number>((resolve, reject) => {
@@ -43,23 +60,23 @@ export function memorizeWithDashboard(
       }
       settle(() => {
         sub.unsubscribe();
-        console.log(`stopped at step ${dash.state.step}; the newest checkpoint is kept (continue with engram memorize --resume ${cfg.outDir})`);
-        console.log(formatSummary(dash.state, cfg.outDir));
+        console.log(o.stopped(dash.state.step));
+        console.log(o.summary(dash.state));
         resolve(0);
       });
     };
     const dash = mountDashboard({ mode: 'live', onCommand: (c) => control.next(c), onQuit: quit });
     const onSignal = (signal: NodeJS.Signals) => settle(() => {
       sub.unsubscribe();
-      reject(interrupted(signal));
+      reject(o.interrupted(signal));
     });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const sub = memorize(cfg, backend, resume, control).subscribe({
+    const sub = start(control).subscribe({
       next: (e) => dash.push(e),
       error: (err) => settle(() => reject(err)),
       complete: () => settle(() => {
-        console.log(formatSummary(dash.state, cfg.outDir));
+        console.log(o.summary(dash.state));
         resolve(0);
       }),
     });

@@ -29,6 +29,7 @@ import { inspectCommand } from './inspect.ts';
 import { createProgressPrinter, describeRecall, formatSummary } from './progress.ts';
 import { identityCommand } from './identity.ts';
 import { plotCommand } from './plot.ts';
+import { Interrupted } from './interrupted.ts';
 import { dashboardWanted, memorizeWithDashboard } from './live.ts';
 import { watchCommand, watchWanted } from './watch.ts';
 
@@ -269,11 +270,7 @@ async function recallCmd(args: Parsed, runDir: string): Promise<number> {
   return 0;
 }
 
-export class Interrupted extends Error {
-  constructor(readonly outDir: string, signal: NodeJS.Signals = 'SIGINT') {
-    super(`${signal}: stopped; the run in ${outDir} is marked cancelled and its newest checkpoint is kept (continue with engram memorize --resume ${outDir})`);
-  }
-}
+export { Interrupted };
 
 /** Run the CLI and exit with its code. Catches everything: the wasm runtime would otherwise dump its source. */
 export async function run(argv: string[]): Promise<never> {

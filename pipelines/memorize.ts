@@ -26,7 +26,8 @@ import { meanMseNormalization, tangentKernelLambdaMax } from '../engine/tangent-
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { openMetricsCsv } from '../sinks/csv.ts';
-import { openEventLog } from '../sinks/events-jsonl.ts';
+import { openEventLog, readEventLog } from '../sinks/events-jsonl.ts';
+import { MEMORIZE_PLOTS, writePlots } from '../sinks/plots/index.ts';
 import { writeJsonAtomic } from '../sinks/run-dir.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
@@ -176,8 +177,14 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
                 saveRunJson({ summary });
                 return of(ev({ kind: 'log', level: 'info', message: `memorized ${data.n} images; watching ${cfg.input.path} for more (Ctrl-C to stop)` }));
               }
-              saveRunJson({ status: 'complete', summary });
-              return of(ev({ kind: 'run-end', status: 'complete', wallMs: Date.now() - started }));
+              // the plots of the finished run, from the event log written so far (engram plot redraws them)
+              return from(writePlots(readEventLog(join(cfg.outDir, 'events.jsonl')).events, cfg.outDir, MEMORIZE_PLOTS)).pipe(
+                mergeMap((plots) => from(plots.map((p) => ev({ kind: 'artifact', what: 'plot', path: p.path })))),
+                (plots$) => concat(plots$, defer(() => {
+                  saveRunJson({ status: 'complete', summary });
+                  return of(ev({ kind: 'run-end', status: 'complete', wallMs: Date.now() - started }));
+                })),
+              );
             }),
           )),
         ),

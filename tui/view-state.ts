@@ -94,6 +94,8 @@ export const LOG_LINES = 200;
 export const SPIKE_LIST = 50;
 export const RATE_SPACING_MS = 100;
 export const RATE_SAMPLES = 30;
+/** Tokens with a sparkline in the margin pane (the event lists the most frequent first). */
+export const MARGIN_TOKENS = 6;
 
 export const initialViewState: ViewState = {
   runId: null, status: 'idle', backend: null, device: null, threads: null, command: null, input: null, objective: null,
@@ -177,6 +179,47 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
         log: bounded(s.log, line(e, e.skipped ? `attractors: not certified (${e.skipped})` : `attractors: ${e.attractors}/${e.stored} certified`,
           e.skipped || e.attractors < e.stored ? 'warn' : 'info'), LOG_LINES),
       };
+    case 'attractor-monitor': {
+      // live during training: the pane shows the monitor's certificate until the post-training one
+      const a: AttractorEvent = {
+        kind: 'attractors', runId: e.runId, step: e.step, time: e.time, method: e.method, solver: e.solver,
+        items: e.items.map((i) => ({ what: i.what, period: i.period, rho: i.rho, top: i.top, attractor: i.attractor })),
+        attractors: e.attractors, stored: e.n, ms: e.ms,
+      };
+      return {
+        ...s, ...t, attractors: a,
+        log: bounded(s.log, line(e, `attractor monitor (${e.phase}): ${e.attractors}/${e.n} attractors, max ρ ${Math.max(...e.items.map((i) => i.rho)).toFixed(3)}`,
+          e.attractors < e.n ? 'warn' : 'info'), LOG_LINES),
+      };
+    }
+    case 'margins': {
+      const old = new Map((s.margins?.tokens ?? []).map((x) => [x.label, x.series]));
+      const tokens = e.tokens.slice(0, MARGIN_TOKENS).map((x) => {
+        const label = `x${x.token}`;
+        return { label, series: bounded(old.get(label) ?? [], x.margin, HISTORY) };
+      });
+      const margins: MarginView = { step: e.step, min: e.min, median: e.median, fractionPositive: e.fractionPositive, tokens };
+      const crossed = s.margins !== null && (s.margins.min > 0) !== (e.min > 0);
+      return {
+        ...s, ...t, margins,
+        log: crossed ? bounded(s.log, line(e, e.min > 0 ? 'all margins positive' : `a margin turned negative (min ${e.min.toPrecision(3)})`, e.min > 0 ? 'info' : 'warn'), LOG_LINES) : s.log,
+      };
+    }
+    case 'stability':
+      return {
+        ...s, ...t,
+        log: bounded(s.log, line(e, e.ratio === null ? `λ_max(K) ${exp(e.lambdaMax)}; ratio n/a (${e.optimizer})` : `stability r = ${e.ratio.toPrecision(3)} (λ_max(K) ${exp(e.lambdaMax)})`,
+          e.ratio !== null && e.ratio > 1 ? 'warn' : 'info'), LOG_LINES),
+      };
+    case 'recovery': {
+      const worst = e.levels.length ? e.levels.reduce((a, b) => (b.model < a.model ? b : a)) : null;
+      return {
+        ...s, ...t,
+        log: bounded(s.log, line(e, worst ? `recovery: worst ${worst.corruption} ${worst.level} → ${(worst.model * 100).toFixed(0)}% (1-NN ${(worst.nn * 100).toFixed(0)}%)` : 'recovery: no levels'), LOG_LINES),
+      };
+    }
+    case 'spurious':
+      return { ...s, ...t, log: bounded(s.log, line(e, `spurious attractors: ${e.count} (${e.attractors}/${e.certified} certified)`, e.count ? 'warn' : 'info'), LOG_LINES) };
     case 'spike': {
       if (e.phase === 'end') {
         const spikeList = s.spikeList.map((x) => (x.onsetStep === e.onsetStep && x.duration === null

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { EngramEvent } from '../../events.ts';
 import { writePlot, type PlotSpec } from '../plot.ts';
+import { rhoHistSpec, topEigHistSpec } from './attractor-hist.ts';
 import { basinsPlotSpec } from './basins.ts';
 import { identityPlot } from './identity.ts';
 import { lossPlotSpec } from './loss.ts';
@@ -22,6 +23,8 @@ export interface PlotBuilder {
 
 export const PLOT_BUILDERS: PlotBuilder[] = [
   { name: 'loss', file: 'loss.png', build: (events) => lossPlotSpec(events) },
+  { name: 'rho-hist', file: 'rho-hist.png', build: (events) => rhoHistSpec(events) },
+  { name: 'top-eig-hist', file: 'top-eig-hist.png', build: (events) => topEigHistSpec(events) },
   { name: 'margins', file: 'margins.png', build: (events) => marginsPlot(events) },
   { name: 'recovery', file: 'recovery.png', build: (events) => recoveryPlotSpec(events) },
   { name: 'basins', file: 'basins.png', build: (events) => basinsPlotSpec(events) },
@@ -37,3 +40,6 @@ export async function writePlots(events: EngramEvent[], runDir: string, builders
   }
   return written;
 }
+
+/** The plots `memorize` draws when a run completes (recovery.png is drawn by its own stage). */
+export const MEMORIZE_PLOTS = PLOT_BUILDERS.filter((b) => ['loss', 'rho-hist', 'top-eig-hist'].includes(b.name));

@@ -99,3 +99,56 @@ describe('view state from a fixture run', () => {
     expect(v.preview?.step).toBe(2);
   });
 });
+
+describe('view state: the monitors of issue 4', () => {
+  const b = { runId: 'r1', time: 0 };
+  it('shows the attractor monitor live until the post-training certificate replaces it', () => {
+    const hist = { edges: [0, 1, 2], counts: [1, 1] };
+    const monitor: EngramEvent = {
+      ...b, step: 100, kind: 'attractor-monitor', phase: 'cadence', method: 'arnoldi', solver: 'lapack',
+      items: [
+        { index: 0, what: 'sample 0', period: 1, rho: 0.5, top: [{ re: 0.5, im: 0, abs: 0.5 }], attractor: true },
+        { index: 1, what: 'sample 1', period: 1, rho: 1.2, top: [{ re: 0, im: 1.2, abs: 1.2 }], attractor: false },
+      ],
+      attractors: 1, n: 2, total: 4, rhoHist: hist, topEigHist: hist, pooled: 'top 1', ms: 5, totalMs: 5, trainMs: 100,
+    };
+    let v = reduceEvents([monitor]);
+    expect(v.attractors).toMatchObject({ method: 'arnoldi', attractors: 1, stored: 2 });
+    expect(v.attractors!.items.map((i) => i.rho)).toEqual([0.5, 1.2]);
+    expect(v.log.at(-1)).toMatchObject({ level: 'warn', text: expect.stringContaining('1/2 attractors, max ρ 1.200') });
+    v = reduceEvent(v, { ...b, step: 200, kind: 'attractors', method: 'reduced', solver: 'lapack', items: [], attractors: 4, stored: 4, ms: 1 });
+    expect(v.attractors).toMatchObject({ method: 'reduced', attractors: 4, stored: 4 });
+  });
+
+  it('turns margins events into the margin pane with per-token series, and logs a sign change of the minimum', () => {
+    const margins = (step: number, min: number, ms: number[]): EngramEvent => ({
+      ...b, step, kind: 'margins', n: ms.length, m: ms.length, min, median: 0, fractionPositive: ms.filter((x) => x > 0).length / ms.length,
+      loss: 1, loss01: 0, flips: 0, lambdaMax: null, stability: null, tokens: ms.map((margin, token) => ({ token, p: 1 / ms.length, margin, flips: 0 })),
+    });
+    let v = reduceEvents([margins(1, -0.1, [-0.1, 0.2]), margins(2, 0.1, [0.1, 0.3]), margins(3, 0.2, [0.2, 0.4])]);
+    expect(v.margins).toMatchObject({ step: 3, min: 0.2, fractionPositive: 1 });
+    expect(v.margins!.tokens).toEqual([{ label: 'x0', series: [-0.1, 0.1, 0.2] }, { label: 'x1', series: [0.2, 0.3, 0.4] }]);
+    expect(v.log.filter((l) => l.text === 'all margins positive')).toHaveLength(1);
+    v = reduceEvent(v, margins(4, -0.3, [-0.3, 0.4]));
+    expect(v.log.at(-1)).toMatchObject({ level: 'warn', text: expect.stringContaining('turned negative') });
+  });
+
+  it('logs the stability ratio, recovery and spurious attractors', () => {
+    const v = reduceEvents([
+      { ...b, step: 0, kind: 'stability', trigger: 'start', lambdaMax: 40, lr: 1, a: 0.1, ratio: 2, optimizer: 'gd', momentum: 0, weightDecay: 0, applicable: true, method: 'lanczos', iterations: 10, converged: true, ms: 3 },
+      {
+        ...b, step: 9, kind: 'recovery', objective: 'autoencode', trials: 4, maxIterations: 100, stored: 2, n: 2, ms: 1, noise: [],
+        levels: [
+          { corruption: 'noise', level: 0.1, trials: 4, model: 1, phase: null, nn: 1, wrong: 0, spurious: 0, diverged: 0, unresolved: 0, heading: 1 },
+          { corruption: 'mask', level: 0.5, trials: 4, model: 0.25, phase: null, nn: 0.75, wrong: 0.75, spurious: 1, diverged: 0, unresolved: 2, heading: 0.5 },
+        ],
+      },
+      { ...b, step: 9, kind: 'spurious', probes: 10, count: 1, attractors: 1, certified: 1, items: [] },
+    ]);
+    expect(v.log.map((l) => [l.level, l.text])).toEqual([
+      ['warn', 'stability r = 2.00 (λ_max(K) 4.00e+1)'],
+      ['info', 'recovery: worst mask 0.5 → 25% (1-NN 75%)'],
+      ['warn', 'spurious attractors: 1 (1/1 certified)'],
+    ]);
+  });
+});
