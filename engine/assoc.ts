@@ -143,6 +143,8 @@ export interface AssocModel {
   gradient(weights?: Float64Array): tf.Tensor2D;
   /** One optimizer step on Σ_x w(x)·ℓ_x (w = p: full batch). Returns ‖∇‖_F. */
   update(opt: Optimizer, weights?: Float64Array): number;
+  /** ‖∇L‖ at the current W (full batch, or the given weights), without an update. */
+  gradientNorm(weights?: Float64Array): number;
   /** H[V] at the current W for V (d×d row-major, float64 in and out). */
   hvp(v: Float64Array): Float64Array;
   /** Top Hessian eigenvalue by Lanczos on `hvp` (k products). */
@@ -197,6 +199,12 @@ export function createAssocModel(spec: AssocSpec, task: AssocTask, given?: Embed
     gradient(w) {
       if (!residual) model.observe();
       return gradFrom(residual!, w);
+    },
+    gradientNorm(w) {
+      const g = model.gradient(w);
+      const norm = tf.tidy(() => tf.norm(g).dataSync()[0]);
+      g.dispose();
+      return norm;
     },
     update(opt, w) {
       const g = model.gradient(w);

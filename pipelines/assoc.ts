@@ -92,7 +92,8 @@ function trainAssoc(model: AssocModel, cfg: AssocConfig): Observable<StepOut> {
         const last = t === cfg.steps || !Number.isFinite(o.loss);
         // the snapshot goes out before the update: λ_max is evaluated at this W
         sub.next({ snap: { step: t, n, m, scores: o.scores!, targets: model.task.targets, weights: model.task.p, lr, lambdaMax: cfg.lanczos > 0 ? () => model.lambdaMax(cfg.lanczos) : undefined } });
-        const gradNorm = last ? Number.NaN : model.update(opt, sampler?.weights(cfg.batch!));
+        // the last observation takes no step; its gradient norm is still measured (a NaN here would read as a NaN loss)
+        const gradNorm = last ? model.gradientNorm() : model.update(opt, sampler?.weights(cfg.batch!));
         const stepMs = performance.now() - t0;
         sub.next({
           event: {
@@ -229,3 +230,4 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
     };
   });
 }
+

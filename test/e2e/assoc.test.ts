@@ -39,6 +39,9 @@ describe('engram assoc', () => {
     for (const k of ['run-start', 'train-step', 'spike', 'margins', 'train-end', 'run-end']) expect(kinds.has(k as EngramEvent['kind'])).toBe(true);
     const ms = events.filter((e): e is MarginsEvent => e.kind === 'margins');
     expect(ms.reduce((a, e) => a + e.flips, 0)).toBeGreaterThan(4);
+    // every step's loss and gradient norm are finite, the last (update-free) one included: no NaN alarm
+    expect(events.filter((e) => e.kind === 'spike' && e.phase === 'nonfinite')).toEqual([]);
+    expect(events.filter((e) => e.kind === 'train-step').every((e) => Number.isFinite(e.gradNorm))).toBe(true);
     expect(ms.at(-1)!.step).toBe(200);
     expect(ms.every((e) => e.tokens.length === 2 && e.stability !== null)).toBe(true);
     const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
