@@ -19,6 +19,7 @@ import type { BackendInfo } from '../engine/backend.ts';
 import { Rng } from '../engine/random.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, EventBody, MarginsEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
+import { recordRun } from './record-run.ts';
 import { margins, type HeadSnapshot } from '../operators/margins.ts';
 import { spikes, type SpikeOptions } from '../operators/spikes.ts';
 import { openMetricsCsv } from '../sinks/csv.ts';
@@ -195,39 +196,13 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
     );
   });
 
-  return new Observable<EngramEvent>((sub) => {
-    let cleaned = false;
-    const cleanup = () => {
-      if (cleaned) return;
-      cleaned = true;
+  return recordRun(run$, {
+    write: (e) => (log.write(e), metrics.write(e)), ev, saveRunJson, started,
+    release: () => {
       log.close();
       metrics.close();
       model.dispose();
-    };
-    const s = run$.pipe(tap((e) => (log.write(e), metrics.write(e)))).subscribe({
-      next: (e) => sub.next(e),
-      error: (err) => {
-        const msg = err instanceof Error ? err.message : String(err);
-        log.write(ev({ kind: 'log', level: 'error', message: msg }));
-        log.write(ev({ kind: 'run-end', status: 'failed', wallMs: Date.now() - started }));
-        saveRunJson({ status: 'failed', error: msg });
-        cleanup();
-        sub.error(err);
-      },
-      complete: () => {
-        cleanup();
-        sub.complete();
-      },
-    });
-    return () => {
-      const cancelled = !cleaned;
-      s.unsubscribe();
-      if (cancelled) {
-        log.write(ev({ kind: 'run-end', status: 'cancelled', wallMs: Date.now() - started }));
-        saveRunJson({ status: 'cancelled' });
-        cleanup();
-      }
-    };
+    },
   });
 }
 

@@ -15,6 +15,7 @@ import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, EventBody } from '../events.ts';
+import { recordRun } from './record-run.ts';
 import { basins } from '../operators/basins.ts';
 import { runRecall } from '../operators/recall.ts';
 import { train } from '../operators/train.ts';
@@ -90,7 +91,7 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
             mergeMap((b) => {
               const e = ev(b);
               return concat(of(e), from(writePlot(join(cfg.outDir, 'basins.png'), basinsPlotSpec([e])!)).pipe(
-                map((p) => ev({ kind: 'log', level: 'info', message: `wrote basins plot: ${p}` }))));
+                map((p) => ev({ kind: 'artifact', what: 'plot', path: p }))));
             }),
           ),
         )),
@@ -102,31 +103,14 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
     );
   });
 
-  return new Observable<EngramEvent>((sub) => {
+  return defer(() => {
     const log = openEventLog(join(cfg.outDir, 'events.jsonl'), 'new');
-    let done = false;
-    const cleanup = () => {
-      if (done) return;
-      done = true;
-      log.close();
-      model?.dispose();
-    };
-    const s = run$.pipe(tap((e) => log.write(e))).subscribe({
-      next: (e) => sub.next(e),
-      error: (err) => {
-        saveRunJson({ status: 'failed', error: err instanceof Error ? err.message : String(err) });
-        cleanup();
-        sub.error(err);
-      },
-      complete: () => {
-        cleanup();
-        sub.complete();
+    return recordRun(run$, {
+      write: (e) => log.write(e), ev, saveRunJson, started,
+      release: () => {
+        log.close();
+        model?.dispose();
       },
     });
-    return () => {
-      if (!done) saveRunJson({ status: 'cancelled' });
-      s.unsubscribe();
-      cleanup();
-    };
   });
 }

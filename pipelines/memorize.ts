@@ -16,6 +16,7 @@ import { makeDataset, type Dataset, type Objective } from '../engine/objectives.
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
 import type { AttractorMonitorEvent, ControlCommand, EngramEvent, EventBody, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import { recordRun } from './record-run.ts';
 import { attractors } from '../operators/attractors.ts';
 import { attractorMonitor } from '../operators/attractor-monitor.ts';
 import type { EigMethodChoice } from '../engine/certify.ts';
@@ -248,42 +249,19 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
     );
   });
 
-  return new Observable<EngramEvent>((sub) => {
-    let cleaned = false;
-    const cleanup = () => {
-      if (cleaned) return;
-      cleaned = true;
+  return recordRun(run$, {
+    write: (e) => (log.write(e), metrics.write(e)), ev, saveRunJson, started,
+    release: () => {
       log.close();
       metrics.close();
       model?.dispose();
-    };
-    const s = run$.pipe(tap((e) => (log.write(e), metrics.write(e)))).subscribe({
-      next: (e) => sub.next(e),
-      error: (err) => {
-        const msg = err instanceof Error ? err.message : String(err);
-        log.write(ev({ kind: 'log', level: 'error', message: msg }));
-        log.write(ev({ kind: 'run-end', status: 'failed', wallMs: Date.now() - started }));
-        saveRunJson({ status: 'failed', error: msg, ...(err instanceof EngramError ? { errorCode: err.code } : {}) });
-        cleanup();
-        sub.error(err);
-      },
-      complete: () => {
-        cleanup();
-        sub.complete();
-      },
-    });
-    return () => {
-      const cancelled = !cleaned;
-      s.unsubscribe(); // the train operator saves a last checkpoint here if steps were taken
-      if (cancelled) {
-        const newest = store.newest();
-        if (newest && newest.contents.step === step && !idle) log.write(ev({ kind: 'artifact', what: 'checkpoint', path: newest.path }));
-        const status = idle ? 'complete' : 'cancelled';
-        log.write(ev({ kind: 'run-end', status, wallMs: Date.now() - started }));
-        saveRunJson({ status });
-        cleanup();
-      }
-    };
+    },
+    onCancel: () => {
+      // the train operator saved a last checkpoint when it was unsubscribed, if steps were taken
+      const newest = store.newest();
+      if (newest && newest.contents.step === step && !idle) log.write(ev({ kind: 'artifact', what: 'checkpoint', path: newest.path }));
+      return idle ? 'complete' : 'cancelled';
+    },
   });
 }
 
