@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { Observable, debounceTime, from, lastValueFrom, map, scan, toArray } from 'rxjs';
+import { Observable, debounceTime, filter, from, lastValueFrom, map, scan, toArray } from 'rxjs';
 import { readAudioSeconds } from '../sources/audio.ts';
 import { images$, readImages, type ImageSample } from '../sources/images.ts';
 import { videoFrames$, type Frame } from '../sources/video.ts';
@@ -97,6 +97,9 @@ function watchedImages(spec: Extract<InputSpec, { kind: 'images' }>): Observable
   const opts = { width: spec.width, height: spec.height, gray: spec.gray };
   return images$(spec.path, { ...opts, watch: true }).pipe(
     scan((all, s: ImageSample) => [...all, s], [] as ImageSample[]),
+    // a batch is every image found so far, once all of them are decoded (however slow ffmpeg is),
+    // then a short quiet spell so a burst of new files copied in one go stays one batch
+    filter((all) => all[all.length - 1].queued === 0),
     debounceTime(500),
     map((all) => {
       const resized = all.filter((s) => s.originalSize.width !== spec.width || s.originalSize.height !== spec.height).length;

@@ -19,7 +19,12 @@ import type { Sample } from './sample.ts';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', 'tif', 'tiff'] as const;
 
-export type ImageSample = Sample & { path: string; originalSize: { width: number; height: number } };
+export type ImageSample = Sample & {
+  path: string;
+  originalSize: { width: number; height: number };
+  /** Images already found and waiting to be decoded after this one (0: the batch found so far is complete). */
+  queued: number;
+};
 
 export type ImageStreamOptions = {
   width: number;
@@ -78,7 +83,7 @@ export function images$(input: string, opts: ImageStreamOptions): Observable<Ima
           const path = join(target.dir, queue.shift()!);
           const image = await decodeImage(path, opts, (c) => (child = c));
           if (closed) return;
-          subscriber.next({ index, timestamp: index, path, ...image });
+          subscriber.next({ index, timestamp: index, path, ...image, queued: queue.length });
           index++;
         }
         if (!opts.watch && !closed) subscriber.complete();

@@ -60,6 +60,7 @@ describe('readImages', () => {
       expect(s.index).toBe(i);
       expect(s.timestamp).toBe(i);
       expect(s.originalSize).toEqual({ width: 8, height: 8 });
+      expect(s.queued).toBe(4 - i); // the rest of the batch found so far, still to decode
       expect(toBytes(s)).toEqual(Array.from(pixels.get(s.path.slice(dir.length + 1))!));
     });
     expect(info).toEqual({ count: 5, resized: 0, sizes: { '8x8': 5 } });
