@@ -8,7 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Observable, type OperatorFunction, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
+import { Observable, type OperatorFunction, catchError, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, fcModel, type Model, type ModelSpec } from '../engine/model.ts';
@@ -179,8 +179,10 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
                 return of(ev({ kind: 'log', level: 'info', message: `memorized ${data.n} images; watching ${cfg.input.path} for more (Ctrl-C to stop)` }));
               }
               // the plots of the finished run, from the event log written so far (engram plot redraws them)
-              return from(writePlots(readEventLog(join(cfg.outDir, 'events.jsonl')).events, cfg.outDir, MEMORIZE_PLOTS)).pipe(
+              // a plot that cannot be drawn is a warning: the memory, recordings and checkpoint are what the run is for
+              return defer(() => from(writePlots(readEventLog(join(cfg.outDir, 'events.jsonl')).events, cfg.outDir, MEMORIZE_PLOTS))).pipe(
                 mergeMap((plots) => from(plots.map((p) => ev({ kind: 'artifact', what: 'plot', path: p.path })))),
+                catchError((e: unknown) => of(ev({ kind: 'log', level: 'warn', message: `plots not drawn: ${e instanceof Error ? e.message : String(e)}; redraw them with engram plot ${cfg.outDir}` }))),
                 (plots$) => concat(plots$, defer(() => {
                   saveRunJson({ status: 'complete', summary });
                   return of(ev({ kind: 'run-end', status: 'complete', wallMs: Date.now() - started }));

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Observable, concat, defer, from, mergeMap, of } from 'rxjs';
+import { Observable, catchError, concat, defer, from, mergeMap, of } from 'rxjs';
 import { certifyCycle } from '../engine/certify.ts';
 import { loadBlasAddon } from '../engine/native-blas.ts';
 import type { Model } from '../engine/model.ts';
@@ -44,7 +44,10 @@ export function recoveryStage(
       const spec = recoveryPlotSpec([rec]);
       return concat(
         of(rec, spur),
-        spec ? from(writePlot(plotPath, spec)).pipe(mergeMap((p) => of(ev({ kind: 'log', level: 'info', message: `wrote recovery plot: ${p}` })))) : of(),
+        spec ? defer(() => from(writePlot(plotPath, spec))).pipe(
+          mergeMap((p) => of(ev({ kind: 'artifact', what: 'plot', path: p }))),
+          catchError((e: unknown) => of(ev({ kind: 'log', level: 'warn', message: `recovery plot not drawn: ${e instanceof Error ? e.message : String(e)}` }))),
+        ) : of(),
       );
     })),
   );

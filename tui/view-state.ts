@@ -188,7 +188,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       };
       return {
         ...s, ...t, attractors: a,
-        log: bounded(s.log, line(e, `attractor monitor (${e.phase}): ${e.attractors}/${e.n} attractors, max ρ ${Math.max(...e.items.map((i) => i.rho)).toFixed(3)}`,
+        log: bounded(s.log, line(e, `attractor monitor (${e.phase}): ${e.attractors}/${e.n} attractors` + (e.items.length ? `, max ρ ${Math.max(...e.items.map((i) => i.rho)).toFixed(3)}` : ''),
           e.attractors < e.n ? 'warn' : 'info'), LOG_LINES),
       };
     }
