@@ -84,6 +84,7 @@ export async function assocCommand(args: Parsed, argv: string[]): Promise<number
   if (!quiet) console.log(describeBackend(backend));
   if (dashboardWanted({ noTui: args.values['no-tui'], quiet })) {
     return runWithDashboard(() => assoc(cfg, backend), {
+      commands: [], // assoc runs straight through: q quits, the other keys say they do not apply
       stopped: (step) => `stopped at step ${step}; the run in ${cfg.outDir} is marked cancelled (start it again with engram assoc)`,
       summary: () => {
         const run = readRunJson(cfg.outDir);

@@ -12,6 +12,7 @@ import type { BasinsEvent, EngramEvent, RecallEvent } from '../events.ts';
 import { basinsRun, DEFAULT_POINTS, parsePoints, type BasinsRunConfig } from '../pipelines/basins-run.ts';
 import { newRunId, prepareRunDir } from '../sinks/run-dir.ts';
 import { num, type Parsed } from './args.ts';
+import { Interrupted } from './interrupted.ts';
 import { createProgressPrinter } from './progress.ts';
 
 const bad = (message: string) => new EngramError('E_BAD_ARGUMENT', message);
@@ -50,9 +51,18 @@ export async function basinsCommand(args: Parsed, argv: string[]): Promise<numbe
   if (!v.quiet) console.log(describeBackend(backend));
   const printer = createProgressPrinter({ quiet: v.quiet, maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget });
   const events: EngramEvent[] = [];
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
   await new Promise<void>((resolve, reject) => {
     const sub = basinsRun(cfg, backend).subscribe({ next: (e) => (events.push(e), printer(e)), error: reject, complete: resolve });
-    process.once('SIGINT', () => (sub.unsubscribe(), reject(bad(`interrupted; ${cfg.outDir} is incomplete`))));
+    onSignal = (signal) => {
+      sub.unsubscribe(); // writes run-end (cancelled) and marks run.json
+      reject(new Interrupted(cfg.outDir, signal, `${signal}: stopped; the run in ${cfg.outDir} is marked cancelled (start it again with engram basins)`));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
   const rec = events.find((e): e is RecallEvent => e.kind === 'recall');
   const b = events.find((e): e is BasinsEvent => e.kind === 'basins')!;

@@ -40,7 +40,11 @@ export function memorizeWithDashboard(
  */
 export function runWithDashboard(
   start: (control: Subject<ControlCommand>) => Observable<EngramEvent>,
-  o: { stopped: (step: number) => string; summary: (state: ViewState) => string; interrupted: (signal: NodeJS.Signals) => Error },
+  o: {
+    stopped: (step: number) => string; summary: (state: ViewState) => string; interrupted: (signal: NodeJS.Signals) => Error;
+    /** Control commands the pipeline acts on (default all). */
+    commands?: readonly ControlCommand[];
+  },
 ): Promise<number> {
   const control = new Subject<ControlCommand>();
   return new Promise<number>((resolve, reject) => {
@@ -65,7 +69,7 @@ export function runWithDashboard(
         resolve(0);
       });
     };
-    const dash = mountDashboard({ mode: 'live', onCommand: (c) => control.next(c), onQuit: quit });
+    const dash = mountDashboard({ mode: 'live', onCommand: (c) => control.next(c), onQuit: quit, commands: o.commands });
     const onSignal = (signal: NodeJS.Signals) => settle(() => {
       sub.unsubscribe();
       reject(o.interrupted(signal));

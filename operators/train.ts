@@ -142,7 +142,8 @@ export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent>
             if (checkpointNow || (opts.checkpoint && done % opts.checkpoint.every === 0)) saveNow();
             await yieldToLoop();
             while (paused && !stopped) {
-              if (checkpointNow && done > savedAt) saveNow();
+              // nothing trained since the newest checkpoint: it already is this state
+              if (checkpointNow) done > savedAt ? saveNow() : (checkpointNow = false);
               await new Promise((r) => setTimeout(r, 20));
             }
           }

@@ -169,8 +169,13 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
     let plot: string | null = null;
     const spec = cfg.plot ? marginsPlot(marginEvents) : null;
     if (spec) {
-      plot = await writePlot(join(cfg.outDir, 'margins.png'), spec);
-      out.push(ev({ kind: 'artifact', what: 'plot', path: plot }));
+      try {
+        plot = await writePlot(join(cfg.outDir, 'margins.png'), spec);
+        out.push(ev({ kind: 'artifact', what: 'plot', path: plot }));
+      } catch (e) {
+        // the trained memory and its margins are in events.jsonl; the picture can be redrawn
+        out.push(ev({ kind: 'log', level: 'warn', message: `margins.png not drawn: ${(e as Error).message}; redraw it with engram plot ${cfg.outDir}` }));
+      }
     }
     const last = marginEvents.at(-1)!;
     const summary: AssocSummary = {

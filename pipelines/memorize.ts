@@ -15,7 +15,7 @@ import { createFcModel, fcModel, type Model, type ModelSpec } from '../engine/mo
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import type { AttractorMonitorEvent, ControlCommand, EngramEvent, EventBody, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import type { AttractorMonitorEvent, ControlCommand, EngramEvent, EventBody, LogEvent, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
 import { recordRun } from './record-run.ts';
 import { attractors } from '../operators/attractors.ts';
 import { attractorMonitor } from '../operators/attractor-monitor.ts';
@@ -181,7 +181,10 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
               // the plots of the finished run, from the event log written so far (engram plot redraws them)
               // a plot that cannot be drawn is a warning: the memory, recordings and checkpoint are what the run is for
               return defer(() => from(writePlots(readEventLog(join(cfg.outDir, 'events.jsonl')).events, cfg.outDir, MEMORIZE_PLOTS))).pipe(
-                mergeMap((plots) => from(plots.map((p) => ev({ kind: 'artifact', what: 'plot', path: p.path })))),
+                mergeMap((plots) => from([
+                  ...plots.map((p) => ev({ kind: 'artifact', what: 'plot', path: p.path })),
+                  ...plots.failed.map((f) => ev({ kind: 'log', level: 'warn', message: `plot ${f.name} not drawn: ${f.error}; redraw it with engram plot ${cfg.outDir}` })),
+                ])),
                 catchError((e: unknown) => of(ev({ kind: 'log', level: 'warn', message: `plots not drawn: ${e instanceof Error ? e.message : String(e)}; redraw them with engram plot ${cfg.outDir}` }))),
                 (plots$) => concat(plots$, defer(() => {
                   saveRunJson({ status: 'complete', summary });
@@ -291,18 +294,23 @@ function trainerStateFrom(c: CheckpointContents): TrainerState | null {
  * stability monitor's, which sees both steps and spikes, and the attractor monitor's; all run
  * synchronously between steps, on that step's weights.
  */
-function trainWithSpikes(
+export function trainWithSpikes(
   training$: Observable<TrainEvent>, runId: string,
   stabilityMonitor: OperatorFunction<TrainStepEvent | SpikeEvent, StabilityEvent> | null,
   attractorMonitor?: OperatorFunction<TrainEvent, AttractorMonitorEvent>,
-): Observable<TrainEvent | SpikeEvent | StabilityEvent | AttractorMonitorEvent> {
+): Observable<TrainEvent | SpikeEvent | StabilityEvent | AttractorMonitorEvent | LogEvent> {
   return training$.pipe(
     connect((shared) => {
-      const steps$ = shared.pipe(filter((e): e is TrainStepEvent => e.kind === 'train-step'));
+      let step = 0;
+      const steps$ = shared.pipe(filter((e): e is TrainStepEvent => e.kind === 'train-step'), tap((e) => (step = e.step)));
+      // a monitor only reports on training: if it fails, say so and train on without it
+      const orWarn = <T,>(what: string) => catchError<T, Observable<LogEvent>>((e: unknown) => of<LogEvent>({
+        kind: 'log', runId, step, time: Date.now(), level: 'warn', message: `${what} stopped: ${e instanceof Error ? e.message : String(e)}; training goes on without it`,
+      }));
       const spikes$ = steps$.pipe(spikes({ runId }));
-      const attractors$ = attractorMonitor ? [shared.pipe(attractorMonitor)] : [];
+      const attractors$ = attractorMonitor ? [shared.pipe(attractorMonitor, orWarn<AttractorMonitorEvent>('the attractor monitor'))] : [];
       if (!stabilityMonitor) return merge(shared, spikes$, ...attractors$);
-      return spikes$.pipe(connect((sp) => merge(shared, sp, merge(steps$, sp).pipe(stabilityMonitor), ...attractors$)));
+      return spikes$.pipe(connect((sp) => merge(shared, sp, merge(steps$, sp).pipe(stabilityMonitor, orWarn<StabilityEvent>('the stability monitor')), ...attractors$)));
     }),
   );
 }

@@ -7,7 +7,7 @@
  *   result:   --a--b--c--|         --a--#           --a--b-
  *   sinks:      a  b  c  close       a  log+end(failed) close   a  b  end(cancelled) close
  */
-import { Observable, tap } from 'rxjs';
+import { Observable, finalize, tap } from 'rxjs';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, EventBody } from '../events.ts';
 
@@ -27,36 +27,38 @@ export interface RunRecording {
 
 export function recordRun(run$: Observable<EngramEvent>, r: RunRecording): Observable<EngramEvent> {
   return new Observable<EngramEvent>((sub) => {
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      r.release();
-    };
-    const s = run$.pipe(tap((e) => r.write(e))).subscribe({
+    let ended = false;
+    let cancelling = false;
+    // release after the upstream teardown (finalize runs after it): the trainer's own cleanup may
+    // still read the model, e.g. to save the steps since the last checkpoint
+    const s = run$.pipe(
+      tap((e) => r.write(e)),
+      finalize(() => {
+        if (!cancelling) r.release();
+      }),
+    ).subscribe({
       next: (e) => sub.next(e),
       error: (err) => {
+        ended = true;
         const msg = err instanceof Error ? err.message : String(err);
         r.write(r.ev({ kind: 'log', level: 'error', message: msg }));
         r.write(r.ev({ kind: 'run-end', status: 'failed', wallMs: Date.now() - r.started }));
         r.saveRunJson({ status: 'failed', error: msg, ...(err instanceof EngramError ? { errorCode: err.code } : {}) });
-        release();
         sub.error(err);
       },
       complete: () => {
-        release();
+        ended = true;
         sub.complete();
       },
     });
     return () => {
-      const cancelled = !released;
-      s.unsubscribe();
-      if (cancelled) {
-        const status = r.onCancel?.() ?? 'cancelled';
-        r.write(r.ev({ kind: 'run-end', status, wallMs: Date.now() - r.started }));
-        r.saveRunJson({ status });
-        release();
-      }
+      if (ended) return;
+      cancelling = true;
+      s.unsubscribe(); // upstream cleanup first (the trainer saves its last checkpoint here)
+      const status = r.onCancel?.() ?? 'cancelled';
+      r.write(r.ev({ kind: 'run-end', status, wallMs: Date.now() - r.started }));
+      r.saveRunJson({ status });
+      r.release();
     };
   });
 }

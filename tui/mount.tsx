@@ -22,6 +22,8 @@ export interface MountOptions {
   mode: 'live' | 'watch';
   /** Control commands for the pipeline (live mode). */
   onCommand?: (c: ControlCommand) => void;
+  /** The commands this pipeline acts on (default all); the others' keys only say so. */
+  commands?: readonly ControlCommand[];
   /** q or Ctrl-C (force: the second Ctrl-C). */
   onQuit: (force: boolean) => void;
   stdout?: NodeJS.WriteStream;
@@ -69,7 +71,13 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
     dirty = true;
     urgent = true;
   };
+  const supports = (c: ControlCommand) => (o.commands ?? ['pause', 'resume', 'checkpoint', 'recall']).includes(c) && state.status === 'running' && state.train === null;
   const onKey = (k: KeyCommand) => {
+    const c: ControlCommand | null = k === 'toggle-pause' ? (wantPaused ? 'resume' : 'pause') : k === 'checkpoint' ? 'checkpoint' : k === 'recall' ? 'recall' : null;
+    if (c && o.mode === 'live' && !supports(c)) {
+      say(state.status === 'running' && state.train === null ? `${c} is not available in this run` : 'training is over');
+      return;
+    }
     switch (k) {
       case 'toggle-pause':
         // the notice first: the pipeline may acknowledge (push) synchronously
@@ -133,6 +141,11 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
         notice = e.command === 'pause' ? 'paused' : null;
       } else if (e.kind === 'artifact' && e.what === 'checkpoint' && notice === 'checkpoint requested') notice = `checkpoint saved at step ${e.step}`;
       else if ((e.kind === 'preview' || e.kind === 'train-end') && notice?.startsWith('recalling')) notice = null; // done, or cut short by the end of training
+      if (e.kind === 'train-end') {
+        // training over (a watched directory starts the next memory unpaused)
+        wantPaused = false;
+        if (notice === 'pausing…' || notice === 'resuming…' || notice === 'paused' || notice === 'checkpoint requested') notice = null;
+      }
       dirty = true;
       busyMs += performance.now() - t0;
     },

@@ -145,7 +145,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
     }
     case 'dataset':
       return {
-        ...s, ...t, objective: e.objective, input: e.source,
+        ...s, ...t, objective: e.objective, input: e.source, train: null, // a new memory (a watched directory grew): training again
         dataset: { n: e.n, dim: e.dim, width: e.frame.width, height: e.frame.height, channels: e.frame.channels },
         log: bounded(s.log, line(e, `dataset: ${e.n} samples, d=${e.dim}, ${e.objective}`), LOG_LINES),
       };
@@ -224,7 +224,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       if (e.phase === 'end') {
         const spikeList = s.spikeList.map((x) => (x.onsetStep === e.onsetStep && x.duration === null
           ? { ...x, duration: e.duration ?? e.step - e.onsetStep, height: e.height, peakStep: e.peakStep } : x));
-        return { ...s, ...t, spikeList, log: bounded(s.log, line(e, `spike over: ×${e.height.toFixed(1)}, ${e.duration} steps`), LOG_LINES) };
+        return { ...s, ...t, spikeList, log: bounded(s.log, line(e, `spike over: ×${e.height.toFixed(1)}, ${e.duration ?? e.step - e.onsetStep} steps`), LOG_LINES) };
       }
       const nonfinite = e.phase === 'nonfinite';
       return {

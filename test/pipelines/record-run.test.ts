@@ -1,4 +1,4 @@
-import { NEVER, Subject, concat, of, throwError } from 'rxjs';
+import { NEVER, Observable, Subject, concat, of, throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { EngramError } from '../../errors.ts';
 import type { EngramEvent, EventBody } from '../../events.ts';
@@ -63,5 +63,24 @@ describe('recordRun', () => {
     done.unsubscribe();
     expect(c.written.map((e) => e.kind)).toEqual(['train-step']);
     expect(c.releases()).toBe(1);
+  });
+
+  it('releases the model only after the upstream teardown, so the trainer can still save its last steps', () => {
+    for (const end of ['error', 'complete', 'cancel'] as const) {
+      const order: string[] = [];
+      const { r } = recording();
+      r.release = () => order.push('release');
+      const src = new Subject<EngramEvent>();
+      const upstream = new Observable<EngramEvent>((o) => {
+        const inner = src.subscribe(o);
+        return () => (inner.unsubscribe(), order.push('upstream teardown'));
+      });
+      const sub = recordRun(upstream, r).subscribe({ error: () => {} });
+      src.next(step(1));
+      if (end === 'error') src.error(new Error('boom'));
+      else if (end === 'complete') src.complete();
+      else sub.unsubscribe();
+      expect(order, end).toEqual(['upstream teardown', 'release']);
+    }
   });
 });

@@ -161,6 +161,27 @@ describe('mountDashboard', () => {
     expect(plain(stdout.frames.join(''))).toContain('step 50/20000');
   });
 
+  it('sends nothing once training is over, nor commands the pipeline does not act on', async () => {
+    for (const [events, commands, expected] of [
+      [fixtureRun({ steps: 50 }), undefined, 'training is over'],
+      [fixtureRun({ steps: 50, end: false }), [] as ControlCommand[], 'pause is not available in this run'],
+    ] as const) {
+      const sent: ControlCommand[] = [];
+      const stdout = new FakeTerminal(160, 48), stdin = new FakeStdin();
+      mounted = mountDashboard({
+        mode: 'live', onCommand: (c) => sent.push(c), onQuit: () => {}, commands,
+        stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, colorMode: '256', patchConsole: false,
+      });
+      for (const e of events) mounted.push(e);
+      await tick(80);
+      stdin.write('p');
+      await until(() => plain(stdout.frames.join('')).includes(expected));
+      expect(sent).toEqual([]);
+      mounted.stop();
+      mounted = null;
+    }
+  });
+
   it('hands state to React at most about 30 times a second however fast events come', async () => {
     const stdout = new FakeTerminal(80, 24);
     mounted = mountDashboard({ mode: 'live', onQuit: () => {}, stdout: stdout as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, patchConsole: false });
