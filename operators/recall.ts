@@ -14,7 +14,8 @@
  * @example
  *   of({ map: model, sequences: [frames], objective: 'cycle' }).pipe(recall({ runId, from: 'gaussian' }))
  */
-import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
+import { cancellable } from './cancellable.ts';
+import { type OperatorFunction, mergeMap } from 'rxjs';
 import type { RecallEvent, RecallFrame } from '../events.ts';
 import { Rng } from '../engine/random.ts';
 import { dist, nearest, norm, psnr } from '../engine/vectors.ts';
@@ -143,19 +144,7 @@ export async function findFixedPoints(map: IteratedMap, starts: Float32Array[], 
 export function recall(opts: RecallOptions): OperatorFunction<RecallInput, RecallOutput> {
   return mergeMap(
     (input) =>
-      new Observable<RecallOutput>((sub) => {
-        let cancelled = false;
-        runRecall(input, opts, () => cancelled)
-          .then((out) => {
-            if (cancelled) return;
-            sub.next(out);
-            sub.complete();
-          })
-          .catch((e) => sub.error(e));
-        return () => {
-          cancelled = true;
-        };
-      }),
+      cancellable((cancelled) => runRecall(input, opts, cancelled)),
   );
 }
 

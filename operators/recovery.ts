@@ -15,7 +15,8 @@
  * @example
  *   of({ map: model, sequences, objective: 'autoencode', stored: out.stored }).pipe(recovery({ runId }))
  */
-import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
+import { cancellable } from './cancellable.ts';
+import { type OperatorFunction, mergeMap } from 'rxjs';
 import type { RecoveryEvent, RecoveryLevel, RecoveryNoise, SpuriousEvent, SpuriousItem } from '../events.ts';
 import { Rng } from '../engine/random.ts';
 import { dist, nearest, norm } from '../engine/vectors.ts';
@@ -247,19 +248,7 @@ export async function settle(map: IteratedMap, starts: Float32Array[], stored: (
 // ---------------------------------------------------------------- the monitor
 
 export function recovery(opts: RecoveryOptions): OperatorFunction<RecoveryInput, RecoveryOutput> {
-  return mergeMap((input) => new Observable<RecoveryOutput>((sub) => {
-    let cancelled = false;
-    runRecovery(input, opts, () => cancelled)
-      .then((out) => {
-        if (cancelled) return;
-        sub.next(out);
-        sub.complete();
-      })
-      .catch((e) => sub.error(e));
-    return () => {
-      cancelled = true;
-    };
-  }));
+  return mergeMap((input) => cancellable((cancelled) => runRecovery(input, opts, cancelled)));
 }
 
 interface Probe {
