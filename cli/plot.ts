@@ -20,9 +20,9 @@ export async function plotCommand(_args: Parsed, rest: string[]): Promise<number
   const { events, skipped, torn } = readEventLog(log);
   if (torn) console.error(`note: the last line of ${log} was cut short (an interrupted write) and is ignored`);
   if (skipped) console.error(`note: ${skipped} unreadable line(s) in ${log} were skipped`);
-  const written = await writePlots(events, runDir);
-  for (const f of written.failed) console.error(`engram: plot ${f.name} not drawn: ${f.error}`);
-  if (written.failed.length && written.length === 0) {
+  const { written, failed } = await writePlots(events, runDir);
+  for (const f of failed) console.error(`engram: plot ${f.name} not drawn: ${f.error}`);
+  if (failed.length && written.length === 0) {
     throw new EngramError('E_OUTPUT_UNWRITABLE', `no plot could be drawn in ${runDir}; check the directory is writable`);
   }
   if (written.length === 0) {

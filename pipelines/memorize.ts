@@ -182,7 +182,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
               // a plot that cannot be drawn is a warning: the memory, recordings and checkpoint are what the run is for
               return defer(() => from(writePlots(readEventLog(join(cfg.outDir, 'events.jsonl')).events, cfg.outDir, MEMORIZE_PLOTS))).pipe(
                 mergeMap((plots) => from([
-                  ...plots.map((p) => ev({ kind: 'artifact', what: 'plot', path: p.path })),
+                  ...plots.written.map((p) => ev({ kind: 'artifact', what: 'plot', path: p.path })),
                   ...plots.failed.map((f) => ev({ kind: 'log', level: 'warn', message: `plot ${f.name} not drawn: ${f.error}; redraw it with engram plot ${cfg.outDir}` })),
                 ])),
                 catchError((e: unknown) => of(ev({ kind: 'log', level: 'warn', message: `plots not drawn: ${e instanceof Error ? e.message : String(e)}; redraw them with engram plot ${cfg.outDir}` }))),

@@ -32,22 +32,23 @@ export const PLOT_BUILDERS: PlotBuilder[] = [
 ];
 
 /**
- * Write every plot whose events are present into `runDir`; returns what was written and, per plot
- * that could not be drawn, why (one bad plot does not stop the others).
+ * Write every plot whose events are present into `runDir`: what was written and, per plot that
+ * could not be drawn, why (one bad plot does not stop the others).
  */
 export async function writePlots(
   events: EngramEvent[], runDir: string, builders = PLOT_BUILDERS,
-): Promise<{ name: string; path: string }[] & { failed: { name: string; error: string }[] }> {
-  const written = Object.assign([] as { name: string; path: string }[], { failed: [] as { name: string; error: string }[] });
+): Promise<{ written: { name: string; path: string }[]; failed: { name: string; error: string }[] }> {
+  const written: { name: string; path: string }[] = [];
+  const failed: { name: string; error: string }[] = [];
   for (const b of builders) {
     try {
       const spec = b.build(events, runDir);
       if (spec) written.push({ name: b.name, path: await writePlot(join(runDir, b.file), spec) });
     } catch (e) {
-      written.failed.push({ name: b.name, error: e instanceof Error ? e.message : String(e) });
+      failed.push({ name: b.name, error: e instanceof Error ? e.message : String(e) });
     }
   }
-  return written;
+  return { written, failed };
 }
 
 /** The plots `memorize` draws when a run completes (recovery.png is drawn by its own stage). */

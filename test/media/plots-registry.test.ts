@@ -36,10 +36,17 @@ describe('plot registry', () => {
   });
 
   it('writePlots writes only the plots whose events are present', async () => {
-    expect(await writePlots([], dir)).toEqual([]);
-    const out = await writePlots([probe('fc', 1, 0.5)], dir);
+    expect(await writePlots([], dir)).toEqual({ written: [], failed: [] });
+    const { written: out } = await writePlots([probe('fc', 1, 0.5)], dir);
     expect(out).toEqual([{ name: 'identity', path: join(dir, 'identity.png') }]);
     expect(readFileSync(out[0].path).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('a plot that cannot be drawn is reported and does not stop the others', async () => {
+    const broken = { name: 'broken', file: 'broken.png', build: () => { throw new Error('no such field'); } };
+    const { written, failed } = await writePlots([probe('fc', 1, 0.5)], dir, [broken, ...PLOT_BUILDERS]);
+    expect(failed).toEqual([{ name: 'broken', error: 'no such field' }]);
+    expect(written.map((w) => w.name)).toEqual(['identity']);
   });
 });
 
