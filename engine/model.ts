@@ -3,6 +3,7 @@
  * Operators use the plain-array methods; engine code (trainer, checkpoints) uses the tensors.
  * The convolutional U-Net behind the same interface lives in unet.ts.
  */
+import { EngramError } from '../errors.ts';
 import { tf } from './tf.ts';
 import { activation, type Activation } from './activations.ts';
 import { formatInit, initLayers, parseInit } from './initializers.ts';
@@ -65,7 +66,9 @@ export interface Model<S extends NetSpec = ModelSpec> {
 
 /** The FC model behind a model of any kind, for code that exists only for FC nets. */
 export function fcModel(model: Model<NetSpec>): Model {
-  if (model.spec.kind !== 'fc') throw new Error(`this needs an FC network; the model is a '${model.spec.kind}'`);
+  if (model.spec.kind !== 'fc') {
+    throw new EngramError('E_BAD_ARGUMENT', `this works on FC networks only and the checkpoint holds a '${model.spec.kind}'; use a run made by engram memorize or demo`);
+  }
   return model as Model;
 }
 

@@ -6,7 +6,7 @@ import { withNative } from '../native.ts';
 import { tf } from '../../engine/tf.ts';
 import { selectBackend } from '../../engine/backend.ts';
 import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../../engine/checkpoint.ts';
-import { validateSpec, type UnetSpec } from '../../engine/model.ts';
+import { fcModel, validateSpec, type UnetSpec } from '../../engine/model.ts';
 import { makeDataset } from '../../engine/objectives.ts';
 import { Rng } from '../../engine/random.ts';
 import { createTrainer } from '../../engine/trainer.ts';
@@ -73,6 +73,16 @@ for (const backend of withNative(['wasm'] as const)) {
         m.dispose();
       }
       expect(tf.memory().numTensors).toBe(0);
+    });
+
+    it('code that works on FC nets only refuses a U-Net with a clear error', async () => {
+      await selectBackend(backend);
+      const m = createUnetModel(spec());
+      try {
+        expect(() => fcModel(m)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining("holds a 'unet'") }));
+      } finally {
+        m.dispose();
+      }
     });
 
     it('gradients reach every parameter', async () => {
