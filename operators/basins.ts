@@ -14,7 +14,7 @@
 import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
 import type { BasinsEvent } from '../events.ts';
 import { dist, norm } from '../engine/vectors.ts';
-import type { IteratedMap } from './recall.ts';
+import type { IteratedMap } from '../engine/limits.ts';
 
 export interface BasinsInput {
   map: IteratedMap;

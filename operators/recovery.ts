@@ -20,7 +20,7 @@ import { type OperatorFunction, mergeMap } from 'rxjs';
 import type { RecoveryEvent, RecoveryLevel, RecoveryNoise, SpuriousEvent, SpuriousItem } from '../events.ts';
 import { Rng } from '../engine/random.ts';
 import { dist, nearest, norm } from '../engine/vectors.ts';
-import type { IteratedMap } from './recall.ts';
+import type { IteratedMap } from '../engine/limits.ts';
 
 export type Corruption = 'noise' | 'squares' | 'mask';
 

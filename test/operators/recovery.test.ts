@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, of } from 'rxjs';
 import { Rng } from '../../engine/random.ts';
-import type { IteratedMap } from '../../operators/recall.ts';
+import type { IteratedMap } from '../../engine/limits.ts';
 import { plotSvg } from '../../sinks/plot.ts';
 import { recoveryPlotSpec } from '../../sinks/plots/recovery.ts';
 import {
