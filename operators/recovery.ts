@@ -19,7 +19,7 @@
 import { cancellable } from './cancellable.ts';
 import { type OperatorFunction, mergeMap } from 'rxjs';
 import type { RecoveryEvent, RecoveryLevel, RecoveryNoise, SpuriousEvent, SpuriousItem } from '../events.ts';
-import { findLimits, lastState, matchTarget, type IteratedMap } from '../engine/limits.ts';
+import { DEFAULT_TOLERANCES, findLimits, lastState, matchTarget, type IteratedMap } from '../engine/limits.ts';
 import { Rng } from '../engine/random.ts';
 import { dist, nearest, norm } from '../engine/vectors.ts';
 
@@ -180,6 +180,7 @@ export async function settle(map: IteratedMap, starts: Float32Array[], stored: (
     maxIterations: o.maxIterations, maxPeriod: o.maxPeriod, block: o.block, targets: stored,
     tol: { step: o.tolStep, cycle: o.tolCycle, match: o.tolMatch },
   }, cancelled);
+  const pats = stored.map((s) => s ?? new Float32Array(map.spec.dim).fill(Number.NaN)); // a NaN distance is never nearest
   return limits.map((l): Settled => {
     const { iterations } = l;
     switch (l.outcome) {
@@ -193,11 +194,9 @@ export async function settle(map: IteratedMap, starts: Float32Array[], stored: (
       }
       case 'diverged':
         return { outcome: 'diverged', hit: -1, iterations };
-      case 'step-cap': {
+      case 'step-cap':
         // undecided at the cap: the stored pattern it is nearest to, i.e. where it is heading
-        const pats = stored.map((s) => s ?? new Float32Array(map.spec.dim).fill(Number.NaN));
         return { outcome: 'step-cap', hit: nearest(pats, lastState(l)).i, iterations };
-      }
     }
   });
 }
@@ -225,7 +224,7 @@ export async function runRecovery(input: RecoveryInput, opts: RecoveryOptions, c
   const rng = new Rng(opts.seed ?? 11);
   const o: SettleOptions = {
     maxIterations: opts.maxIterations ?? 1000, block: opts.block ?? 64,
-    tolStep: opts.tolStep ?? 1e-6, tolCycle: opts.tolCycle ?? 1e-5, tolMatch: opts.tolMatch ?? 1e-3,
+    tolStep: opts.tolStep ?? DEFAULT_TOLERANCES.step, tolCycle: opts.tolCycle ?? DEFAULT_TOLERANCES.cycle, tolMatch: opts.tolMatch ?? DEFAULT_TOLERANCES.match,
     maxPeriod: opts.maxPeriod ?? Math.max(2 * Math.max(...input.sequences.map((s) => s.length)), 8),
   };
   const autoencode = input.objective === 'autoencode';
