@@ -116,6 +116,15 @@ describe('settle', () => {
   });
 });
 
+describe('settle on trajectories that turn NaN', () => {
+  it('counts them as diverged, next to the ones that reach a stored pattern', async () => {
+    const map = rowwise(1, ([x]) => Float32Array.of(x > 5 ? Math.sqrt(5 - x) : 0.5 * x));
+    const out = await settle(map, [0.4, 6, Number.NaN].map((v) => Float32Array.of(v)), [Float32Array.of(0)], { maxIterations: 100, block: 8, tolStep: 1e-6, tolCycle: 1e-5, tolMatch: 1e-3, maxPeriod: 4 });
+    expect(out.map((s) => s.outcome)).toEqual(['stored', 'diverged', 'diverged']);
+    expect(out.map((s) => s.iterations)).toEqual([16, 1, 0]); // 0.4·0.5^k ≤ 1e-3 first at k = 9, seen at the block end
+  });
+});
+
 describe('recovery monitor', () => {
   it('recovers an autoencoder at low corruption, beats nothing it should not, and reports rates in [0,1]', async () => {
     const map = contracting(frames);
