@@ -76,10 +76,11 @@ export interface AssocSummary {
 export type StepOut = { event: TrainStepEvent; snap?: undefined } | { snap: HeadSnapshot; event?: undefined };
 
 /**
- * The training loop as a stream: one StepOut per state W_0 … W_steps. The train operator counts
- * the steps it took (the state after step s is W_s); this stream counts states, so a train-step
- * reporting on W_t (the operator's step t + 1) is step t here. The last step observes W_steps
- * without updating it.
+ * Training as a stream (the train operator over the assoc trainer): one StepOut per state W_0 …
+ * W_steps. The operator counts the steps taken (the state after step s is W_s); this stream counts
+ * states, so the train-step reporting on W_t (the operator's step t + 1) is step t here. The last
+ * step observes W_steps without updating it. The operator's train-end is left out: finish$ reports
+ * the end.
  */
 export function assocSteps(model: AssocModel, cfg: Pick<AssocConfig, 'runId' | 'optimizer' | 'lr' | 'batch' | 'steps' | 'seed' | 'lanczos'>): Observable<StepOut> {
   const { n, m } = model.spec;
