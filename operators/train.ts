@@ -31,7 +31,7 @@
  * @example
  *   of(dataset).pipe(train({ runId, trainer: netTrainer(model, { name: 'adam', lr: 1e-4 }), maxSteps: 1e4 }))
  */
-import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import type { ArtifactEvent, ControlCommand, ControlEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
 import type { Dataset } from '../engine/objectives.ts';
 import { checkLrSchedule, lrAt, type LrSchedule } from '../engine/schedule.ts';
@@ -94,8 +94,6 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
     new Observable<TrainOutput<O>>((sub) => {
       const emit = (e: TrainEvent | TrainObservation<O>) => sub.next(e as TrainOutput<O>);
       let trainer: Trainer<D, O> | null = null;
-      let input: Subscription | undefined;
-      let control: Subscription | undefined;
       /** Unsubscribed or ended; also true when unsubscribed from inside subscribe, before the teardown is in place. */
       const halted = () => sub.closed;
       let finished = false;
@@ -185,7 +183,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
         }
       };
 
-      control = opts.control?.subscribe((c) => {
+      const control = opts.control?.subscribe((c) => {
         if (c === 'checkpoint') {
           checkpointNow = true;
           wakeUp();
@@ -195,7 +193,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
           if (!paused) wakeUp();
         }
       });
-      input = source.subscribe({
+      const input = source.subscribe({
         next: (data) => {
           if (finished || halted()) return;
           if (trainer) {
@@ -219,7 +217,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
       });
       return () => {
         control?.unsubscribe();
-        input?.unsubscribe();
+        input.unsubscribe();
         if (trainer) {
           // cancelled mid-run: keep the steps taken since the last checkpoint
           if (!finished && opts.checkpoint && done > savedAt && finiteWeights(trainer)) opts.checkpoint.save(trainer.state());
