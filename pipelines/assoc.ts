@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import { Observable, concat, connect, defer, filter, from, map, merge, mergeMap, of, tap, throwError } from 'rxjs';
-import { createAssocModel, createAssocOptimizer, formatEmbeddings, type AssocModel, type AssocOptimizerName, type EmbeddingSpec } from '../engine/assoc.ts';
+import { createAssocModel, createAssocTrainer, formatEmbeddings, type AssocModel, type AssocOptimizerName, type EmbeddingSpec } from '../engine/assoc.ts';
 import type { BackendInfo } from '../engine/backend.ts';
 import { Rng } from '../engine/random.ts';
 import { EngramError } from '../errors.ts';
@@ -22,6 +22,7 @@ import type { EngramEvent, EventBody, MarginsEvent, SpikeEvent, TrainStepEvent }
 import { recordRun } from './record-run.ts';
 import { margins, type HeadSnapshot } from '../operators/margins.ts';
 import { spikes, type SpikeOptions } from '../operators/spikes.ts';
+import { train } from '../operators/train.ts';
 import { openMetricsCsv } from '../sinks/csv.ts';
 import { openEventLog } from '../sinks/events-jsonl.ts';
 import { writePlot } from '../sinks/plot.ts';
@@ -72,49 +73,35 @@ export interface AssocSummary {
 }
 
 /** One of the two things a step produces: the snapshot (before the update) and the train-step event. */
-type StepOut = { event: TrainStepEvent; snap?: undefined } | { snap: HeadSnapshot; event?: undefined };
+export type StepOut = { event: TrainStepEvent; snap?: undefined } | { snap: HeadSnapshot; event?: undefined };
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
-/** The training loop as a stream: one StepOut per state W_0 … W_steps. */
-function trainAssoc(model: AssocModel, cfg: AssocConfig): Observable<StepOut> {
-  return new Observable<StepOut>((sub) => {
-    let stopped = false;
-    const opt = createAssocOptimizer(model, cfg.optimizer, cfg.lr);
-    const sampler = cfg.batch ? createTokenSampler(model.task.p, new Rng(cfg.seed * 31 + 7)) : null;
-    const { n, m } = model.spec;
-    const lr = cfg.optimizer === 'adam' ? undefined : cfg.lr; // η·λ_max/2 is a (S)GD stability ratio
-    (async () => {
-      let lastYield = performance.now();
-      for (let t = 0; ; t++) {
-        if (stopped) return;
-        const t0 = performance.now();
-        const o = model.observe({ scores: true });
-        const last = t === cfg.steps || !Number.isFinite(o.loss);
-        // the snapshot goes out before the update: λ_max is evaluated at this W
-        sub.next({ snap: { step: t, n, m, scores: o.scores!, targets: model.task.targets, weights: model.task.p, lr, lambdaMax: cfg.lanczos > 0 ? () => model.lambdaMax(cfg.lanczos) : undefined } });
-        // the last observation takes no step; its gradient norm is still measured (a NaN here would read as a NaN loss)
-        const gradNorm = last ? model.gradientNorm() : model.update(opt, sampler?.weights(cfg.batch!));
-        const stepMs = performance.now() - t0;
-        sub.next({
-          event: {
-            kind: 'train-step', runId: cfg.runId, step: t, time: Date.now(), loss: o.loss, lr: cfg.lr, gradNorm, stepMs,
-            samplesPerSec: ((cfg.batch ?? n) * 1000) / Math.max(stepMs, 1e-6),
-          },
+/**
+ * Training as a stream (the train operator over the assoc trainer): one StepOut per state W_0 …
+ * W_steps. The operator counts the steps taken (the state after step s is W_s); this stream counts
+ * states, so the train-step reporting on W_t (the operator's step t + 1) is step t here. The last
+ * step observes W_steps without updating it. The operator's train-end is left out: finish$ reports
+ * the end.
+ */
+export function assocSteps(model: AssocModel, cfg: Pick<AssocConfig, 'runId' | 'optimizer' | 'lr' | 'batch' | 'steps' | 'seed' | 'lanczos'>): Observable<StepOut> {
+  const { n, m } = model.spec;
+  const lr = cfg.optimizer === 'adam' ? undefined : cfg.lr; // η·λ_max/2 is a (S)GD stability ratio
+  return of(model.task).pipe(
+    train({
+      runId: cfg.runId, maxSteps: cfg.steps + 1, lossTarget: -Infinity,
+      trainer: () => {
+        const rng = new Rng(cfg.seed * 31 + 7);
+        const sampler = cfg.batch ? createTokenSampler(model.task.p, rng) : null;
+        return createAssocTrainer(model, {
+          optimizer: cfg.optimizer, lr: cfg.lr, updates: cfg.steps,
+          batch: sampler ? { size: cfg.batch!, weights: () => sampler.weights(cfg.batch!), rng } : undefined,
         });
-        if (last) break;
-        if (performance.now() - lastYield > 20) {
-          await yieldToLoop();
-          lastYield = performance.now();
-        }
-      }
-      sub.complete();
-    })().catch((e) => sub.error(e));
-    return () => {
-      stopped = true;
-      opt.dispose();
-    };
-  });
+      },
+    }),
+    // the snapshot goes out before the update: λ_max is evaluated at this W
+    mergeMap((e): StepOut[] => e.kind === 'observation'
+      ? [{ snap: { step: e.step, n, m, scores: e.value.scores!, targets: model.task.targets, weights: model.task.p, lr, lambdaMax: cfg.lanczos > 0 ? () => model.lambdaMax(cfg.lanczos) : undefined } }]
+      : e.kind === 'train-step' ? [{ event: { ...e, step: e.step - 1 } }] : []),
+  );
 }
 
 export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<EngramEvent> {
@@ -137,7 +124,7 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
     writeJsonAtomic(join(cfg.outDir, 'run.json'), Object.assign(runJson, extra, { updated: new Date().toISOString() }));
   const ev = <E extends EventBody>(body: E): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() }) as unknown as EngramEvent;
 
-  const training$ = trainAssoc(model, cfg).pipe(
+  const training$ = assocSteps(model, cfg).pipe(
     tap((s) => {
       if (s.event) [step, lastLoss] = [s.event.step, s.event.loss];
     }),

@@ -12,6 +12,7 @@ import type { BackendInfo } from '../engine/backend.ts';
 import { createFcModel, type Model, type ModelSpec } from '../engine/model.ts';
 import { makeDataset } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
+import { netTrainer } from '../engine/trainer.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, EventBody } from '../events.ts';
@@ -80,7 +81,7 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
       of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), config: { ...cfg, command: undefined } as Record<string, unknown> })),
       of(ev({ kind: 'dataset', objective: cfg.objective, n: points.length, dim: 2, source: 'points', frame: { width: 2, height: 1, channels: 1 } })),
       of(data).pipe(
-        train({ runId: cfg.runId, model, optimizer: cfg.optimizer, lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, seed: cfg.model.seed }),
+        train({ runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { seed: cfg.model.seed }), lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps }),
         tap((e) => (step = e.step)),
       ),
       defer(() => from(runRecall({ map: model!, sequences: [points], objective: cfg.objective }, { runId: cfg.runId, step, from: 'gaussian', seed: cfg.model.seed, peak }))).pipe(

@@ -24,6 +24,7 @@ import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
 import { stability } from '../operators/stability.ts';
 import { meanMseNormalization, tangentKernelLambdaMax } from '../engine/tangent-kernel.ts';
+import { netTrainer } from '../engine/trainer.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { openMetricsCsv } from '../sinks/csv.ts';
@@ -219,8 +220,8 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
             from(notes.map((message) => ev({ kind: 'log', level: 'info', message }))),
             withRecallNow(trainWithSpikes(of(data).pipe(
               train({
-                runId: cfg.runId, model, optimizer: cfg.optimizer, lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps,
-                batchSize: cfg.batchSize, seed: cfg.model.seed, restore: lastTrainer ?? undefined, control,
+                runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed }),
+                lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, restore: lastTrainer ?? undefined, control,
                 checkpoint: {
                   every: cfg.checkpointEvery,
                   save: (st) => {
