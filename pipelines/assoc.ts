@@ -18,7 +18,7 @@ import { createAssocModel, createAssocOptimizer, formatEmbeddings, type AssocMod
 import type { BackendInfo } from '../engine/backend.ts';
 import { Rng } from '../engine/random.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody, MarginsEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent, type EventBody, type MarginsEvent, type SpikeEvent, type TrainStepEvent } from '../events.ts';
 import { recordRun } from './record-run.ts';
 import { margins, type HeadSnapshot } from '../operators/margins.ts';
 import { spikes, type SpikeOptions } from '../operators/spikes.ts';
@@ -190,7 +190,7 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
   const run$ = defer(() => {
     saveRunJson();
     return concat(
-      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), config: config as Record<string, unknown> })),
+      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), schemaVersion: EVENT_SCHEMA_VERSION, config: { ...config, command: 'assoc' } })),
       of(ev({
         kind: 'log', level: 'info',
         message: `assoc: N=${cfg.n} tokens (${formatFrequencies(cfg.frequencies)}), M=${cfg.m} outputs, d=${cfg.d}, embeddings ${formatEmbeddings(cfg.embeddings)}, ` +

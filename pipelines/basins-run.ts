@@ -14,7 +14,7 @@ import { makeDataset } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody } from '../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent, type EventBody } from '../events.ts';
 import { recordRun } from './record-run.ts';
 import { basins } from '../operators/basins.ts';
 import { runRecall } from '../operators/recall.ts';
@@ -77,7 +77,7 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
     saveRunJson();
     model = createFcModel({ kind: 'fc', dim: 2, ...cfg.model }, unitVector(points[0]));
     return concat(
-      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), config: { ...cfg, command: undefined } as Record<string, unknown> })),
+      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), schemaVersion: EVENT_SCHEMA_VERSION, config: { ...cfg, command: 'basins' } })),
       of(ev({ kind: 'dataset', objective: cfg.objective, n: points.length, dim: 2, source: 'points', frame: { width: 2, height: 1, channels: 1 } })),
       of(data).pipe(
         train({ runId: cfg.runId, model, optimizer: cfg.optimizer, lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, seed: cfg.model.seed }),

@@ -15,7 +15,7 @@ import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { createTrainer } from '../engine/trainer.ts';
 import { createUnetModel } from '../engine/unet.ts';
 import { unitVector } from '../engine/vectors.ts';
-import type { EngramEvent, EventBody, IdentityEvent } from '../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent, type EventBody, type IdentityEvent } from '../events.ts';
 import { identityProbe } from '../operators/identity-probe.ts';
 import { openEventLog } from '../sinks/events-jsonl.ts';
 import { writeIdentityCsv, writeIdentityText } from '../sinks/identity-table.ts';
@@ -131,7 +131,7 @@ export function identityRun(cfg: IdentityConfig, backend: BackendInfo): Observab
   const run$ = defer(() => {
     saveRunJson();
     return concat(
-      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), config: { ...cfg, command: undefined } as Record<string, unknown> })),
+      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), schemaVersion: EVENT_SCHEMA_VERSION, config: { ...cfg, command: 'identity' } })),
       from(readOneSample(cfg.input, { kind: 'images', width, height, channels, fps: 1 })).pipe(
         concatMap((xhat) => {
           writePng(join(cfg.outDir, 'input.png'), {
