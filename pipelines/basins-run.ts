@@ -61,7 +61,7 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
   const started = Date.now();
   let step = 0;
   let model: Model | undefined;
-  const ev = <E extends EventBody>(body: E): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() }) as unknown as EngramEvent;
+  const ev = (body: EventBody): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() });
   const runJson: Record<string, unknown> = {
     id: cfg.runId, command: cfg.command, status: 'running', created: new Date(started).toISOString(), kind: 'points',
     config: { ...cfg, command: undefined }, backend: backendJson(backend),

@@ -98,7 +98,7 @@ export function identityRun(cfg: IdentityConfig, backend: BackendInfo): Observab
   };
   const saveRunJson = (extra: Record<string, unknown> = {}) =>
     writeJsonAtomic(join(cfg.outDir, 'run.json'), Object.assign(runJson, extra, { updated: new Date().toISOString() }));
-  const ev = <E extends EventBody>(body: E): EngramEvent => ({ ...body, runId: cfg.runId, step: 0, time: Date.now() }) as unknown as EngramEvent;
+  const ev = (body: EventBody): EngramEvent => ({ ...body, runId: cfg.runId, step: 0, time: Date.now() });
   let cancelled = false;
   const results: IdentityEvent[] = [];
   const { width, height, gray } = cfg.image;

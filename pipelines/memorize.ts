@@ -121,8 +121,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
   };
   const saveRunJson = (extra: Record<string, unknown> = {}) =>
     writeJsonAtomic(join(cfg.outDir, 'run.json'), Object.assign(runJson, extra, { updated: new Date().toISOString() }));
-  const ev = <E extends EventBody>(body: E): EngramEvent =>
-    ({ ...body, runId: cfg.runId, step, time: Date.now() }) as unknown as EngramEvent;
+  const ev = (body: EventBody): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() });
 
   const toDataset = (input: LoadedInput): Dataset => {
     const min = cfg.objective === 'cycle' ? 2 : 1;
