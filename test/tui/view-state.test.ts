@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_SCHEMA_VERSION, type EngramEvent } from '../../events.ts';
+import { EVENT_KINDS, EVENT_SCHEMA_VERSION, type EngramEvent } from '../../events.ts';
+import { ONE_OF_EACH, runStart } from '../fixtures/events/one-of-each.ts';
 import { HISTORY, initialViewState, reduceEvent } from '../../tui/view-state.ts';
 
 const base = { runId: 'r1', time: 0 };
@@ -150,5 +151,14 @@ describe('view state: the monitors of issue 4', () => {
       ['info', 'recovery: worst mask 0.5 → 25% (1-NN 75%)'],
       ['warn', 'spurious attractors: 1 (1/1 certified)'],
     ]);
+  });
+});
+
+describe('view state of every kind', () => {
+  it.each(EVENT_KINDS)('a %s event changes the view', (kind) => {
+    const start = reduceEvents(kind === 'run-start' ? [] : [runStart()]);
+    const next = reduceEvent(start, ONE_OF_EACH[kind]);
+    expect(next).not.toBe(start);
+    expect(next).not.toEqual(start);
   });
 });
