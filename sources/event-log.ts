@@ -8,7 +8,8 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Observable } from 'rxjs';
-import { parseEvent } from '../event-codec.ts';
+import { EngramError, isEngramError } from '../errors.ts';
+import { parseEvent, type Decoded } from '../event-codec.ts';
 import type { EngramEvent } from '../events.ts';
 
 /** Reasons kept for skipped lines (the count goes on). */
@@ -60,7 +61,13 @@ export function openLogReader(path: string): LogReader {
       for (const l of lines) {
         lineNo++;
         if (!l.trim()) continue;
-        const d = parseEvent(l);
+        let d: Decoded;
+        try {
+          d = parseEvent(l);
+        } catch (e) {
+          // a log from a newer engram: say which file
+          throw isEngramError(e) ? new EngramError(e.code, `${path}: ${e.message}`, { cause: e }) : e;
+        }
         if (d.ok) out.push(d.event);
         else if (skipped++ < MAX_PROBLEMS) problems.push(`line ${lineNo}: ${d.error}`);
       }

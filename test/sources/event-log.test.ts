@@ -49,7 +49,7 @@ describe('event log source', () => {
   it('refuses a log from a newer engram, saying so and what to do', () => {
     const path = join(dir, 'd.jsonl');
     writeFileSync(path, JSON.stringify({ runId: 'r', step: 0, time: 0, kind: 'run-start', schemaVersion: EVENT_SCHEMA_VERSION + 1 }) + '\n');
-    expect(() => readEventLog(path)).toThrow(/newer engram \(event schema version 2; this engram reads up to 1\); upgrade engram/);
+    expect(() => readEventLog(path)).toThrow(/d\.jsonl: this event log was written by a newer engram \(event schema version 2; this engram reads up to 1\); upgrade engram/);
   });
 
   it('reads logs written before run-start carried a schemaVersion, as version 1', () => {
