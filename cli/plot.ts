@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngramError } from '../errors.ts';
-import { readEventLog } from '../sinks/events-jsonl.ts';
 import { PLOT_BUILDERS, writePlots } from '../sinks/plots/index.ts';
 import { readRunJson } from '../sinks/run-dir.ts';
+import { readEventLog } from '../sources/event-log.ts';
 import type { Parsed } from './args.ts';
 
 export async function plotCommand(_args: Parsed, rest: string[]): Promise<number> {
@@ -17,9 +17,9 @@ export async function plotCommand(_args: Parsed, rest: string[]): Promise<number
   readRunJson(runDir); // names a directory that is not a run
   const log = join(runDir, 'events.jsonl');
   if (!existsSync(log)) throw new EngramError('E_INPUT_MISSING', `${runDir} has no events.jsonl, so there is nothing to plot; re-run the command that made it`);
-  const { events, skipped, torn } = readEventLog(log);
+  const { events, skipped, problems, torn } = readEventLog(log);
   if (torn) console.error(`note: the last line of ${log} was cut short (an interrupted write) and is ignored`);
-  if (skipped) console.error(`note: ${skipped} unreadable line(s) in ${log} were skipped`);
+  if (skipped) console.error(`note: ${skipped} unreadable line(s) in ${log} were skipped (${problems.join('; ')}${skipped > problems.length ? '; …' : ''})`);
   const { written, failed } = await writePlots(events, runDir);
   for (const f of failed) console.error(`engram: plot ${f.name} not drawn: ${f.error}`);
   if (failed.length && written.length === 0) {

@@ -18,7 +18,7 @@ import { createAssocModel, createAssocTrainer, formatEmbeddings, type AssocModel
 import type { BackendInfo } from '../engine/backend.ts';
 import { Rng } from '../engine/random.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody, MarginsEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent, type EventBody, type MarginsEvent, type SpikeEvent, type TrainStepEvent } from '../events.ts';
 import { recordRun } from './record-run.ts';
 import { margins, type HeadSnapshot } from '../operators/margins.ts';
 import { spikes, type SpikeOptions } from '../operators/spikes.ts';
@@ -122,7 +122,7 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
   };
   const saveRunJson = (extra: Record<string, unknown> = {}) =>
     writeJsonAtomic(join(cfg.outDir, 'run.json'), Object.assign(runJson, extra, { updated: new Date().toISOString() }));
-  const ev = <E extends EventBody>(body: E): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() }) as unknown as EngramEvent;
+  const ev = (body: EventBody): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() });
 
   const training$ = assocSteps(model, cfg).pipe(
     tap((s) => {
@@ -177,7 +177,7 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
   const run$ = defer(() => {
     saveRunJson();
     return concat(
-      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), config: config as Record<string, unknown> })),
+      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), schemaVersion: EVENT_SCHEMA_VERSION, config: { ...config, command: 'assoc' } })),
       of(ev({
         kind: 'log', level: 'info',
         message: `assoc: N=${cfg.n} tokens (${formatFrequencies(cfg.frequencies)}), M=${cfg.m} outputs, d=${cfg.d}, embeddings ${formatEmbeddings(cfg.embeddings)}, ` +

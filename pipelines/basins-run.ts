@@ -15,7 +15,7 @@ import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { netTrainer } from '../engine/trainer.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody } from '../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent, type EventBody } from '../events.ts';
 import { recordRun } from './record-run.ts';
 import { basins } from '../operators/basins.ts';
 import { runRecall } from '../operators/recall.ts';
@@ -62,7 +62,7 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
   const started = Date.now();
   let step = 0;
   let model: Model | undefined;
-  const ev = <E extends EventBody>(body: E): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() }) as unknown as EngramEvent;
+  const ev = (body: EventBody): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() });
   const runJson: Record<string, unknown> = {
     id: cfg.runId, command: cfg.command, status: 'running', created: new Date(started).toISOString(), kind: 'points',
     config: { ...cfg, command: undefined }, backend: backendJson(backend),
@@ -78,7 +78,7 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
     saveRunJson();
     model = createFcModel({ kind: 'fc', dim: 2, ...cfg.model }, unitVector(points[0]));
     return concat(
-      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), config: { ...cfg, command: undefined } as Record<string, unknown> })),
+      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), schemaVersion: EVENT_SCHEMA_VERSION, config: { ...cfg, command: 'basins' } })),
       of(ev({ kind: 'dataset', objective: cfg.objective, n: points.length, dim: 2, source: 'points', frame: { width: 2, height: 1, channels: 1 } })),
       of(data).pipe(
         train({ runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { seed: cfg.model.seed }), lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps }),

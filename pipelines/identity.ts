@@ -15,7 +15,7 @@ import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { datasetLoss, netTrainer } from '../engine/trainer.ts';
 import { createUnetModel } from '../engine/unet.ts';
 import { unitVector } from '../engine/vectors.ts';
-import type { EngramEvent, EventBody, IdentityEvent, TrainEndEvent } from '../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent, type EventBody, type IdentityEvent, type TrainEndEvent } from '../events.ts';
 import { identityProbe } from '../operators/identity-probe.ts';
 import { train } from '../operators/train.ts';
 import { openEventLog } from '../sinks/events-jsonl.ts';
@@ -90,7 +90,7 @@ export function identityRun(cfg: IdentityConfig, backend: BackendInfo): Observab
   };
   const saveRunJson = (extra: Record<string, unknown> = {}) =>
     writeJsonAtomic(join(cfg.outDir, 'run.json'), Object.assign(runJson, extra, { updated: new Date().toISOString() }));
-  const ev = <E extends EventBody>(body: E): EngramEvent => ({ ...body, runId: cfg.runId, step: 0, time: Date.now() }) as unknown as EngramEvent;
+  const ev = (body: EventBody): EngramEvent => ({ ...body, runId: cfg.runId, step: 0, time: Date.now() });
   const results: IdentityEvent[] = [];
   const { width, height, gray } = cfg.image;
   const channels = gray ? 1 : 3;
@@ -122,7 +122,7 @@ export function identityRun(cfg: IdentityConfig, backend: BackendInfo): Observab
   const run$ = defer(() => {
     saveRunJson();
     return concat(
-      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), config: { ...cfg, command: undefined } as Record<string, unknown> })),
+      of(ev({ kind: 'run-start', command: cfg.command, backend: backendJson(backend), schemaVersion: EVENT_SCHEMA_VERSION, config: { ...cfg, command: 'identity' } })),
       from(readOneSample(cfg.input, { kind: 'images', width, height, channels, fps: 1 })).pipe(
         concatMap((xhat) => {
           writePng(join(cfg.outDir, 'input.png'), {

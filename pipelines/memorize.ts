@@ -15,7 +15,7 @@ import { createFcModel, fcModel, type Model, type ModelSpec } from '../engine/mo
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import type { AttractorMonitorEvent, ControlCommand, EngramEvent, EventBody, LogEvent, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import { EVENT_SCHEMA_VERSION, type AttractorMonitorEvent, type ControlCommand, type EngramEvent, type EventBody, type LogEvent, type RecallEvent, type SpikeEvent, type StabilityEvent, type TrainStepEvent } from '../events.ts';
 import { recordRun } from './record-run.ts';
 import { attractors } from '../operators/attractors.ts';
 import { attractorMonitor } from '../operators/attractor-monitor.ts';
@@ -28,8 +28,9 @@ import { netTrainer } from '../engine/trainer.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { openMetricsCsv } from '../sinks/csv.ts';
-import { openEventLog, readEventLog } from '../sinks/events-jsonl.ts';
+import { openEventLog } from '../sinks/events-jsonl.ts';
 import { MEMORIZE_PLOTS, writePlots } from '../sinks/plots/index.ts';
+import { readEventLog } from '../sources/event-log.ts';
 import { writeJsonAtomic } from '../sinks/run-dir.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
@@ -121,8 +122,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
   };
   const saveRunJson = (extra: Record<string, unknown> = {}) =>
     writeJsonAtomic(join(cfg.outDir, 'run.json'), Object.assign(runJson, extra, { updated: new Date().toISOString() }));
-  const ev = <E extends EventBody>(body: E): EngramEvent =>
-    ({ ...body, runId: cfg.runId, step, time: Date.now() }) as unknown as EngramEvent;
+  const ev = (body: EventBody): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() });
 
   const toDataset = (input: LoadedInput): Dataset => {
     const min = cfg.objective === 'cycle' ? 2 : 1;
@@ -203,7 +203,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
     return concat(
       of(ev({
         kind: 'run-start', command: cfg.command, backend: backendJson(backend),
-        config: { ...cfg, command: undefined } as Record<string, unknown>,
+        schemaVersion: EVENT_SCHEMA_VERSION, config: { ...cfg, command: 'memorize' },
         ...(resume ? { resume: { fromStep: step, checkpoint: resume.path } } : {}),
       })),
       dataset$.pipe(

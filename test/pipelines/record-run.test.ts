@@ -10,7 +10,7 @@ function recording(onCancel?: RunRecording['onCancel']) {
   let releases = 0;
   const r: RunRecording = {
     write: (e) => written.push(e),
-    ev: (body: EventBody) => ({ ...body, runId: 'r', step: 7, time: 0 }) as unknown as EngramEvent,
+    ev: (body: EventBody): EngramEvent => ({ ...body, runId: 'r', step: 7, time: 0 }),
     saveRunJson: (f) => runJson.push(f),
     started: Date.now(),
     release: () => releases++,
