@@ -1,7 +1,24 @@
 /**
  * The one event vocabulary. Monitors emit these, `events.jsonl` is exactly this stream (one JSON
- * object per line) and the terminal UI is a reducer over it.
+ * object per line, written and read by event-codec.ts) and the terminal UI is a reducer over it.
+ * This file imports nothing of engram's, so the unions below restate closed sets that engine/ and
+ * pipelines/ also name; the compiler checks that what they emit fits.
  */
+
+/**
+ * Version of the event protocol, written in every run-start. Raise it when a change would make an
+ * older engram misread a log (a field removed, renamed or given another meaning); adding an optional
+ * field does not need it. Logs whose run-start has no schemaVersion are version 1.
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+export type Objective = 'autoencode' | 'cycle' | 'multi-cycle';
+export type OptimizerName = 'gd' | 'momentum' | 'momentum-wd' | 'rmsprop' | 'adam';
+export type EigMethod = 'reduced' | 'full' | 'arnoldi';
+export type EigSolver = 'lapack' | 'ml-matrix';
+/** How the tangent kernel's J·w is formed: forward-mode JVP, or finite differences. */
+export type JvpMethod = 'forward' | 'fd';
+
 export interface EventBase {
   runId: string;
   /** Training step the event refers to (0 before training). */
@@ -10,18 +27,153 @@ export interface EventBase {
   time: number;
 }
 
+/** An optimizer as configured (engine/optimizers.ts); unset coefficients take their defaults. */
+export interface OptimizerConfig {
+  name: OptimizerName;
+  lr: number;
+  momentum?: number;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  rho?: number;
+  eps?: number;
+}
+
+/** What memorize reads (pipelines/inputs.ts). */
+export type InputConfig =
+  | { kind: 'video'; path: string; width: number; height: number; gray: boolean; frames?: number; fps?: number; start?: number; duration?: number }
+  | { kind: 'audio'; path: string; rate: number; chunkSeconds: number; partial: 'drop' | 'pad'; maxChunks?: number }
+  | { kind: 'images'; path: string; width: number; height: number; gray: boolean; watch?: boolean };
+
+/** An FC network without its dimension (that comes from the data). */
+export interface FcConfig {
+  width: number;
+  depth: number;
+  activation: string;
+  bias: boolean;
+  init: string;
+  seed: number;
+}
+
+/** The corruption sweep and spurious-attractor search after recall (operators/recovery.ts); unset: defaults. */
+export interface RecoveryConfig {
+  seed?: number;
+  trials?: number;
+  noise?: number[];
+  squares?: number[];
+  squareSide?: number;
+  mask?: number[];
+  maskFill?: 'zero' | 'noise';
+  probes?: number;
+  sigma?: number;
+  spuriousSigma?: number;
+  maxIterations?: number;
+  block?: number;
+  tolStep?: number;
+  tolCycle?: number;
+  tolMatch?: number;
+  maxPeriod?: number;
+  tolDedupe?: number;
+  maxCertified?: number;
+}
+
+/**
+ * The run configurations, one per pipeline that writes a run-start, told apart by `command` (the
+ * command line itself is RunStartEvent.command). Every field is what the pipeline was given.
+ */
+interface RunConfigBase {
+  runId: string;
+  outDir: string;
+}
+
+/** memorize and demo (demo memorizes a built-in clip). */
+export interface MemorizeRunConfig extends RunConfigBase {
+  command: 'memorize';
+  input: InputConfig;
+  objective: 'cycle' | 'autoencode';
+  model: FcConfig;
+  optimizer: OptimizerConfig;
+  lossTarget: number;
+  maxSteps: number;
+  batchSize?: number;
+  checkpointEvery: number;
+  stopOnNonfinite?: boolean;
+  stabilityEvery?: number;
+  recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
+  recovery?: RecoveryConfig | false;
+  force: boolean;
+  eigMethod?: EigMethod | 'auto';
+  monitor?: { every: number | 'auto'; examples: number };
+}
+
+export interface AssocRunConfig extends RunConfigBase {
+  command: 'assoc';
+  n: number;
+  m: number;
+  d: number;
+  /** As on the command line, e.g. 'orthonormal', 'correlated:0.5'. */
+  embeddings: string;
+  /** As on the command line, e.g. 'zipf:1', 'two:0.9'. */
+  frequencies: string;
+  init: 'zero' | 'randn';
+  optimizer: 'gd' | 'sgd' | 'adam';
+  lr: number;
+  batch?: number;
+  steps: number;
+  seed: number;
+  marginsEvery: number;
+  lanczos: number;
+  spikes?: { window?: number; kappa?: number; delta?: number };
+  plot: boolean;
+}
+
+export interface IdentityRunConfig extends RunConfigBase {
+  command: 'identity';
+  archs: ('fc' | 'cnn')[];
+  depths: number[];
+  input: string;
+  image: { width: number; height: number; gray: boolean };
+  fc: { width: number; activation: string };
+  cnn: { channels: number; activation: string };
+  bias: boolean;
+  init: string;
+  optimizer: OptimizerConfig;
+  lossTarget: number;
+  maxSteps: number;
+  rhos: number[];
+  perRho: number;
+  seed: number;
+}
+
+export interface BasinsRunConfig extends RunConfigBase {
+  command: 'basins';
+  points: [number, number][];
+  objective: 'autoencode' | 'cycle';
+  model: FcConfig;
+  optimizer: OptimizerConfig;
+  lossTarget: number;
+  maxSteps: number;
+  grid: number;
+  steps: number;
+}
+
+export type RunConfig = MemorizeRunConfig | AssocRunConfig | IdentityRunConfig | BasinsRunConfig;
+
 export interface RunStartEvent extends EventBase {
   kind: 'run-start';
+  /** EVENT_SCHEMA_VERSION of the engram that wrote this run (read as 1 from logs that predate it). */
+  schemaVersion: number;
+  /** The command line. */
   command: string;
   backend: { name: string; tfBackend: string; device: string; blas: string | null; threads: number };
-  config: Record<string, unknown>;
+  config: RunConfig;
   /** Present when this run continues an earlier one from a checkpoint. */
   resume?: { fromStep: number; checkpoint: string };
 }
 
 export interface DatasetEvent extends EventBase {
   kind: 'dataset';
-  objective: string;
+  objective: Objective;
   n: number;
   dim: number;
   source: string;
@@ -67,7 +219,8 @@ export interface RecallFrame {
 
 export interface RecallEvent extends EventBase {
   kind: 'recall';
-  from: string;
+  /** Where the iteration started: noise of either kind, or a given input (a training sample or a file). */
+  from: 'gaussian' | 'uniform' | 'input';
   /** Which stopping rule fired. */
   rule: 'fixed-point' | 'cycle' | 'diverged' | 'step-cap';
   iterations: number;
@@ -103,8 +256,8 @@ export interface AttractorEvent extends EventBase {
    * 'reduced' (the W×W matrix M·A, exact for FC nets), 'full' (the d×d Jacobian) or 'arnoldi' (top-k
    * by Arnoldi on VJPs; `solver` is then the solver of its small Hessenberg matrix).
    */
-  method: 'reduced' | 'full' | 'arnoldi';
-  solver: 'lapack' | 'ml-matrix';
+  method: EigMethod;
+  solver: EigSolver;
   items: AttractorItem[];
   /** Stored memories (not counting the recalled limit) certified as attractors, of those stored. */
   attractors: number;
@@ -163,14 +316,14 @@ export interface StabilityEvent extends EventBase {
   a: number;
   /** Stability ratio r (null when not applicable): < 1 stable, 1…~2 catapult, larger diverges. */
   ratio: number | null;
-  optimizer: string;
+  optimizer: OptimizerName;
   momentum: number;
   weightDecay: number;
   /** false for adaptive optimizers (adam, rmsprop): the GD threshold does not apply to them. */
   applicable: boolean;
   reason?: string;
   /** How λ_max was found: Lanczos on K·v = J(Jᵀv), J·w by the stated JVP. */
-  method: string;
+  method: `lanczos, jvp ${JvpMethod}`;
   iterations: number;
   converged: boolean;
   ms: number;
@@ -278,7 +431,7 @@ export interface RecoveryNoise {
 
 export interface RecoveryEvent extends EventBase {
   kind: 'recovery';
-  objective: string;
+  objective: Objective;
   trials: number;
   maxIterations: number;
   levels: RecoveryLevel[];
@@ -319,7 +472,7 @@ export interface SpuriousEvent extends EventBase {
 
 export interface BasinsEvent extends EventBase {
   kind: 'basins';
-  objective: string;
+  objective: 'autoencode' | 'cycle';
   /** Training points (d = 2). */
   points: [number, number][];
   /** Grid: `size` × `size` cells over [x0, x1] × [y0, y1], row-major from (x0, y0). */
@@ -342,27 +495,40 @@ export interface ControlEvent extends EventBase {
   command: ControlCommand;
 }
 
-/**
- * A small downsampled picture of a recalled state for the dashboard (≤ 64×64, 8-bit), or for audio a
- * waveform strip and its correlation with the original; emitted after each recall, kept small for events.jsonl.
- */
-export interface PreviewEvent extends EventBase {
+interface PreviewBase extends EventBase {
   kind: 'preview';
-  media: 'image' | 'audio';
   /** Training sample the previewed state was compared with (-1 when none). */
   frame: number;
-  /** image: pixel grid of `pixels`; audio: number of waveform buckets and 1. */
+  psnr?: number;
+}
+
+/** A recalled state as a picture (≤ 64×64, 8-bit); 0×0 with no pixels when recall reached no state. */
+export interface ImagePreviewEvent extends PreviewBase {
+  media: 'image';
   width: number;
   height: number;
   channels: 1 | 3;
-  /** image: base64 of width·height·channels bytes (0–255), row-major, channels interleaved. */
-  pixels?: string;
-  /** audio: per bucket [min, max] of the recalled chunk in [−1, 1], 3 decimals. */
-  waveform?: [number, number][];
-  /** audio: Pearson correlation of the recalled chunk with the original sample. */
-  correlation?: number;
-  psnr?: number;
+  /** base64 of width·height·channels bytes (0–255), row-major, channels interleaved. */
+  pixels: string;
 }
+
+/** A recalled audio chunk as a waveform strip; empty when recall reached no state. */
+export interface AudioPreviewEvent extends PreviewBase {
+  media: 'audio';
+  /** Number of waveform buckets. */
+  width: number;
+  height: 1;
+  channels: 1;
+  /** Per bucket [min, max] of the recalled chunk in [−1, 1], 3 decimals. */
+  waveform: [number, number][];
+  /** Pearson correlation of the recalled chunk with the original sample. */
+  correlation?: number;
+}
+
+/**
+ * The dashboard's view of a recall, emitted after each one and kept small for events.jsonl.
+ */
+export type PreviewEvent = ImagePreviewEvent | AudioPreviewEvent;
 
 export interface Histogram {
   /** Bin edges, ascending (counts.length + 1 of them). */
@@ -386,8 +552,8 @@ export interface AttractorMonitorEvent extends EventBase {
   kind: 'attractor-monitor';
   /** 'cadence' during training, 'end' after the last step, 'inspect' from engram inspect. */
   phase: 'cadence' | 'end' | 'inspect';
-  method: 'reduced' | 'full' | 'arnoldi';
-  solver: 'lapack' | 'ml-matrix';
+  method: EigMethod;
+  solver: EigSolver;
   items: AttractorMonitorItem[];
   /** Examples/cycles certified as attractors (x of n). */
   attractors: number;
@@ -428,6 +594,21 @@ export type EngramEvent =
   | PreviewEvent;
 
 export type EventKind = EngramEvent['kind'];
+
+/** Every kind, in the order of the union (the codec, the dashboard and their tests walk this list). */
+export const EVENT_KINDS = [
+  'run-start', 'dataset', 'train-step', 'train-end', 'recall', 'attractors', 'spike', 'attractor-monitor', 'artifact', 'log',
+  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview',
+] as const satisfies readonly EventKind[];
+
+/** A kind left out of EVENT_KINDS is a compile error here. */
+const _allKinds: Exclude<EventKind, (typeof EVENT_KINDS)[number]> extends never ? true : never = true;
+void _allKinds;
+
+/** Stops the compiler when a switch over a union misses a member; at run time, names what slipped through. */
+export function assertNever(x: never, what = 'value'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
+}
 
 /** Distributes Omit over the union so each member keeps its own fields. */
 export type EventBody<E = EngramEvent> = E extends EngramEvent ? Omit<E, keyof EventBase> : never;

@@ -12,6 +12,7 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import { isEngramError } from '../errors.ts';
+import { serializeEvent } from '../event-codec.ts';
 import type { ControlCommand, EngramEvent } from '../events.ts';
 import { mountDashboard } from '../tui/mount.tsx';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
@@ -69,8 +70,8 @@ export function dashboardWanted(o: { noTui: boolean; quiet: boolean }, stdout: {
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** JSON lines: non-finite numbers as strings, as events.jsonl writes them. */
-export const jsonLine = (e: EngramEvent) => JSON.stringify(e, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+/** JSON lines, exactly as events.jsonl holds them (the one codec). */
+export const jsonLine = (e: EngramEvent) => serializeEvent(e);
 
 export function execute(x: Execution): Promise<number> {
   const control = new Subject<ControlCommand>();

@@ -31,7 +31,7 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
     throw new EngramError('E_INPUT_MISSING', `${runDir} has no events.jsonl; pass a directory made by engram memorize or engram demo`);
   }
   const out = o.out ?? console.log;
-  const events = readEventLog(path);
+  const { events } = readEventLog(path);
   const state = reduceEvents(events);
   const live = state.status === 'running' || state.status === 'idle';
   if (o.json) {
@@ -51,8 +51,7 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
     out(`${state.runId ?? runDir}: ${state.status} at step ${state.step}${live ? ' (following; Ctrl-C stops watching)' : ''}`);
     out(formatSummary(state, runDir));
     if (!live) return 0;
-    const cfg = (events.find((e) => e.kind === 'run-start') as { config?: { maxSteps?: number; lossTarget?: number } } | undefined)?.config;
-    const printer = createProgressPrinter({ quiet: o.quiet, maxSteps: cfg?.maxSteps ?? 0, lossTarget: cfg?.lossTarget ?? 0 }, out);
+    const printer = createProgressPrinter({ quiet: o.quiet, maxSteps: state.maxSteps ?? 0, lossTarget: state.lossTarget ?? 0 }, out);
     let last: ViewState = state;
     await new Promise<void>((resolve, reject) => {
       let skip = events.length; // followEventLog starts from the top of the file

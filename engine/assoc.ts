@@ -14,6 +14,7 @@ import { lanczosTop } from './lanczos.ts';
 import { createOptimizer, type Optimizer, type OptimizerSpec } from './optimizers.ts';
 import { Rng } from './random.ts';
 import { tf } from './tf.ts';
+import type { Trainer } from './trainer.ts';
 
 export type EmbeddingSpec = { kind: 'orthonormal' } | { kind: 'correlated'; alpha: number } | { kind: 'sphere' };
 
@@ -252,4 +253,53 @@ export type AssocOptimizerName = (typeof ASSOC_OPTIMIZERS)[number];
 export function createAssocOptimizer(model: AssocModel, name: AssocOptimizerName, lr: number): Optimizer {
   const spec: OptimizerSpec = { name: name === 'adam' ? 'adam' : 'gd', lr };
   return createOptimizer(spec, [{ name: 'W', variable: model.variable }]);
+}
+
+export interface AssocTrainerOptions {
+  optimizer: AssocOptimizerName;
+  lr: number;
+  /**
+   * Updates to take: the step after the last update observes the final W without updating it
+   * (its loss and gradient norm are still reported), so a run of U updates has U + 1 steps.
+   */
+  updates: number;
+  /** SGD batches: the per-token weights count(x)/B of each step's batch, drawn from `rng`. */
+  batch?: { size: number; weights: () => Float64Array; rng?: Rng };
+}
+
+/**
+ * The associative memory as a Trainer. `observe` gives L and the scores S at the current W (the
+ * margins monitor's snapshot); `step` updates W from that observation's softmax(S) − Y (it observes
+ * first when nobody did). Step t therefore starts from W_t, the state after t updates. A step whose
+ * loss is non-finite, or the one after the last update, measures the gradient norm and takes no
+ * update.
+ */
+export function createAssocTrainer(model: AssocModel, o: AssocTrainerOptions): Trainer<AssocTask, AssocObservation> {
+  const opt = createAssocOptimizer(model, o.optimizer, o.lr);
+  let steps = 0;
+  let observed: AssocObservation | null = null;
+  return {
+    observe() {
+      observed = model.observe({ scores: true });
+      return observed;
+    },
+    step() {
+      const obs = observed ?? model.observe();
+      observed = null;
+      const last = steps >= o.updates || !Number.isFinite(obs.loss);
+      const gradNorm = last ? model.gradientNorm() : model.update(opt, o.batch?.weights());
+      steps++;
+      return { loss: obs.loss, gradNorm, lr: opt.spec.lr, batchSize: o.batch?.size ?? model.spec.n };
+    },
+    state: () => ({ step: steps, optimizer: opt.state(), rng: o.batch?.rng?.getState() ?? [] }),
+    restore(st) {
+      opt.setState(st.optimizer);
+      if (o.batch?.rng) o.batch.rng.setState(st.rng);
+      steps = st.step;
+      observed = null;
+    },
+    setLr: (lr) => opt.setLr(lr),
+    weightsFinite: () => model.weights().every(Number.isFinite),
+    dispose: () => opt.dispose(),
+  };
 }

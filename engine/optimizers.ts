@@ -23,7 +23,9 @@ export interface OptimizerSpec {
 }
 
 export interface Optimizer {
-  readonly spec: Required<OptimizerSpec>;
+  readonly spec: Readonly<Required<OptimizerSpec>>;
+  /** Use this learning rate from the next update on (a schedule's value; ≥ 0). */
+  setLr(lr: number): void;
   /** Apply one update with these gradients (same order as `params`). */
   apply(grads: tf.Tensor[]): void;
   /** Slot tensors by parameter name (for checkpoints). */
@@ -65,6 +67,10 @@ export function createOptimizer(specIn: OptimizerSpec, params: { name: string; v
   let t = 0;
   return {
     spec,
+    setLr(lr) {
+      if (!(lr >= 0)) throw new Error(`learning rate must be ≥ 0 (got ${lr})`);
+      spec.lr = lr;
+    },
     get step() {
       return t;
     },

@@ -1,6 +1,7 @@
 /**
- * One optimisation step of a model on a dataset (MSE, mean over all elements). All tensor work of
- * training lives here, so operators/train can stay a plain loop over `step()`.
+ * The `Trainer` interface that operators/train drives, and its implementation for the FC and U-Net
+ * nets: one optimisation step of a model on a dataset (MSE, mean over all elements). All tensor
+ * work of training lives here, so operators/train can stay a plain loop over `step()`.
  */
 import { tf } from './tf.ts';
 import type { Dataset } from './objectives.ts';
@@ -12,29 +13,85 @@ import { nativeSumSquares } from './native-blas.ts';
 export interface StepResult {
   /** Loss on the batch used for this step, before the update. */
   loss: number;
-  /** ‖∇θ L‖₂ over all parameters. */
+  /** ‖∇θ L‖₂ over all parameters (of the same batch and state as `loss`). */
   gradNorm: number;
+  /** The learning rate this step's update used. */
   lr: number;
   batchSize: number;
 }
 
-export interface Trainer {
-  readonly optimizer: Optimizer;
-  /** State of the minibatch sampler, for checkpoints (restored with `restoreRng`). */
-  rngState(): number[];
-  restoreRng(state: number[]): void;
+/** Everything besides the weights that a resumed run needs to continue exactly. */
+export interface TrainerState {
+  /** Steps taken, counted from the start of the run (a restored state's count goes on). */
+  step: number;
+  /** Optimizer slots by name (and its own update count, as `step`). */
+  optimizer: { name: string; data: Float32Array }[];
+  /** State of the trainer's sampler (empty when it draws nothing). */
+  rng: number[];
+}
+
+/**
+ * One model being trained, as the train operator sees it. D is what it trains on (replaceable
+ * between steps with `setData`); O is what `observe` reports about the state before a step.
+ */
+export interface Trainer<D = Dataset, O = never> {
+  /** One update. The loss and gradient reported are those of the state before it. */
   step(): StepResult;
-  /** Full-dataset loss with the current weights. */
-  loss(): number;
-  /** Whether every weight is finite (one reduction per parameter; a checkpoint of NaN weights is useless). */
+  /** Serializable state for a checkpoint (the weights are the model's own). */
+  state(): TrainerState;
+  /** Continue from a state of `state()` (with the weights already in the model). */
+  restore(state: TrainerState): void;
+  /** Learning rate for the following steps (schedules); trainers without it run at a fixed rate. */
+  setLr?(lr: number): void;
+  /**
+   * Look at the state the next `step` starts from (e.g. a classification head's scores for the
+   * margins monitor). The operator calls it before each step and emits the result before stepping,
+   * so whoever consumes it still sees these weights.
+   */
+  observe?(): O;
+  /** Train on `data` from the next step on; weights, optimizer state and step count are kept. */
+  setData?(data: D): void;
+  /** Whether every weight is finite (a checkpoint of NaN weights is useless). */
   weightsFinite?(): boolean;
   /**
-   * With `keepLastFinite`: put back the weights, optimizer state and sampler as they were before the
-   * last step whose loss and gradient were finite, and return how many steps back that is (the
-   * steps since, including non-finite ones). null when this trainer took no finite step.
+   * Put back the weights, optimizer state and sampler as they were before the last step whose
+   * loss and gradient were finite, and return how many steps back that is (the steps since,
+   * including non-finite ones); null when there is no such step (or the trainer keeps none).
    */
-  rollbackToLastFinite?(): number | null;
+  rollback?(): number | null;
+  /** Free the trainer's own tensors (not the model's). */
   dispose(): void;
+}
+
+/** Makes a trainer for the first dataset; `keepLastFinite` asks for `rollback` support. */
+export type TrainerFactory<D = Dataset, O = never> = (data: D, o: { keepLastFinite: boolean }) => Trainer<D, O>;
+
+/** The FC / U-Net trainer: a Trainer with every optional part, plus its optimizer and full-data loss. */
+export interface NetTrainer extends Required<Omit<Trainer<Dataset>, 'observe'>> {
+  readonly optimizer: Optimizer;
+  /** Full-dataset loss with the current weights. */
+  loss(): number;
+}
+
+export interface NetTrainerOptions {
+  /** Minibatch size (default and cap: the whole dataset). */
+  batchSize?: number;
+  /** Seed of the minibatch sampler (default 1). */
+  seed?: number;
+}
+
+/** Mean squared error of the model over a whole dataset (mean over all elements). */
+export function datasetLoss(model: Model<NetSpec>, data: Dataset): number {
+  return tf.tidy(() => {
+    const x = tf.tensor2d(data.inputs, [data.n, data.dim]);
+    const y = tf.tensor2d(data.targets, [data.n, data.dim]);
+    return tf.mean(tf.squaredDifference(model.forward(x), y)).dataSync()[0];
+  });
+}
+
+/** The factory the train operator takes for an FC or U-Net model. */
+export function netTrainer(model: Model<NetSpec>, opt: OptimizerSpec, options: NetTrainerOptions = {}): TrainerFactory<Dataset> {
+  return (data, o) => createTrainer(model, data, opt, { ...options, keepLastFinite: o.keepLastFinite });
 }
 
 export function createTrainer(
@@ -43,24 +100,26 @@ export function createTrainer(
   opt: OptimizerSpec,
   /**
    * keepLastFinite: before each update whose loss and gradient are finite, copy the weights and
-   * optimizer slots (one device copy of each, O(params) per step), so `rollbackToLastFinite` can
-   * restore them; a step with a non-finite loss or gradient then applies no update.
+   * optimizer slots (one device copy of each, O(params) per step), so `rollback` can restore them;
+   * a step with a non-finite loss or gradient then applies no update.
    */
-  options: { batchSize?: number; seed?: number; keepLastFinite?: boolean } = {},
-): Trainer {
-  if (data.dim !== model.spec.dim) {
-    throw new Error(`dataset vectors have ${data.dim} values but the model expects ${model.spec.dim}`);
-  }
+  options: NetTrainerOptions & { keepLastFinite?: boolean } = {},
+): NetTrainer {
+  const checkDim = (d: Dataset) => {
+    if (d.dim !== model.spec.dim) throw new Error(`dataset vectors have ${d.dim} values but the model expects ${model.spec.dim}`);
+  };
+  checkDim(data);
   const optimizer = createOptimizer(opt, model.params);
-  const X = tf.tensor2d(data.inputs, [data.n, data.dim]);
-  const Y = tf.tensor2d(data.targets, [data.n, data.dim]);
-  const batchSize = Math.min(options.batchSize ?? data.n, data.n);
+  let X = tf.tensor2d(data.inputs, [data.n, data.dim]);
+  let Y = tf.tensor2d(data.targets, [data.n, data.dim]);
+  let batchSize = Math.min(options.batchSize ?? data.n, data.n);
+  let steps = 0;
   const rng = new Rng(options.seed ?? 1);
   const vars = model.params.map((p) => p.variable);
   const keep = options.keepLastFinite === true;
   const live = [...vars, ...optimizer.slotVariables];
   const snap = keep ? live.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false))) : [];
-  let snapMeta: { t: number; rng: number[] } | null = null;
+  let snapMeta: { t: number; rng: number[]; steps: number } | null = null;
   let sinceSnap = 0;
   const mse = (x: tf.Tensor2D, y: tf.Tensor2D) => tf.mean(tf.squaredDifference(model.forward(x), y)) as tf.Scalar;
 
@@ -76,8 +135,21 @@ export function createTrainer(
 
   return {
     optimizer,
-    rngState: () => rng.getState(),
-    restoreRng: (st) => rng.setState(st),
+    state: () => ({ step: steps, optimizer: optimizer.state(), rng: rng.getState() }),
+    restore(st) {
+      optimizer.setState(st.optimizer);
+      rng.setState(st.rng);
+      steps = st.step;
+    },
+    setLr: (lr) => optimizer.setLr(lr),
+    setData(next) {
+      checkDim(next);
+      tf.dispose([X, Y]);
+      data = next;
+      X = tf.tensor2d(data.inputs, [data.n, data.dim]);
+      Y = tf.tensor2d(data.targets, [data.n, data.dim]);
+      batchSize = Math.min(options.batchSize ?? data.n, data.n);
+    },
     step() {
       const rngBefore = keep ? rng.getState() : null;
       const [xb, yb] = batch();
@@ -89,12 +161,13 @@ export function createTrainer(
       else if (Number.isFinite(loss) && Number.isFinite(g2)) {
         // a real copy (not a shared buffer): native Adam updates in place
         tf.tidy(() => live.forEach((v, i) => snap[i].assign(tf.add(v, 0))));
-        snapMeta = { t: optimizer.step, rng: rngBefore! };
+        snapMeta = { t: optimizer.step, rng: rngBefore!, steps };
         sinceSnap = 1;
         optimizer.apply(gs);
       } else sinceSnap++;
       tf.dispose([value, ...gs]);
       if (xb !== X) tf.dispose([xb, yb]);
+      steps++;
       return { loss, gradNorm: Math.sqrt(g2), lr: optimizer.spec.lr, batchSize };
     },
     loss() {
@@ -103,11 +176,12 @@ export function createTrainer(
     weightsFinite() {
       return tf.tidy(() => tf.stack(vars.map((v) => tf.all(tf.isFinite(v)))).all().dataSync()[0] === 1);
     },
-    rollbackToLastFinite() {
+    rollback() {
       if (!keep || !snapMeta) return null;
       tf.tidy(() => live.forEach((v, i) => v.assign(tf.add(snap[i], 0))));
       optimizer.setState([{ name: 'step', data: Float32Array.of(snapMeta.t) }]);
       rng.setState(snapMeta.rng);
+      steps = snapMeta.steps;
       const back = sinceSnap;
       snapMeta = null;
       sinceSnap = 0;

@@ -14,14 +14,18 @@ export function dist(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(s);
 }
 
-/** Index and distance of the candidate nearest to x. */
+/**
+ * Index and distance of the candidate nearest to x. A NaN distance (a NaN in x or the candidate)
+ * never wins; an infinite one does when nothing is nearer. i is −1 only when there is no candidate
+ * or every distance is NaN, so callers that index with i must check it.
+ */
 export function nearest(candidates: Float32Array[], x: Float32Array): { i: number; dist: number } {
   let best = -1, bd = Infinity;
   candidates.forEach((c, i) => {
     const d = dist(c, x);
-    if (d < bd) [best, bd] = [i, d];
+    if (!Number.isNaN(d) && (best < 0 || d < bd)) [best, bd] = [i, d];
   });
-  return { i: best, dist: bd };
+  return { i: best, dist: best < 0 ? Number.NaN : bd };
 }
 
 export function unitVector(x: Float32Array): Float32Array {

@@ -3,9 +3,10 @@
  * steps (synchronously, inside the train-step notification, so it sees the weights of exactly that
  * step) it certifies a subset of at most `maxExamples` training examples on the training model:
  * autoencode — ρ of J_f at the example's stored point (x_i iterated `settle` steps towards its fixed
- * point); cycle — ρ of J_f(x_n)⋯J_f(x_1) around each training sequence. Per example: ρ, the top-k
- * eigenvalues (complex), attractor yes/no; over examples: x of n, a histogram of ρ and a histogram of
- * the top 1% of |λ| pooled over the examples. Once more after the last step (train-end).
+ * point, fewer when engine/limits.ts finds it sooner); cycle — ρ of J_f(x_n)⋯J_f(x_1) around each
+ * training sequence. Per example: ρ, the top-k eigenvalues (complex), attractor yes/no; over
+ * examples: x of n, a histogram of ρ and a histogram of the top 1% of |λ| pooled over the examples.
+ * Once more after the last step (train-end).
  *
  * Cadence: `every: N` runs every N steps; `every: 'auto'` (the default) keeps the monitor within
  * `budget` (default 0.15) of the training time (Σ stepMs), the end run included: after the first
@@ -22,6 +23,7 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { certifyByArnoldi, certifyCycle, chooseEigMethod, type Certificate, type EigMethodChoice } from '../engine/certify.ts';
+import { findLimitsSync, lastState } from '../engine/limits.ts';
 import type { Model } from '../engine/model.ts';
 import type { AttractorMonitorEvent, AttractorMonitorItem, Histogram } from '../events.ts';
 import type { TrainEvent } from './train.ts';
@@ -42,7 +44,7 @@ export interface MonitorOptions {
   topK?: number;
   /** auto (default) means arnoldi here: the monitor reports top-k and must stay cheap. */
   method?: EigMethodChoice;
-  /** Autoencode: iterations from x_i towards its fixed point before certifying (default 3). */
+  /** Autoencode: at most this many iterations from x_i towards its fixed point before certifying (default 3). */
   settle?: number;
 }
 
@@ -108,11 +110,10 @@ export function monitorSnapshot(
     const all = sequences.flat();
     total = all.length;
     const picked = all.slice(0, maxN);
-    // the stored point x*_i is the limit of iterating from x_i: a few steps get close to it
-    const packed = new Float32Array(picked.length * d);
-    picked.forEach((x, i) => packed.set(x, i * d));
-    const settled = settle > 0 && picked.length ? model.iterate(packed, settle).subarray((settle - 1) * packed.length) : packed;
-    picked.forEach((_, i) => chosen.push({ index: i, what: `sample ${i}`, points: [settled.slice(i * d, (i + 1) * d)] }));
+    // the stored point x*_i is the limit of iterating from x_i: a few steps (fewer when it is reached
+    // sooner) get close to it
+    const limits = findLimitsSync(model, picked, { maxIterations: settle, maxPeriod: 1 });
+    picked.forEach((_, i) => chosen.push({ index: i, what: `sample ${i}`, points: [lastState(limits[i])] }));
   } else {
     total = sequences.length;
     sequences.slice(0, maxN).forEach((seq, s) => chosen.push({ index: s, what: `sequence ${s} (${seq.length} samples)`, points: seq }));

@@ -1,6 +1,6 @@
 /**
  * basins: for 2-D data, where does every point of the plane go? A size×size grid around the
- * training points is iterated in one batched `iterate` call; each cell is coloured by the training
+ * training points is iterated as one batch to its limits; each cell is coloured by the training
  * point whose stored pattern its limit reaches (for a cycle: the point reached after a whole number
  * of periods, i.e. the phase), −1 for another limit or none, −2 for diverged. The vector field
  * f(x) − x on a coarser grid comes along for the plot (SPEC §6).
@@ -13,8 +13,7 @@
  */
 import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
 import type { BasinsEvent } from '../events.ts';
-import { dist, norm } from '../engine/vectors.ts';
-import type { IteratedMap } from './recall.ts';
+import { LimitSearch, matchTarget, stateAt, type IteratedMap } from '../engine/limits.ts';
 
 export interface BasinsInput {
   map: IteratedMap;
@@ -78,35 +77,28 @@ export function computeBasins(input: BasinsInput, opts: BasinsOptions): BasinsEv
     }
   }
   const targets = input.points.map((p, i) => input.stored?.[i] ?? p);
-  const big = 1e6 * Math.max(1, ...targets.map((t) => norm(t)));
-  const labels = new Array<number>(size * size);
-  const label = (state: Float32Array) => {
-    for (let q = 0; q < size * size; q++) {
-      const x = state.subarray(q * 2, q * 2 + 2);
-      if (!Number.isFinite(x[0]) || !Number.isFinite(x[1]) || norm(x) > big) {
-        labels[q] = -2;
-        continue;
-      }
-      let best = -1, bd = Infinity;
-      targets.forEach((t, i) => {
-        const dd = dist(t, x);
-        if (dd < bd && dd <= tol * Math.max(norm(t), 1)) [best, bd] = [i, dd];
-      });
-      labels[q] = best;
+  // the whole grid is one batch (engine/limits.ts); blocks of steps (a multiple of the period) keep the
+  // trajectory buffer small and check the targets in phase, and a cell leaves the batch once it has
+  // reached a point, a fixed point or cycle, or diverged
+  const search = new LimitSearch(input.map, Array.from({ length: size * size }, (_, q) => grid.subarray(q * 2, q * 2 + 2)), {
+    maxIterations: steps, maxPeriod: Math.max(2 * period, 8), block: Math.ceil(BLOCK / period) * period, targets, tol: { match: tol },
+  });
+  while (!search.done) search.advance();
+  const done = search.iterations;
+  const labels = search.limits().map((l): number => {
+    switch (l.outcome) {
+      case 'target':
+        return l.target;
+      case 'fixed-point':
+      case 'cycle':
+        // a cycle's state at a whole number of periods of the training cycle: the phase
+        return matchTarget(stateAt(l, Math.ceil((l.iterations - l.period + 1) / period) * period), targets, tol);
+      case 'step-cap':
+        return matchTarget(l.states[0], targets, tol);
+      case 'diverged':
+        return -2;
     }
-  };
-  // the whole grid is one batch; blocks of steps (a multiple of the period) keep the trajectory
-  // buffer small, and iteration stops early once every cell has reached a point or diverged
-  const block = Math.ceil(BLOCK / period) * period;
-  let last: Float32Array = grid;
-  let done = 0;
-  while (done < steps) {
-    const m = Math.min(block, steps - done);
-    last = input.map.iterate(last, m).slice((m - 1) * size * size * 2);
-    done += m;
-    label(last);
-    if (!labels.includes(-1)) break;
-  }
+  });
   // f(x) − x on a coarse grid
   const coarse = new Float32Array(fieldSize * fieldSize * 2);
   for (let r = 0; r < fieldSize; r++) {

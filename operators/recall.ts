@@ -17,14 +17,9 @@
 import { cancellable } from './cancellable.ts';
 import { type OperatorFunction, mergeMap } from 'rxjs';
 import type { RecallEvent, RecallFrame } from '../events.ts';
+import { DEFAULT_TOLERANCES, findLimits, isConverged, matchTarget, type IteratedMap, type Limit, type LimitOptions } from '../engine/limits.ts';
 import { Rng } from '../engine/random.ts';
-import { dist, nearest, norm, psnr } from '../engine/vectors.ts';
-
-/** What recall needs of a model: its dimension and k-step iteration of a batch. */
-export interface IteratedMap {
-  readonly spec: { dim: number };
-  iterate(x0: Float32Array, steps: number): Float32Array;
-}
+import { dist, nearest, psnr } from '../engine/vectors.ts';
 
 export interface RecallInput {
   map: IteratedMap;
@@ -42,9 +37,9 @@ export interface RecallOptions {
   sigma?: number;
   seed?: number;
   maxIterations?: number;
-  /** Fixed point: ‖x_{k+1} − x_k‖ ≤ tol·max(‖x_k‖, 1) (relative, with an absolute floor near 0). */
+  /** Fixed point: ‖x_{k+1} − x_k‖ ≤ tol·max(‖x_{k+1}‖, 1) (relative, with an absolute floor near 0; engine/limits.ts). */
   tolStep?: number;
-  /** Cycle: ‖x_{k+p} − x_k‖ ≤ tol·max(‖x_k‖, 1) for p consecutive k. */
+  /** Cycle: ‖x_{k+p} − x_k‖ ≤ tol·max(‖x_{k+p}‖, 1) for p consecutive k. */
   tolCycle?: number;
   /** Match: ‖x − x*_i‖ ≤ tol·max(‖x*_i‖, 1). */
   tolMatch?: number;
@@ -61,84 +56,6 @@ export interface RecallOutput {
   states: Float32Array[];
   /** The stored pattern x*_i of every training sample (null where none stands for it). */
   stored: (Float32Array | null)[];
-}
-
-export interface Limit {
-  rule: RecallEvent['rule'];
-  iterations: number;
-  period: number;
-  /** The last `period` states in iteration order (or the last state when no period was found). */
-  states: Float32Array[];
-}
-
-interface LimitOptions {
-  maxIterations: number;
-  tolStep: number;
-  tolCycle: number;
-  maxPeriod: number;
-}
-
-const BLOCK = 128;
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
-/**
- * Iterate until a fixed point (period 1, step rule), a cycle of period p ≤ maxPeriod whose distinct
- * states repeat for p consecutive steps, a non-finite state (diverged), or maxIterations.
- */
-export async function findLimit(map: IteratedMap, x0: Float32Array, o: LimitOptions, cancelled: () => boolean = () => false): Promise<Limit> {
-  const d = map.spec.dim;
-  const hist: Float32Array[] = [x0];
-  const streak = new Int32Array(o.maxPeriod + 1);
-  let k = 0;
-  while (k < o.maxIterations && !cancelled()) {
-    const steps = Math.min(BLOCK, o.maxIterations - k);
-    const traj = map.iterate(hist[hist.length - 1], steps);
-    for (let s = 0; s < steps; s++) {
-      const x = traj.slice(s * d, (s + 1) * d);
-      k++;
-      if (!x.every(Number.isFinite)) return { rule: 'diverged', iterations: k, period: 0, states: [x] };
-      hist.push(x);
-      if (hist.length > o.maxPeriod + 1) hist.shift();
-      const scale = Math.max(norm(x), 1);
-      for (let p = 1; p <= o.maxPeriod && p < hist.length; p++) {
-        const tol = (p === 1 ? o.tolStep : o.tolCycle) * scale;
-        streak[p] = dist(x, hist[hist.length - 1 - p]) <= tol ? streak[p] + 1 : 0;
-        if (streak[p] >= p) {
-          const states = hist.slice(hist.length - p);
-          // A trajectory still settling onto a fixed point also repeats with any period; only call
-          // it a cycle when its states are distinct, and let the step rule decide fixed points.
-          if (p > 1 && states.every((y, j) => j === 0 || dist(y, states[j - 1]) <= o.tolCycle * scale)) continue;
-          return { rule: p === 1 ? 'fixed-point' : 'cycle', iterations: k, period: p, states };
-        }
-      }
-    }
-    await yieldToLoop();
-  }
-  return { rule: 'step-cap', iterations: k, period: 0, states: [hist[hist.length - 1]] };
-}
-
-/** Fixed points reached from many starts in one batched iteration; null where none was reached. */
-export async function findFixedPoints(map: IteratedMap, starts: Float32Array[], o: LimitOptions, cancelled: () => boolean = () => false): Promise<(Float32Array | null)[]> {
-  const d = map.spec.dim, n = starts.length;
-  const out: (Float32Array | null)[] = Array(n).fill(null);
-  let prev: Float32Array = new Float32Array(n * d);
-  starts.forEach((s, i) => prev.set(s, i * d));
-  for (let k = 0; k < o.maxIterations && out.includes(null) && !cancelled(); k += BLOCK) {
-    const steps = Math.min(BLOCK, o.maxIterations - k);
-    const traj = map.iterate(prev, steps);
-    for (let s = 0; s < steps; s++) {
-      const x = traj.subarray(s * n * d, (s + 1) * n * d);
-      for (let i = 0; i < n; i++) {
-        if (out[i]) continue;
-        const xi = x.subarray(i * d, (i + 1) * d);
-        if (xi.every(Number.isFinite) && dist(xi, prev.subarray(i * d, (i + 1) * d)) <= o.tolStep * Math.max(norm(xi), 1)) out[i] = xi.slice();
-      }
-      prev = x;
-    }
-    prev = prev.slice();
-    await yieldToLoop();
-  }
-  return out;
 }
 
 export function recall(opts: RecallOptions): OperatorFunction<RecallInput, RecallOutput> {
@@ -158,8 +75,9 @@ const MAX_SEARCHES = 4;
 async function storedPatterns(input: RecallInput, o: LimitOptions, minPsnr: number, peak: number, cancelled: () => boolean): Promise<(Float32Array | null)[]> {
   const close = (x: Float32Array, f: Float32Array) => psnr(x, f, peak) >= minPsnr;
   if (input.objective === 'autoencode') {
+    // every sample in one batch; only a fixed point stores an autoencoded sample
     const frames = input.sequences.flat();
-    return (await findFixedPoints(input.map, frames, o, cancelled)).map((x, i) => (x && close(x, frames[i]) ? x : null));
+    return (await findLimits(input.map, frames, o, cancelled)).map((l, i) => (l.outcome === 'fixed-point' && close(l.states[0], frames[i]) ? l.states[0] : null));
   }
   const stored: (Float32Array | null)[] = [];
   for (const seq of input.sequences) {
@@ -170,8 +88,8 @@ async function storedPatterns(input: RecallInput, o: LimitOptions, minPsnr: numb
       const start = mine.findIndex((x, j) => x === null && !tried.has(j));
       if (start < 0) break;
       tried.add(start);
-      const lim = await findLimit(input.map, seq[start], o, cancelled);
-      if (lim.rule === 'cycle' || lim.rule === 'fixed-point') limitPoints.push(...lim.states);
+      const [lim] = await findLimits(input.map, [seq[start]], o, cancelled);
+      if (isConverged(lim)) limitPoints.push(...lim.states);
       seq.forEach((f, j) => {
         if (mine[j]) return;
         const near = nearest(limitPoints, f);
@@ -186,13 +104,12 @@ async function storedPatterns(input: RecallInput, o: LimitOptions, minPsnr: numb
 export async function runRecall(input: RecallInput, opts: RecallOptions, cancelled = () => false): Promise<RecallOutput> {
   const d = input.map.spec.dim;
   const frames = input.sequences.flat();
+  const tol = { step: opts.tolStep ?? DEFAULT_TOLERANCES.step, cycle: opts.tolCycle ?? DEFAULT_TOLERANCES.cycle, match: opts.tolMatch ?? DEFAULT_TOLERANCES.match };
   const o: LimitOptions = {
     maxIterations: opts.maxIterations ?? 20_000,
-    tolStep: opts.tolStep ?? 1e-6,
-    tolCycle: opts.tolCycle ?? 1e-5,
     maxPeriod: opts.maxPeriod ?? Math.max(2 * Math.max(...input.sequences.map((s) => s.length)), 8),
+    tol,
   };
-  const tolMatch = opts.tolMatch ?? 1e-3;
   const storedMinPsnr = opts.storedMinPsnr ?? 30;
   const peak = opts.peak ?? 1;
   const autoencode = input.objective === 'autoencode';
@@ -208,15 +125,12 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
   const rng = new Rng(opts.seed ?? 7);
   const x0 = opts.from instanceof Float32Array ? opts.from
     : opts.from === 'uniform' ? rng.uniformArray(d, 0, 1) : rng.normalArray(d, 0, opts.sigma ?? 1);
-  const lim = await findLimit(input.map, x0, o, cancelled);
-  const converged = lim.rule === 'cycle' || lim.rule === 'fixed-point';
+  const [lim] = await findLimits(input.map, [x0], o, cancelled);
+  const converged = isConverged(lim);
 
-  const candidates = stored.map((s) => s ?? new Float32Array(d).fill(Number.NaN));
-  const cycle = lim.states.map((x) => {
-    if (!converged) return -1;
-    const { i, dist: dd } = nearest(candidates, x);
-    return i >= 0 && dd <= tolMatch * Math.max(norm(candidates[i]), 1) ? i : -1;
-  });
+  // states: the limit's period in iteration order, or (diverged, step cap) the one state it has, which
+  // matches nothing but still gets each frame's distance and PSNR
+  const cycle = lim.states.map((x) => (converged ? matchTarget(x, stored, tol.match) : -1));
   // rotate so the state matched to the smallest index comes first (readable output order)
   const matchedIdx = cycle.filter((c) => c >= 0);
   const rot = matchedIdx.length ? cycle.indexOf(Math.min(...matchedIdx)) : 0;
@@ -227,7 +141,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
 
   const perFrame: RecallFrame[] = frames.map((f, i) => {
     const matchedAt = order.indexOf(i);
-    const state = matchedAt >= 0 ? matchedAt : nearest(states, f).i;
+    const state = matchedAt >= 0 ? matchedAt : Math.max(0, nearest(states, f).i);
     const x = states[state];
     return {
       index: i, matched: matchedAt >= 0, stored: stored[i] !== null, state,
@@ -237,13 +151,19 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
   const matched = perFrame.filter((f) => f.matched);
   const event: RecallEvent = {
     kind: 'recall', runId: opts.runId, step: opts.step ?? 0, time: Date.now(),
-    from: opts.from instanceof Float32Array ? 'input' : opts.from, rule: lim.rule, iterations: lim.iterations,
+    from: opts.from instanceof Float32Array ? 'input' : opts.from, rule: ruleOf(lim), iterations: lim.iterations,
     period: lim.period, framesMatched: matched.length, framesTotal: frames.length,
     framesStored: stored.filter((s) => s !== null).length, orderCorrect,
     meanPsnr: matched.length ? matched.reduce((a, f) => a + Math.min(f.psnr, 200), 0) / matched.length : 0,
-    cycle: order, frames: perFrame, tolerances: { step: o.tolStep, cycle: o.tolCycle, match: tolMatch, storedMinPsnr },
+    cycle: order, frames: perFrame, tolerances: { step: tol.step, cycle: tol.cycle, match: tol.match, storedMinPsnr },
   };
   return { event, states, stored };
+}
+
+/** The stopping rule of a search without targets. */
+function ruleOf(l: Limit): RecallEvent['rule'] {
+  if (l.outcome === 'target') throw new Error('recall searches for limits without targets');
+  return l.outcome;
 }
 
 /** Global indices of the sequence that contains global index i. */

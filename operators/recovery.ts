@@ -9,8 +9,9 @@
  *   recalled:  --I|           (I = { map, sequences, stored patterns, … })
  *   recovery:  -----O|        (O = { recovery event, spurious event, spurious limits })
  *
- * All probes go through the map as one batch (`settle`), `block` steps per `iterate` call; probes
- * leave the batch as soon as they are decided, so the cost is bounded by trials × levels × cap.
+ * All probes go through the map as one batch (`settle`, on engine/limits.ts), `block` steps per
+ * `iterate` call; probes leave the batch as soon as they are decided, so the cost is bounded by
+ * trials × levels × cap.
  *
  * @example
  *   of({ map: model, sequences, objective: 'autoencode', stored: out.stored }).pipe(recovery({ runId }))
@@ -18,9 +19,9 @@
 import { cancellable } from './cancellable.ts';
 import { type OperatorFunction, mergeMap } from 'rxjs';
 import type { RecoveryEvent, RecoveryLevel, RecoveryNoise, SpuriousEvent, SpuriousItem } from '../events.ts';
+import { DEFAULT_TOLERANCES, findLimits, lastState, matchTarget, type IteratedMap } from '../engine/limits.ts';
 import { Rng } from '../engine/random.ts';
 import { dist, nearest, norm } from '../engine/vectors.ts';
-import type { IteratedMap } from './recall.ts';
 
 export type Corruption = 'noise' | 'squares' | 'mask';
 
@@ -167,82 +168,37 @@ export interface SettleOptions {
   maxPeriod: number;
 }
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
 /**
- * Iterate every start at once, `block` steps per `iterate` call, and decide each one at the end of
- * a block: non-finite or huge → diverged; within tolMatch of a stored pattern → stored; a fixed
- * point (step rule) or cycle (p consecutive repeats, distinct states) → a limit stored patterns do
- * not explain. Decided starts leave the batch.
+ * Iterate every start at once (engine/limits.ts, `block` steps per `iterate` call, decided starts
+ * leave the batch) with the stored patterns as targets, then read each limit against them: within
+ * tolMatch of a stored pattern (at a block end, or as the fixed point or cycle it reached) → stored;
+ * another fixed point or cycle → a limit stored patterns do not explain; non-finite or huge →
+ * diverged; otherwise the step cap, with the stored pattern it was nearest to.
  */
 export async function settle(map: IteratedMap, starts: Float32Array[], stored: (Float32Array | null)[], o: SettleOptions, cancelled: () => boolean = () => false): Promise<Settled[]> {
-  const d = map.spec.dim;
-  const block = Math.max(o.block, 2 * o.maxPeriod + 2);
-  const out: (Settled | null)[] = starts.map(() => null);
-  const pats = stored.map((s, j) => ({ s, j })).filter((p): p is { s: Float32Array; j: number } => p.s !== null);
-  const big = 1e6 * Math.max(1, ...pats.map((p) => norm(p.s)), ...starts.map((s) => norm(s)));
-  let active = starts.map((_, i) => i);
-  let packed = new Float32Array(active.length * d);
-  starts.forEach((s, i) => packed.set(s, i * d));
-  let k = 0;
-  while (active.length && k < o.maxIterations && !cancelled()) {
-    const steps = Math.min(block, o.maxIterations - k);
-    const traj = map.iterate(packed, steps);
-    k += steps;
-    const n = active.length;
-    const still: number[] = [];
-    active.forEach((a, r) => {
-      // state of this start after step s of the block (s = −1: the block's input)
-      const at = (s: number) => (s < 0 ? packed : traj.subarray(s * n * d)).subarray(r * d, (r + 1) * d);
-      const last = at(steps - 1);
-      const scale = Math.max(norm(last), 1);
-      if (!last.every(Number.isFinite) || scale > big) {
-        out[a] = { outcome: 'diverged', hit: -1, iterations: k };
-        return;
+  const limits = await findLimits(map, starts, {
+    maxIterations: o.maxIterations, maxPeriod: o.maxPeriod, block: o.block, targets: stored,
+    tol: { step: o.tolStep, cycle: o.tolCycle, match: o.tolMatch },
+  }, cancelled);
+  const pats = stored.map((s) => s ?? new Float32Array(map.spec.dim).fill(Number.NaN)); // a NaN distance is never nearest
+  return limits.map((l): Settled => {
+    const { iterations } = l;
+    switch (l.outcome) {
+      case 'target':
+        return { outcome: 'stored', hit: l.target, iterations };
+      case 'fixed-point':
+      case 'cycle': {
+        // the last state is x_iterations, so a hit here keeps the phase
+        const hit = matchTarget(lastState(l), stored, o.tolMatch);
+        return hit >= 0 ? { outcome: 'stored', hit, iterations } : { outcome: 'limit', hit: -1, iterations, limit: l.states };
       }
-      let best = -1, bd = Infinity;
-      for (const p of pats) {
-        const dd = dist(p.s, last);
-        if (dd < bd && dd <= o.tolMatch * Math.max(norm(p.s), 1)) [best, bd] = [p.j, dd];
-      }
-      if (best >= 0) {
-        out[a] = { outcome: 'stored', hit: best, iterations: k };
-        return;
-      }
-      if (dist(last, at(steps - 2)) <= o.tolStep * scale) {
-        out[a] = { outcome: 'limit', hit: -1, iterations: k, limit: [last.slice()] };
-        return;
-      }
-      for (let p = 2; p <= o.maxPeriod && 2 * p <= steps; p++) {
-        let repeats = true;
-        for (let j = 0; j < p && repeats; j++) repeats = dist(at(steps - 1 - j), at(steps - 1 - j - p)) <= o.tolCycle * scale;
-        if (!repeats) continue;
-        const states = Array.from({ length: p }, (_, j) => at(steps - p + j).slice());
-        // a sub-period (e.g. 2 inside 4) was already tried; distinct consecutive states make it a cycle
-        if (states.some((y, j) => j > 0 && dist(y, states[j - 1]) > o.tolCycle * scale)) {
-          out[a] = { outcome: 'limit', hit: -1, iterations: k, limit: states };
-          return;
-        }
-      }
-      still.push(r);
-    });
-    const next = new Float32Array(still.length * d);
-    still.forEach((r, q) => next.set(traj.subarray((steps - 1) * n * d + r * d, (steps - 1) * n * d + (r + 1) * d), q * d));
-    active = still.map((r) => active[r]);
-    packed = next;
-    await yieldToLoop();
-  }
-  // undecided at the cap: the stored pattern each one is nearest to, i.e. where it is heading
-  active.forEach((a, r) => {
-    const x = packed.subarray(r * d, (r + 1) * d);
-    let best = -1, bd = Infinity;
-    for (const p of pats) {
-      const dd = dist(p.s, x);
-      if (dd < bd) [best, bd] = [p.j, dd];
+      case 'diverged':
+        return { outcome: 'diverged', hit: -1, iterations };
+      case 'step-cap':
+        // undecided at the cap: the stored pattern it is nearest to, i.e. where it is heading
+        return { outcome: 'step-cap', hit: nearest(pats, lastState(l)).i, iterations };
     }
-    out[a] = { outcome: 'step-cap', hit: best, iterations: k };
   });
-  return out.map((s) => s ?? { outcome: 'step-cap', hit: -1, iterations: k });
 }
 
 // ---------------------------------------------------------------- the monitor
@@ -268,7 +224,7 @@ export async function runRecovery(input: RecoveryInput, opts: RecoveryOptions, c
   const rng = new Rng(opts.seed ?? 11);
   const o: SettleOptions = {
     maxIterations: opts.maxIterations ?? 1000, block: opts.block ?? 64,
-    tolStep: opts.tolStep ?? 1e-6, tolCycle: opts.tolCycle ?? 1e-5, tolMatch: opts.tolMatch ?? 1e-3,
+    tolStep: opts.tolStep ?? DEFAULT_TOLERANCES.step, tolCycle: opts.tolCycle ?? DEFAULT_TOLERANCES.cycle, tolMatch: opts.tolMatch ?? DEFAULT_TOLERANCES.match,
     maxPeriod: opts.maxPeriod ?? Math.max(2 * Math.max(...input.sequences.map((s) => s.length)), 8),
   };
   const autoencode = input.objective === 'autoencode';

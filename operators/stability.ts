@@ -18,12 +18,12 @@
  *   merge(steps$, spikes$).pipe(stability({ runId, every: 1000, optimizer, a, startStep: 0, probe }))
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import type { JvpMethod, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
 
 export interface StabilityProbe {
   /** λ_max of the tangent kernel with the model's current weights. */
-  (): { lambdaMax: number; iterations: number; converged: boolean; jvp: string; ms: number };
+  (): { lambdaMax: number; iterations: number; converged: boolean; jvp: JvpMethod; ms: number };
 }
 
 export interface StabilityOptions {

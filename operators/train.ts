@@ -1,48 +1,52 @@
 /**
- * train: Dataset → TrainStep… TrainEnd. Runs one optimiser step at a time, yielding to the event
- * loop between steps so the UI and key handling stay responsive; unsubscribing stops it and frees
- * the trainer's tensors. With `checkpoint`, the trainer's state is saved every `every` steps (an
- * artifact event follows the step) and once more when the run is cancelled, so at most one
- * interval of work is ever lost; `restore` continues from such a state. A checkpoint is never
- * written while a weight is NaN/Inf. With `stopOnNonfinite`, a non-finite loss or gradient rolls
- * the trainer back to the last finite state (weights, optimizer, sampler), saves it with
- * `checkpoint.saveLastFinite` and ends with reason 'diverged' and `lastFinite` set. `control` is the
- * operator's input stream: `pause`/`resume` hold and continue the loop (a control event acknowledges
- * each), `checkpoint` saves at the next step boundary (or at once while paused); other commands are
- * ignored.
+ * train: Dataset… → TrainStep… TrainEnd. The one training loop: it drives any `Trainer` (the FC and
+ * U-Net nets, the associative memory, a one-example identity probe) one step at a time until the
+ * loss target, the step cap or a non-finite loss, and unsubscribing stops it and frees the
+ * trainer's tensors.
  *
- *   dataset:  --d|
- *   train:    --s-s-s-…-s-a-s-…-s-E|      (s = train-step, a = artifact (checkpoint), E = train-end)
- *   NaN stop: --s-s-s-n-l-E|              (n = the non-finite step, l = artifact (last finite state))
+ * - Datasets: the first one makes the trainer; each later one replaces the data at the next step
+ *   boundary (`trainer.setData`), the loop, weights and optimizer going on. Datasets after the end
+ *   are not trained on; an input that completes before its first dataset completes the operator.
+ * - Yielding: to the event loop whenever `yieldMs` (16 ms) have passed since the last yield, so
+ *   tiny steps do not each pay for a macrotask and the UI still gets a turn at frame rate.
+ * - Observations: a trainer with `observe` is asked before every step, and its answer is emitted
+ *   (`kind: 'observation'`, at the step count before the update) ahead of the step, so a consumer
+ *   sees the weights it describes.
+ * - Learning rate: with `schedule`, step t runs at `lrAt(schedule, t)` (engine/schedule.ts).
+ * - Checkpoints: with `checkpoint`, the state is saved every `every` steps (an artifact event
+ *   follows the step) and once more when the run is cancelled, so at most one interval of work is
+ *   lost; `restore` continues from such a state. No checkpoint is written while a weight is NaN/Inf.
+ * - Non-finite stop: with `stopOnNonfinite`, a non-finite loss or gradient rolls the trainer back
+ *   to the last finite state (weights, optimizer, sampler), saves it with
+ *   `checkpoint.saveLastFinite` and ends with reason 'diverged' and `lastFinite` set.
+ * - Control: `pause` holds the loop at the next step boundary until `resume` (it waits on the
+ *   control stream: no timer runs while paused), `checkpoint` saves at the next step boundary or at
+ *   once while paused; a control event acknowledges pause and resume; other commands are ignored.
+ *
+ *   dataset:  --d-------d'------|
+ *   train:    --s-s-s-…-s-s-a-s-…-s-E|      (s = train-step, a = artifact (checkpoint), E = train-end;
+ *                                            d' is trained on from the step after it arrives)
+ *   NaN stop: --s-s-s-n-l-E|                (n = the non-finite step, l = artifact (last finite state))
  *
  * @example
- *   of(dataset).pipe(train({ runId, model, optimizer: { name: 'adam', lr: 1e-4 }, maxSteps: 1e4 }))
+ *   of(dataset).pipe(train({ runId, trainer: netTrainer(model, { name: 'adam', lr: 1e-4 }), maxSteps: 1e4 }))
  */
-import { Observable, type OperatorFunction, mergeMap } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import type { ArtifactEvent, ControlCommand, ControlEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
 import type { Dataset } from '../engine/objectives.ts';
-import type { Model } from '../engine/model.ts';
-import type { OptimizerSpec } from '../engine/optimizers.ts';
-import { createTrainer, type Trainer } from '../engine/trainer.ts';
+import { checkLrSchedule, lrAt, type LrSchedule } from '../engine/schedule.ts';
+import type { Trainer, TrainerFactory, TrainerState } from '../engine/trainer.ts';
 
-/** Everything besides the weights that a resumed run needs to continue exactly. */
-export interface TrainerState {
-  /** Number of optimiser steps taken. */
-  step: number;
-  optimizer: { name: string; data: Float32Array }[];
-  rng: number[];
-}
+export type { TrainerState } from '../engine/trainer.ts';
 
-export interface TrainOptions {
+export interface TrainOptions<D = Dataset, O = never> {
   runId: string;
-  model: Model;
-  optimizer: OptimizerSpec;
-  /** Stop when the MSE is at or below this (default 1e-8, SPEC §2). */
+  /** Makes the trainer from the first dataset (e.g. `netTrainer(model, optimizer)`). */
+  trainer: TrainerFactory<D, O>;
+  /** Stop when the loss is at or below this (default 1e-8; -Infinity: never). */
   lossTarget?: number;
   /** Step cap, counted from the start of the run (not of this resumption). */
   maxSteps: number;
-  batchSize?: number;
-  seed?: number;
   /** Continue from a saved state (weights are the model's own). */
   restore?: TrainerState;
   /**
@@ -58,103 +62,168 @@ export interface TrainOptions {
   };
   /** Keep the last finite state in memory and stop at the first non-finite loss (default false). */
   stopOnNonfinite?: boolean;
-  /** Makes the trainer; injectable so operator tests need no tensors. */
-  makeTrainer?: (model: Model, data: Dataset, opt: OptimizerSpec, o: { batchSize?: number; seed?: number; keepLastFinite?: boolean }) => Trainer;
+  /** Learning rate as a function of the step (the trainer needs `setLr`); default: the trainer's own, fixed. */
+  schedule?: LrSchedule;
   /** Operator commands (dashboard keys): pause, resume, checkpoint now. */
   control?: Observable<ControlCommand>;
+  /** Yield to the event loop once this many ms have passed since the last yield (default 16). */
+  yieldMs?: number;
+  /** Clock in ms for the yield rule and step timings (default performance.now); injectable for tests. */
+  now?: () => number;
+}
+
+/** What a trainer's `observe` said about the state after `step` steps, before the next one. */
+export interface TrainObservation<O> {
+  kind: 'observation';
+  step: number;
+  value: O;
 }
 
 export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent | ControlEvent;
+/** The operator's output: train events, and observations for trainers that make them. */
+export type TrainOutput<O = never> = TrainEvent | ([O] extends [never] ? never : TrainObservation<O>);
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
-export function train(opts: TrainOptions): OperatorFunction<Dataset, TrainEvent> {
+export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): OperatorFunction<D, TrainOutput<O>> {
   const lossTarget = opts.lossTarget ?? 1e-8;
-  const make = opts.makeTrainer ?? createTrainer;
-  return mergeMap(
-    (data) =>
-      new Observable<TrainEvent>((sub) => {
-        let stopped = false;
-        let finished = false;
-        const trainer = make(opts.model, data, opts.optimizer, { batchSize: opts.batchSize, seed: opts.seed, keepLastFinite: opts.stopOnNonfinite });
-        const finiteWeights = () => trainer.weightsFinite?.() ?? true;
-        const first = opts.restore?.step ?? 0;
-        if (opts.restore) {
-          trainer.optimizer.setState(opts.restore.optimizer);
-          trainer.restoreRng(opts.restore.rng);
-        }
-        let done = first;
-        let savedAt = first;
-        const state = (): TrainerState => ({ step: done, optimizer: trainer.optimizer.state(), rng: trainer.rngState() });
-        const started = performance.now();
-        let paused = false;
-        let checkpointNow = false;
-        const saveNow = () => {
-          checkpointNow = false;
-          if (!opts.checkpoint || !finiteWeights()) return;
-          const path = opts.checkpoint.save(state());
-          savedAt = done;
-          sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
-        };
-        const control = opts.control?.subscribe((c) => {
-          if (c === 'checkpoint') checkpointNow = true;
-          else if ((c === 'pause' || c === 'resume') && paused !== (c === 'pause')) {
-            paused = c === 'pause';
-            sub.next({ kind: 'control', runId: opts.runId, step: done, time: Date.now(), command: c });
-          }
+  const yieldMs = opts.yieldMs ?? 16;
+  const now = opts.now ?? (() => performance.now());
+  if (opts.schedule) checkLrSchedule(opts.schedule);
+  return (source) =>
+    new Observable<TrainOutput<O>>((sub) => {
+      const emit = (e: TrainEvent | TrainObservation<O>) => sub.next(e as TrainOutput<O>);
+      let trainer: Trainer<D, O> | null = null;
+      /** Unsubscribed or ended; also true when unsubscribed from inside subscribe, before the teardown is in place. */
+      const halted = () => sub.closed;
+      let finished = false;
+      /** A dataset that arrived while training, for the next step boundary. */
+      let nextData: { data: D } | null = null;
+      let done = opts.restore?.step ?? 0;
+      let savedAt = done;
+      let paused = false;
+      let checkpointNow = false;
+      /** Resolves the paused loop's wait: set while paused, called by resume, checkpoint and teardown. */
+      let wake: (() => void) | null = null;
+      const wakeUp = () => {
+        const w = wake;
+        wake = null;
+        w?.();
+      };
+      const started = now();
+
+      const finiteWeights = (t: Trainer<D, O>) => t.weightsFinite?.() ?? true;
+      const saveNow = (t: Trainer<D, O>) => {
+        checkpointNow = false;
+        if (!opts.checkpoint || !finiteWeights(t)) return;
+        const path = opts.checkpoint.save(t.state());
+        savedAt = done;
+        emit({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
+      };
+      const end = (t: Trainer<D, O>, reason: TrainEndEvent['reason'], loss: number, lastFinite?: TrainEndEvent['lastFinite']) => {
+        finished = true;
+        control?.unsubscribe();
+        opts.checkpoint?.atEnd?.(t.state());
+        emit({
+          kind: 'train-end', runId: opts.runId, step: done, time: Date.now(), reason, loss, lossTarget,
+          wallMs: now() - started, ...(lastFinite !== undefined ? { lastFinite } : {}),
         });
-        const end = (reason: TrainEndEvent['reason'], loss: number, lastFinite?: TrainEndEvent['lastFinite']) => {
-          finished = true;
-          control?.unsubscribe();
-          opts.checkpoint?.atEnd?.(state());
-          sub.next({
-            kind: 'train-end', runId: opts.runId, step: done, time: Date.now(), reason, loss, lossTarget,
-            wallMs: performance.now() - started, ...(lastFinite !== undefined ? { lastFinite } : {}),
-          });
-          sub.complete();
-        };
-        /** Roll back to the last finite state and save it; null when there is none in this session. */
-        const saveLastFinite = (): TrainEndEvent['lastFinite'] => {
-          const back = trainer.rollbackToLastFinite?.() ?? null;
-          if (back === null) return null;
-          const st: TrainerState = { step: done - back, optimizer: trainer.optimizer.state(), rng: trainer.rngState() };
-          const path = opts.checkpoint?.saveLastFinite?.(st) ?? null;
-          if (path) sub.next({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
-          return { step: st.step, path };
-        };
-        (async () => {
-          if (done >= opts.maxSteps) return end('step-cap', Number.NaN);
-          for (;;) {
-            if (stopped) return;
-            const t0 = performance.now();
-            const r = trainer.step();
-            const stepMs = performance.now() - t0;
-            done++;
-            sub.next({
-              kind: 'train-step', runId: opts.runId, step: done, time: Date.now(), loss: r.loss, lr: r.lr,
-              gradNorm: r.gradNorm, stepMs, samplesPerSec: (r.batchSize * 1000) / Math.max(stepMs, 1e-6),
-            });
-            if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
-              return end('diverged', r.loss, opts.stopOnNonfinite ? (saveLastFinite() ?? null) : undefined);
-            }
-            if (r.loss <= lossTarget) return end('loss-target', r.loss);
-            if (done >= opts.maxSteps) return end('step-cap', r.loss);
-            if (checkpointNow || (opts.checkpoint && done % opts.checkpoint.every === 0)) saveNow();
-            await yieldToLoop();
-            while (paused && !stopped) {
-              // nothing trained since the newest checkpoint: it already is this state
-              if (checkpointNow) done > savedAt ? saveNow() : (checkpointNow = false);
-              await new Promise((r) => setTimeout(r, 20));
-            }
+        sub.complete();
+      };
+      /** Roll back to the last finite state and save it; null when there is none in this session. */
+      const saveLastFinite = (t: Trainer<D, O>): TrainEndEvent['lastFinite'] => {
+        if (t.rollback?.() == null) return null;
+        const st = t.state();
+        const path = opts.checkpoint?.saveLastFinite?.(st) ?? null;
+        if (path) emit({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
+        return { step: st.step, path };
+      };
+
+      const loop = async (t: Trainer<D, O>) => {
+        if (done >= opts.maxSteps) return end(t, 'step-cap', Number.NaN);
+        let lastYield = now();
+        for (;;) {
+          if (nextData) {
+            if (!t.setData) throw new Error('this trainer cannot change its data between steps');
+            t.setData(nextData.data);
+            nextData = null;
           }
-        })().catch((e) => sub.error(e));
-        return () => {
-          stopped = true;
-          control?.unsubscribe();
+          if (opts.schedule) t.setLr!(lrAt(opts.schedule, done));
+          const t0 = now();
+          if (t.observe) {
+            emit({ kind: 'observation', step: done, value: t.observe() });
+            if (halted()) return;
+          }
+          const r = t.step();
+          const stepMs = now() - t0;
+          done++;
+          emit({
+            kind: 'train-step', runId: opts.runId, step: done, time: Date.now(), loss: r.loss, lr: r.lr,
+            gradNorm: r.gradNorm, stepMs, samplesPerSec: (r.batchSize * 1000) / Math.max(stepMs, 1e-6),
+          });
+          if (halted()) return;
+          if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
+            return end(t, 'diverged', r.loss, opts.stopOnNonfinite ? (saveLastFinite(t) ?? null) : undefined);
+          }
+          if (r.loss <= lossTarget) return end(t, 'loss-target', r.loss);
+          if (done >= opts.maxSteps) return end(t, 'step-cap', r.loss);
+          if (checkpointNow || (opts.checkpoint && done % opts.checkpoint.every === 0)) saveNow(t);
+          if (now() - lastYield >= yieldMs) {
+            await yieldToLoop();
+            if (halted()) return;
+            lastYield = now();
+          }
+          while (paused) {
+            // nothing trained since the newest checkpoint: it already is this state
+            if (checkpointNow) done > savedAt ? saveNow(t) : (checkpointNow = false);
+            await new Promise<void>((r) => (wake = r));
+            if (halted()) return;
+            lastYield = now();
+          }
+        }
+      };
+
+      const control = opts.control?.subscribe((c) => {
+        if (c === 'checkpoint') {
+          checkpointNow = true;
+          wakeUp();
+        } else if ((c === 'pause' || c === 'resume') && paused !== (c === 'pause')) {
+          paused = c === 'pause';
+          emit({ kind: 'control', runId: opts.runId, step: done, time: Date.now(), command: c });
+          if (!paused) wakeUp();
+        }
+      });
+      const input = source.subscribe({
+        next: (data) => {
+          if (finished || halted()) return;
+          if (trainer) {
+            nextData = { data };
+            return;
+          }
+          try {
+            trainer = opts.trainer(data, { keepLastFinite: opts.stopOnNonfinite === true });
+            if (opts.restore) trainer.restore(opts.restore);
+            if (opts.schedule && !trainer.setLr) throw new Error('a learning-rate schedule needs a trainer that can set its learning rate');
+          } catch (e) {
+            sub.error(e);
+            return;
+          }
+          loop(trainer).catch((e) => sub.error(e));
+        },
+        error: (e) => sub.error(e),
+        complete: () => {
+          if (!trainer) sub.complete();
+        },
+      });
+      return () => {
+        control?.unsubscribe();
+        input.unsubscribe();
+        if (trainer) {
           // cancelled mid-run: keep the steps taken since the last checkpoint
-          if (!finished && opts.checkpoint && done > savedAt && finiteWeights()) opts.checkpoint.save(state());
+          if (!finished && opts.checkpoint && done > savedAt && finiteWeights(trainer)) opts.checkpoint.save(trainer.state());
           trainer.dispose();
-        };
-      }),
-  );
+        }
+        wakeUp();
+      };
+    });
 }

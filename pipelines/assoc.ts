@@ -12,8 +12,8 @@
  * Step t is the state after t updates (t = 0: the initial W), so a margins event at step 1 shows the
  * margins one update made.
  */
-import { Observable, concat, connect, defer, filter, map, merge, of, tap, throwError } from 'rxjs';
-import { createAssocModel, createAssocOptimizer, formatEmbeddings, type AssocModel, type AssocOptimizerName, type EmbeddingSpec } from '../engine/assoc.ts';
+import { Observable, concat, connect, defer, filter, from, map, merge, mergeMap, of, tap, throwError } from 'rxjs';
+import { createAssocModel, createAssocTrainer, formatEmbeddings, type AssocModel, type AssocOptimizerName, type EmbeddingSpec } from '../engine/assoc.ts';
 import type { BackendInfo } from '../engine/backend.ts';
 import { Rng } from '../engine/random.ts';
 import { EngramError } from '../errors.ts';
@@ -21,6 +21,7 @@ import type { EngramEvent, MarginsEvent, SpikeEvent, TrainStepEvent } from '../e
 import { runJob } from './job.ts';
 import { margins, type HeadSnapshot } from '../operators/margins.ts';
 import { spikes, type SpikeOptions } from '../operators/spikes.ts';
+import { train } from '../operators/train.ts';
 import { PLOT_BUILDERS } from '../sinks/plots/index.ts';
 import { createTokenSampler, formatFrequencies, makeTokenTask, type FrequencySpec } from '../sources/tokens.ts';
 
@@ -69,49 +70,35 @@ export interface AssocSummary {
 }
 
 /** One of the two things a step produces: the snapshot (before the update) and the train-step event. */
-type StepOut = { event: TrainStepEvent; snap?: undefined } | { snap: HeadSnapshot; event?: undefined };
+export type StepOut = { event: TrainStepEvent; snap?: undefined } | { snap: HeadSnapshot; event?: undefined };
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
-/** The training loop as a stream: one StepOut per state W_0 … W_steps. */
-function trainAssoc(model: AssocModel, cfg: AssocConfig): Observable<StepOut> {
-  return new Observable<StepOut>((sub) => {
-    let stopped = false;
-    const opt = createAssocOptimizer(model, cfg.optimizer, cfg.lr);
-    const sampler = cfg.batch ? createTokenSampler(model.task.p, new Rng(cfg.seed * 31 + 7)) : null;
-    const { n, m } = model.spec;
-    const lr = cfg.optimizer === 'adam' ? undefined : cfg.lr; // η·λ_max/2 is a (S)GD stability ratio
-    (async () => {
-      let lastYield = performance.now();
-      for (let t = 0; ; t++) {
-        if (stopped) return;
-        const t0 = performance.now();
-        const o = model.observe({ scores: true });
-        const last = t === cfg.steps || !Number.isFinite(o.loss);
-        // the snapshot goes out before the update: λ_max is evaluated at this W
-        sub.next({ snap: { step: t, n, m, scores: o.scores!, targets: model.task.targets, weights: model.task.p, lr, lambdaMax: cfg.lanczos > 0 ? () => model.lambdaMax(cfg.lanczos) : undefined } });
-        // the last observation takes no step; its gradient norm is still measured (a NaN here would read as a NaN loss)
-        const gradNorm = last ? model.gradientNorm() : model.update(opt, sampler?.weights(cfg.batch!));
-        const stepMs = performance.now() - t0;
-        sub.next({
-          event: {
-            kind: 'train-step', runId: cfg.runId, step: t, time: Date.now(), loss: o.loss, lr: cfg.lr, gradNorm, stepMs,
-            samplesPerSec: ((cfg.batch ?? n) * 1000) / Math.max(stepMs, 1e-6),
-          },
+/**
+ * Training as a stream (the train operator over the assoc trainer): one StepOut per state W_0 …
+ * W_steps. The operator counts the steps taken (the state after step s is W_s); this stream counts
+ * states, so the train-step reporting on W_t (the operator's step t + 1) is step t here. The last
+ * step observes W_steps without updating it. The operator's train-end is left out: finish$ reports
+ * the end.
+ */
+export function assocSteps(model: AssocModel, cfg: Pick<AssocConfig, 'runId' | 'optimizer' | 'lr' | 'batch' | 'steps' | 'seed' | 'lanczos'>): Observable<StepOut> {
+  const { n, m } = model.spec;
+  const lr = cfg.optimizer === 'adam' ? undefined : cfg.lr; // η·λ_max/2 is a (S)GD stability ratio
+  return of(model.task).pipe(
+    train({
+      runId: cfg.runId, maxSteps: cfg.steps + 1, lossTarget: -Infinity,
+      trainer: () => {
+        const rng = new Rng(cfg.seed * 31 + 7);
+        const sampler = cfg.batch ? createTokenSampler(model.task.p, rng) : null;
+        return createAssocTrainer(model, {
+          optimizer: cfg.optimizer, lr: cfg.lr, updates: cfg.steps,
+          batch: sampler ? { size: cfg.batch!, weights: () => sampler.weights(cfg.batch!), rng } : undefined,
         });
-        if (last) break;
-        if (performance.now() - lastYield > 20) {
-          await yieldToLoop();
-          lastYield = performance.now();
-        }
-      }
-      sub.complete();
-    })().catch((e) => sub.error(e));
-    return () => {
-      stopped = true;
-      opt.dispose();
-    };
-  });
+      },
+    }),
+    // the snapshot goes out before the update: λ_max is evaluated at this W
+    mergeMap((e): StepOut[] => e.kind === 'observation'
+      ? [{ snap: { step: e.step, n, m, scores: e.value.scores!, targets: model.task.targets, weights: model.task.p, lr, lambdaMax: cfg.lanczos > 0 ? () => model.lambdaMax(cfg.lanczos) : undefined } }]
+      : e.kind === 'train-step' ? [{ event: { ...e, step: e.step - 1 } }] : []),
+  );
 }
 
 export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<EngramEvent> {
@@ -121,7 +108,7 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
   return runJob({
     runId: cfg.runId, command: cfg.command, outDir: cfg.outDir, mode: { kind: 'new', force: cfg.force },
     start: {
-      backend, config: config as Record<string, unknown>,
+      backend, config: { ...config, command: 'assoc' },
       runJson: {
         kind: 'assoc', targets: Array.from(t0.targets), p: Array.from(t0.p),
         reduction: 'L = Σ_x p(x)·(−log p_W(f*(x)|x)) (frequency-weighted cross-entropy); L01 = Σ_x p(x)·1[m_x ≤ 0]',
@@ -133,7 +120,7 @@ export function assoc(cfg: AssocConfig, backend: BackendInfo): Observable<Engram
     let lastLoss = Number.NaN;
     let spikeCount = 0;
     let lastMargins: MarginsEvent | null = null;
-    const training$ = trainAssoc(model, cfg).pipe(
+    const training$ = assocSteps(model, cfg).pipe(
       tap((s) => {
         if (s.event) [job.step, lastLoss] = [s.event.step, s.event.loss];
       }),

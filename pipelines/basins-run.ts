@@ -11,6 +11,7 @@ import type { BackendInfo } from '../engine/backend.ts';
 import { createFcModel, type ModelSpec } from '../engine/model.ts';
 import { makeDataset } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
+import { netTrainer } from '../engine/trainer.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent } from '../events.ts';
@@ -59,7 +60,7 @@ export function parsePoints(v: string): [number, number][] {
 export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observable<EngramEvent> {
   return runJob({
     runId: cfg.runId, command: cfg.command, outDir: cfg.outDir, mode: { kind: 'new', force: cfg.force },
-    start: { backend, config: { ...cfg, command: undefined } as Record<string, unknown>, runJson: { kind: 'points' } },
+    start: { backend, config: { ...cfg, command: 'basins' }, runJson: { kind: 'points' } },
     plots: BASINS_PLOTS,
   }, (job) => {
     const points = cfg.points.map((p) => Float32Array.from(p));
@@ -69,7 +70,7 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
     const model = job.hold(createFcModel({ kind: 'fc', dim: 2, ...cfg.model }, unitVector(points[0])));
     return concat(
       of(job.ev({ kind: 'dataset', objective: cfg.objective, n: points.length, dim: 2, source: 'points', frame: { width: 2, height: 1, channels: 1 } })),
-      of(data).pipe(train({ runId: cfg.runId, model, optimizer: cfg.optimizer, lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, seed: cfg.model.seed })),
+      of(data).pipe(train({ runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { seed: cfg.model.seed }), lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps })),
       defer(() => from(runRecall({ map: model, sequences: [points], objective: cfg.objective }, { runId: cfg.runId, step: job.step, from: 'gaussian', seed: cfg.model.seed, peak }))).pipe(
         mergeMap((out) => concat(
           of(job.ev(out.event)),

@@ -7,16 +7,17 @@
  *   x̂ ─▶ dataset ─▶ [fc|cnn × depth: train ─▶ probe ─▶ identity]… ─▶ tables, identity.png ─▶ run-end
  */
 import { join } from 'node:path';
-import { type Observable, concat, concatMap, defer, from, of, tap } from 'rxjs';
+import { type Observable, concat, concatMap, defer, finalize, from, last, map, of, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { createFcModel, type Model, type NetSpec } from '../engine/model.ts';
 import { makeDataset } from '../engine/objectives.ts';
 import type { OptimizerSpec } from '../engine/optimizers.ts';
-import { createTrainer } from '../engine/trainer.ts';
+import { datasetLoss, netTrainer } from '../engine/trainer.ts';
 import { createUnetModel } from '../engine/unet.ts';
 import { unitVector } from '../engine/vectors.ts';
-import type { EngramEvent, IdentityEvent } from '../events.ts';
+import type { EngramEvent, IdentityEvent, TrainEndEvent } from '../events.ts';
 import { identityProbe } from '../operators/identity-probe.ts';
+import { train } from '../operators/train.ts';
 import { writeIdentityCsv, writeIdentityText } from '../sinks/identity-table.ts';
 import { writePng } from '../sinks/png.ts';
 import { identityPlot } from '../sinks/plots/identity.ts';
@@ -62,60 +63,49 @@ export function identitySpec(cfg: Pick<IdentityConfig, 'image' | 'fc' | 'cnn' | 
     : { kind: 'unet', ...common, image: { height, width, channels }, channels: cfg.cnn.channels, activation: cfg.cnn.activation };
 }
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
-/** Train on x̂ alone until the MSE reaches the target, the step cap, or a non-finite loss. */
-async function trainOnOne(model: Model<NetSpec>, xhat: Float32Array, cfg: IdentityConfig, cancelled: () => boolean): Promise<IdentityEvent['train']> {
-  const t0 = performance.now();
-  const trainer = createTrainer(model, makeDataset('autoencode', [[xhat]]), cfg.optimizer, { seed: cfg.seed });
-  let steps = 0, loss = Number.NaN, reason: IdentityEvent['train']['reason'] = 'step-cap';
-  try {
-    while (steps < cfg.maxSteps && !cancelled()) {
-      loss = trainer.step().loss;
-      if (!Number.isFinite(loss)) {
-        reason = 'diverged';
-        break;
-      }
-      if (loss <= cfg.lossTarget) {
-        reason = 'loss-target';
-        break;
-      }
-      steps++;
-      if (steps % 25 === 0) await yieldToLoop();
-    }
-    if (reason !== 'diverged') loss = trainer.loss();
-  } finally {
-    trainer.dispose();
-  }
-  return { steps, loss, reason, wallMs: performance.now() - t0 };
+/**
+ * Train on x̂ alone until the MSE reaches the target, the step cap, or a non-finite loss. `steps`
+ * counts the updates before the one whose starting loss met the target (or diverged); `loss` is
+ * the MSE of the trained net (that of the diverging step when it diverged).
+ */
+export function fitExample(model: Model<NetSpec>, xhat: Float32Array, cfg: Pick<IdentityConfig, 'runId' | 'optimizer' | 'seed' | 'lossTarget' | 'maxSteps'>): Observable<IdentityEvent['train']> {
+  const data = makeDataset('autoencode', [[xhat]]);
+  return of(data).pipe(
+    train({ runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { seed: cfg.seed }), lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps }),
+    last((e): e is TrainEndEvent => e.kind === 'train-end'),
+    map((end) => ({
+      steps: end.reason === 'step-cap' ? end.step : end.step - 1,
+      loss: end.reason === 'diverged' ? end.loss : datasetLoss(model, data),
+      reason: end.reason === 'cancelled' ? 'step-cap' : end.reason,
+      wallMs: end.wallMs,
+    })),
+  );
 }
 
 export function identityRun(cfg: IdentityConfig, backend: BackendInfo): Observable<EngramEvent> {
   return runJob({
     runId: cfg.runId, command: cfg.command, outDir: cfg.outDir, mode: { kind: 'new', force: cfg.force },
     start: {
-      backend, config: { ...cfg, command: undefined } as Record<string, unknown>,
+      backend, config: { ...cfg, command: 'identity' },
       runJson: { kind: 'identity', input: cfg.input, reduction: 'mean squared error over all elements', corr: 'cosine similarity' },
     },
     plots: IDENTITY_PLOTS,
   }, (job) => {
-    let cancelled = false;
-    job.hold({ dispose: () => void (cancelled = true) });
     const results: IdentityEvent[] = [];
     const { width, height, gray } = cfg.image;
     const channels = gray ? 1 : 3;
 
     const probeOne = (xhat: Float32Array, arch: IdentityArch, depth: number) =>
-      defer(async () => {
+      defer(() => {
         const spec = identitySpec(cfg, arch, depth);
         const model: Model<NetSpec> = spec.kind === 'fc' ? createFcModel(spec, unitVector(xhat)) : createUnetModel(spec);
-        return { model, train: await trainOnOne(model, xhat, cfg, () => cancelled) };
-      }).pipe(
-        concatMap(({ model, train }) => of({ arch, depth, params: model.paramCount, map: model, xhat, train }).pipe(
-          identityProbe({ runId: cfg.runId, rhos: cfg.rhos, perRho: cfg.perRho, seed: cfg.seed + 1 }),
-          tap({ finalize: () => model.dispose() }),
-        )),
-      );
+        return fitExample(model, xhat, cfg).pipe(
+          concatMap((train) => of({ arch, depth, params: model.paramCount, map: model, xhat, train }).pipe(
+            identityProbe({ runId: cfg.runId, rhos: cfg.rhos, perRho: cfg.perRho, seed: cfg.seed + 1 }),
+          )),
+          finalize(() => model.dispose()),
+        );
+      });
 
     const tables = () => defer(() => {
       writeIdentityCsv(join(cfg.outDir, 'identity.csv'), results);

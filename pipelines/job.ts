@@ -21,12 +21,13 @@ import { join } from 'node:path';
 import { Observable, catchError, concat, defer, from, mergeMap, of } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, EventBody, RunStartEvent } from '../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent, type EventBody, type RunStartEvent } from '../events.ts';
 import { openMetricsCsv, rewindMetricsCsv, type MetricsCsv } from '../sinks/csv.ts';
-import { openEventLog, readEventLog, rewindEventLog, type EventLog } from '../sinks/events-jsonl.ts';
+import { openEventLog, rewindEventLog, type EventLog } from '../sinks/events-jsonl.ts';
 import type { PlotBuilder } from '../sinks/plots/index.ts';
 import { writePlots } from '../sinks/plots/index.ts';
 import { prepareRunDir, readRunJson, removeFile, writeJsonAtomic } from '../sinks/run-dir.ts';
+import { readEventLog } from '../sources/event-log.ts';
 
 export type JobMode =
   /** A fresh run directory, created on subscription (an existing non-empty one only with force). */
@@ -61,7 +62,7 @@ export interface Job {
   /** The step events are stamped with: follows train-step events, and may be set by the body. */
   step: number;
   /** Stamp an event body with run id, step and time. */
-  ev<B extends EventBody>(body: B): EngramEvent;
+  ev(body: EventBody): EngramEvent;
   /** Merge fields into run.json (new and resume jobs). */
   saveRunJson(fields: Record<string, unknown>): void;
   /** Release `r` (dispose) at teardown, after the body's own teardown. */
@@ -83,9 +84,9 @@ export function backendJson(b: BackendInfo): RunStartEvent['backend'] {
   return { name: b.name, tfBackend: b.tfBackend, device: b.device, blas: b.blas, threads: b.threads };
 }
 
-/** Every run's events are stamped the same way; the one cast from a body to the union lives here. */
-export function stamp<B extends EventBody>(body: B, runId: string, step: number): EngramEvent {
-  return { ...body, runId, step, time: Date.now() } as unknown as EngramEvent;
+/** Every run's events are stamped the same way: run id, the step, wall-clock time. */
+export function stamp(body: EventBody, runId: string, step: number): EngramEvent {
+  return { ...body, runId, step, time: Date.now() };
 }
 
 export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent>): Observable<EngramEvent> {
@@ -168,7 +169,7 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
         ...(resume ? { resumedFrom: { checkpoint: resume.checkpoint, step: resume.fromStep } } : {}),
       });
       return [
-        job.ev({ kind: 'run-start', command: spec.command, backend: backendJson(spec.start.backend), config, ...(resume ? { resume } : {}) }),
+        job.ev({ kind: 'run-start', command: spec.command, backend: backendJson(spec.start.backend), schemaVersion: EVENT_SCHEMA_VERSION, config, ...(resume ? { resume } : {}) }),
         ...notes.map((message) => job.ev({ kind: 'log', level: 'info', message })),
       ];
     };

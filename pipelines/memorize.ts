@@ -22,6 +22,7 @@ import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
 import { stability } from '../operators/stability.ts';
 import { meanMseNormalization, tangentKernelLambdaMax } from '../engine/tangent-kernel.ts';
+import { netTrainer } from '../engine/trainer.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
@@ -116,7 +117,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, o: MemorizeO
     runId: cfg.runId, command: cfg.command, outDir: cfg.outDir,
     mode: resume ? { kind: 'resume', fromStep: resume.contents.step, checkpoint: resume.path } : { kind: 'new', force: cfg.force },
     start: {
-      backend, config: { ...cfg, command: undefined } as Record<string, unknown>,
+      backend, config: { ...cfg, command: 'memorize' },
       runJson: { input: cfg.input.path, kind: cfg.input.kind, reduction: 'mean squared error over all elements (mean over pairs and dimensions)' },
     },
     metrics: true, plots: memorizePlots,
@@ -213,8 +214,8 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
         from(notes.map((message) => ev({ kind: 'log', level: 'info', message }))),
         withRecallNow(trainWithSpikes(of(data).pipe(
           train({
-            runId: cfg.runId, model, optimizer: cfg.optimizer, lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps,
-            batchSize: cfg.batchSize, seed: cfg.model.seed, restore: lastTrainer ?? undefined, control,
+            runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed }),
+            lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, restore: lastTrainer ?? undefined, control,
             checkpoint: {
               every: cfg.checkpointEvery,
               save: (st) => {

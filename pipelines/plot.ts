@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { type Observable, defer, from, mergeMap } from 'rxjs';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent } from '../events.ts';
-import { readEventLog } from '../sinks/events-jsonl.ts';
 import { PLOT_BUILDERS, writePlots } from '../sinks/plots/index.ts';
 import { readRunJson } from '../sinks/run-dir.ts';
+import { readEventLog } from '../sources/event-log.ts';
 import { runJob } from './job.ts';
 
 export function plotJob(runDir: string): Observable<EngramEvent> {
@@ -21,10 +21,10 @@ export function plotJob(runDir: string): Observable<EngramEvent> {
     const path = join(runDir, 'events.jsonl');
     if (!existsSync(path)) throw new EngramError('E_INPUT_MISSING', `${runDir} has no events.jsonl, so there is nothing to plot; re-run the command that made it`);
     return runJob({ runId: run.id, command: 'engram plot', outDir: runDir, mode: { kind: 'attach', log: false } }, (job) => defer(() => {
-      const { events, skipped, torn } = readEventLog(path);
+      const { events, skipped, problems, torn } = readEventLog(path);
       const notes = [
         ...(torn ? [`the last line of ${path} was cut short (an interrupted write) and is ignored`] : []),
-        ...(skipped ? [`${skipped} unreadable line(s) in ${path} were skipped`] : []),
+        ...(skipped ? [`${skipped} unreadable line(s) in ${path} were skipped (${problems.join('; ')}${skipped > problems.length ? '; …' : ''})`] : []),
       ];
       return from(writePlots(events, runDir)).pipe(mergeMap(({ written, failed }) => {
         if (failed.length && written.length === 0) {

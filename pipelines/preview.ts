@@ -16,7 +16,11 @@ export function previewOf(shape: MediaShape, out: RecallOutput, originals: Float
   const f = out.event.frames.find((fr) => fr.state === 0) ?? out.event.frames[0];
   const frame = f ? f.index : -1;
   const psnr = f && Number.isFinite(f.psnr) ? Math.round(f.psnr * 10) / 10 : undefined;
-  if (!x) return { kind: 'preview', media: shape.kind === 'audio' ? 'audio' : 'image', frame: -1, width: 0, height: 0, channels: 1 };
+  if (!x) {
+    return shape.kind === 'audio'
+      ? { kind: 'preview', media: 'audio', frame: -1, width: 0, height: 1, channels: 1, waveform: [] }
+      : { kind: 'preview', media: 'image', frame: -1, width: 0, height: 0, channels: 1, pixels: '' };
+  }
   if (shape.kind === 'audio') {
     const orig = frame >= 0 ? originals[frame] : undefined;
     return {

@@ -4,6 +4,7 @@
  * run.json, not inferred from this log.
  */
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { serializeEvent } from '../event-codec.ts';
 import type { EngramEvent } from '../events.ts';
 
 export interface EventLog {
@@ -11,12 +12,11 @@ export interface EventLog {
   close(): void;
 }
 
-const serialize = (e: EngramEvent) =>
-  JSON.stringify(e, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n';
+const serialize = (e: EngramEvent) => serializeEvent(e) + '\n';
 
 /**
  * Opens the log: appending for a resumed run, otherwise starting it afresh (a --force run in an old
- * directory must not inherit that run's events). Non-finite numbers are written as strings.
+ * directory must not inherit that run's events). Lines are event-codec.ts's serialization.
  */
 export function openEventLog(path: string, mode: 'append' | 'new'): EventLog {
   const fd = openSync(path, mode === 'append' ? 'a' : 'w');
@@ -63,26 +63,4 @@ export function rewindEventLog(path: string, step: number): number {
   writeFileSync(tmp, keep.length ? keep.join('\n') + '\n' : '');
   renameSync(tmp, path);
   return moved.length;
-}
-
-/**
- * Read a run's events back (for plots and replays). A last line cut short by a crash mid-write is
- * dropped; an unreadable line elsewhere is skipped and counted. The strings "NaN", "Infinity" and
- * "-Infinity" that `serialize` wrote for non-finite numbers become numbers again.
- */
-export function readEventLog(path: string): { events: EngramEvent[]; skipped: number; torn: boolean } {
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const events: EngramEvent[] = [];
-  let skipped = 0, torn = false;
-  const last = lines.reduce((at, l, i) => (l.trim() !== '' ? i : at), -1);
-  lines.forEach((l, i) => {
-    if (l.trim() === '') return;
-    try {
-      events.push(JSON.parse(l, (_k, v) => (v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v)) as EngramEvent);
-    } catch {
-      if (i === last) torn = true;
-      else skipped++;
-    }
-  });
-  return { events, skipped, torn };
 }

@@ -4,7 +4,8 @@
  * `case`; everything the panes show that is derived (steps/s, ETA, parameter count) is a selector
  * below, so the state stays small and the reducer cheap enough to run on every training step.
  */
-import type { AttractorEvent, EngramEvent, PreviewEvent, RecallEvent } from '../events.ts';
+import { assertNever, type AttractorEvent, type BasinsEvent, type EngramEvent, type IdentityEvent, type PreviewEvent, type RecallEvent, type RunConfig } from '../events.ts';
+import { sci } from './units.ts';
 
 /** One column's worth of training steps of the loss chart: the range and last loss over `count` steps. */
 export interface LossPoint {
@@ -135,11 +136,9 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
   const t = { lastTime: Math.max(s.lastTime ?? 0, e.time) };
   switch (e.kind) {
     case 'run-start': {
-      const c = e.config as { input?: { path?: string }; objective?: string; model?: ViewState['model']; lossTarget?: number; maxSteps?: number };
       return {
         ...initialViewState, ...t, runId: e.runId, status: 'running', backend: e.backend.name, device: e.backend.device, threads: e.backend.threads,
-        command: e.command, input: c.input?.path ?? null, objective: c.objective ?? null, model: c.model ?? null,
-        lossTarget: c.lossTarget ?? null, maxSteps: c.maxSteps ?? null, startTime: e.time, step: e.step,
+        command: e.command, ...fromConfig(e.config), startTime: e.time, step: e.step,
         log: [line(e, e.resume ? `resumed from step ${e.resume.fromStep} (${e.resume.checkpoint})` : `started: ${e.command}`)],
       };
     }
@@ -172,6 +171,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
         log: bounded(s.log, line(e, `recall: ${e.rule} after ${e.iterations} it (period ${e.period}), ${e.framesMatched}/${e.framesTotal} matched, ${e.meanPsnr.toFixed(1)} dB`), LOG_LINES),
       };
     case 'preview':
+      // drawn in the recall pane
       return { ...s, ...t, preview: e };
     case 'attractors':
       return {
@@ -253,9 +253,51 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
         ...s, ...t, status: e.status, wallMs: e.wallMs, paused: false,
         log: bounded(s.log, line(e, `run ${e.status} in ${(e.wallMs / 1000).toFixed(1)} s`, e.status === 'failed' ? 'error' : 'info'), LOG_LINES),
       };
+    case 'basins':
+      return { ...s, ...t, log: bounded(s.log, line(e, basinsLine(e), e.share.diverged > 0 ? 'warn' : 'info'), LOG_LINES) };
+    case 'identity':
+      return {
+        ...s, ...t,
+        log: bounded(s.log, line(e, identityLine(e), e.train.reason === 'diverged' ? 'error' : e.label === 'neither' ? 'warn' : 'info'), LOG_LINES),
+      };
     default:
-      return s;
+      // a kind without a case is a compile error here; at run time unreachable, as the codec lets no unknown kind in
+      return assertNever(e, 'event kind');
   }
+}
+
+/** What the header shows of a run's configuration; each pipeline's config has its own fields. */
+function fromConfig(c: RunConfig): Pick<ViewState, 'input' | 'objective' | 'model' | 'lossTarget' | 'maxSteps'> {
+  switch (c.command) {
+    case 'memorize':
+    case 'basins': {
+      const { width, depth, bias, activation } = c.model;
+      return {
+        input: c.command === 'memorize' ? c.input.path : null, objective: c.objective, model: { width, depth, bias, activation },
+        lossTarget: c.lossTarget, maxSteps: c.maxSteps,
+      };
+    }
+    case 'identity':
+      return { input: c.input, objective: 'autoencode', model: null, lossTarget: c.lossTarget, maxSteps: c.maxSteps };
+    case 'assoc':
+      return { input: null, objective: null, model: null, lossTarget: null, maxSteps: c.steps };
+    default:
+      return assertNever(c, 'run config');
+  }
+}
+
+const percent = (f: number) => `${(100 * f).toFixed(f > 0 && f < 0.1 ? 1 : 0)}%`;
+
+/** The share of grid cells per training point, then the cells that reached none or diverged. */
+export function basinsLine(e: BasinsEvent): string {
+  const share = Object.entries(e.share).map(([k, f]) => `${/^\d+$/.test(k) ? `#${k}` : k} ${percent(f)}`).join(', ');
+  return `basins (${e.objective}, ${e.points.length} points, grid ${e.grid.size}×${e.grid.size}): ${share || 'no cells'}`;
+}
+
+/** One identity probe: its verdict, how far it is from either map, and how training went. */
+export function identityLine(e: IdentityEvent): string {
+  return `probe ${e.arch} depth ${e.depth} → ${e.label} (distance to identity ${e.distance.identity.toFixed(2)}, ` +
+    `to constant ${e.distance.constant.toFixed(2)}), ${e.train.reason} after ${e.train.steps} steps, loss ${sci(e.train.loss)}`;
 }
 
 export const reduceEvents = (events: readonly EngramEvent[], from: ViewState = initialViewState): ViewState => events.reduce(reduceEvent, from);

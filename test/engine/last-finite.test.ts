@@ -33,21 +33,22 @@ describe('trainer keepLastFinite', () => {
       const before: { w: Float32Array[]; opt: Float32Array[]; rng: number[] }[] = [];
       let k = 0, bad = false;
       for (; k < 200 && !bad; k++) {
-        before.push({ w: model.weights().map((w) => w.data), opt: trainer.optimizer.state().map((s) => s.data), rng: trainer.rngState() });
+        before.push({ w: model.weights().map((w) => w.data), opt: trainer.optimizer.state().map((s) => s.data), rng: trainer.state().rng });
         const r = trainer.step();
         bad = !Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm);
       }
       expect(bad, 'the run diverged').toBe(true);
       const stepsTaken = k;
-      const back = trainer.rollbackToLastFinite!();
+      const back = trainer.rollback();
       expect(back).not.toBeNull();
       const lastFinite = stepsTaken - back!; // steps before the state we are back at
       expect(lastFinite).toBeGreaterThanOrEqual(0);
       expect(lastFinite).toBeLessThan(stepsTaken);
+      expect(trainer.state().step).toBe(lastFinite);
       const ref = before[lastFinite];
       model.weights().forEach((w, i) => expect(w.data, w.name).toEqual(ref.w[i]));
       trainer.optimizer.state().forEach((s, i) => expect(s.data, s.name).toEqual(ref.opt[i]));
-      expect(trainer.rngState()).toEqual(ref.rng);
+      expect(trainer.state().rng).toEqual(ref.rng);
       expect(trainer.weightsFinite!()).toBe(true);
       expect(Number.isFinite(trainer.loss())).toBe(true);
       // the same step again reproduces the step that followed the last finite state
@@ -64,7 +65,7 @@ describe('trainer keepLastFinite', () => {
     for (let i = 0; i < 3; i++) trainer.step();
     const n = tf.memory().numTensors;
     for (let i = 0; i < 30; i++) trainer.step();
-    trainer.rollbackToLastFinite!();
+    trainer.rollback();
     trainer.step();
     expect(tf.memory().numTensors).toBe(n);
     expect(trainer.weightsFinite!()).toBe(true);
@@ -81,7 +82,7 @@ describe('trainer keepLastFinite', () => {
     const model = createFcModel({ kind: 'fc', dim: 8, width: 16, depth: 1, activation: 'tanh', bias: true, init: 'torch', seed: 1 });
     const trainer = createTrainer(model, data, { name: 'gd', lr: 1e-3 });
     trainer.step();
-    expect(trainer.rollbackToLastFinite!()).toBeNull();
+    expect(trainer.rollback()).toBeNull();
     trainer.dispose();
     model.dispose();
   });

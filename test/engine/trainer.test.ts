@@ -156,3 +156,68 @@ describe('trainer arguments', () => {
     model.dispose();
   });
 });
+
+describe('trainer as the train operator drives it', () => {
+  it('setData: the next step trains on the new data (same weights and optimizer), checked against a fresh trainer on it', async () => {
+    await selectBackend('cpu');
+    const s = spec({ dim: 4, width: 8, depth: 1, seed: 5 });
+    const a = createFcModel(s), b = createFcModel(s);
+    const first = cycleData(3, 4, 1), second = cycleData(5, 4, 2);
+    const ta = createTrainer(a, first, { name: 'gd', lr: 0.1 });
+    ta.step();
+    ta.setData(second);
+    const ra = ta.step();
+    // b: the same first step, then a trainer built on the second dataset from b's weights
+    const tb1 = createTrainer(b, first, { name: 'gd', lr: 0.1 });
+    tb1.step();
+    tb1.dispose();
+    const tb2 = createTrainer(b, second, { name: 'gd', lr: 0.1 });
+    const rb = tb2.step();
+    expect(ra.loss).toBe(rb.loss);
+    expect(ra.batchSize).toBe(5);
+    expect(a.weights().map((w) => Array.from(w.data))).toEqual(b.weights().map((w) => Array.from(w.data)));
+    expect(ta.loss()).toBe(tb2.loss());
+    expect(() => ta.setData(cycleData(3, 5, 1))).toThrow(/5 values but the model expects 4/);
+    expect(ta.state().step).toBe(2);
+    [ta, tb2, a, b].forEach((x) => x.dispose());
+    expect(tf.memory().numTensors).toBe(0);
+  });
+
+  it('setLr changes the size of the next gd update; state/restore carries the step count, optimizer slots and sampler', async () => {
+    await selectBackend('cpu');
+    const s = spec({ dim: 4, width: 8, depth: 1, seed: 6 });
+    const data = cycleData(6, 4, 3);
+    const a = createFcModel(s), b = createFcModel(s);
+    const ta = createTrainer(a, data, { name: 'gd', lr: 0.1 });
+    const tb = createTrainer(b, data, { name: 'gd', lr: 0.1 });
+    const w0 = a.weights().map((w) => Float32Array.from(w.data));
+    ta.setLr(0.2);
+    expect(ta.step().lr).toBe(0.2);
+    tb.step();
+    // gd: Δw is proportional to lr
+    a.weights().forEach((w, i) => w.data.forEach((v, j) => {
+      const db = b.weights()[i].data[j] - w0[i][j];
+      expect(v - w0[i][j]).toBeCloseTo(2 * db, 5);
+    }));
+    [ta, tb, a, b].forEach((x) => x.dispose());
+
+    // restore: a fresh trainer on the same weights continues exactly (Adam moments, minibatch sampler, step count)
+    const m = createFcModel(s);
+    const t1 = createTrainer(m, data, { name: 'adam', lr: 1e-3 }, { batchSize: 2, seed: 9 });
+    for (let i = 0; i < 4; i++) t1.step();
+    const st = t1.state();
+    const w4 = m.weights();
+    expect(st.step).toBe(4);
+    const r5 = t1.step();
+    const m2 = createFcModel(s);
+    m2.setWeights(w4);
+    const t2 = createTrainer(m2, data, { name: 'adam', lr: 1e-3 }, { batchSize: 2, seed: 1 });
+    t2.restore(st);
+    expect(t2.state().step).toBe(4);
+    expect(t2.step().loss).toBe(r5.loss);
+    expect(t2.state().step).toBe(5);
+    expect(m2.weights().map((w) => Array.from(w.data))).toEqual(m.weights().map((w) => Array.from(w.data)));
+    [t1, t2, m, m2].forEach((x) => x.dispose());
+    expect(tf.memory().numTensors).toBe(0);
+  });
+});

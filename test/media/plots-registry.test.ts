@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EngramEvent, IdentityEvent } from '../../events.ts';
-import { readEventLog } from '../../sinks/events-jsonl.ts';
 import { identityHeatmap } from '../../sinks/plots/identity.ts';
 import { PLOT_BUILDERS, writePlots } from '../../sinks/plots/index.ts';
 
@@ -47,22 +46,5 @@ describe('plot registry', () => {
     const { written, failed } = await writePlots([probe('fc', 1, 0.5)], dir, [broken, ...PLOT_BUILDERS]);
     expect(failed).toEqual([{ name: 'broken', error: 'no such field' }]);
     expect(written.map((w) => w.name)).toEqual(['identity']);
-  });
-});
-
-describe('readEventLog', () => {
-  it('drops a torn last line, counts unreadable lines elsewhere, and turns "NaN"/"Infinity" back into numbers', () => {
-    const p = join(dir, 'events.jsonl');
-    writeFileSync(p, [
-      JSON.stringify({ kind: 'train-step', loss: 'NaN', gradNorm: 'Infinity' }),
-      'garbage',
-      JSON.stringify({ kind: 'log', message: 'ok' }),
-      '{"kind":"tr',
-    ].join('\n'));
-    const r = readEventLog(p);
-    expect(r.torn).toBe(true);
-    expect(r.skipped).toBe(1);
-    expect(r.events).toHaveLength(2);
-    expect(r.events[0]).toMatchObject({ kind: 'train-step', loss: NaN, gradNorm: Infinity });
   });
 });

@@ -9,6 +9,7 @@ import { tf } from '../../engine/tf.ts';
 import type { AttractorMonitorEvent, EngramEvent } from '../../events.ts';
 import { attractorMonitor, histogram, monitorSnapshot } from '../../operators/attractor-monitor.ts';
 import { train, type TrainEvent } from '../../operators/train.ts';
+import { netTrainer } from '../../engine/trainer.ts';
 import { rhoHistSpec, topEigHistSpec } from '../../sinks/plots/attractor-hist.ts';
 import { plotSvg } from '../../sinks/plot.ts';
 
@@ -96,7 +97,7 @@ describe('attractorMonitor', () => {
     const seq = frames(4, 10);
     const before = tf.memory().numTensors;
     const out = await lastValueFrom(of(makeDataset('cycle', [seq])).pipe(
-      train({ runId: 'r', model, optimizer: { name: 'adam', lr: 1e-3 }, maxSteps: 12, lossTarget: 0 }),
+      train({ runId: 'r', trainer: netTrainer(model, { name: 'adam', lr: 1e-3 }), maxSteps: 12, lossTarget: 0 }),
       connect((shared) => merge(
         shared.pipe(filter((e) => e.kind === 'train-step')),
         shared.pipe(attractorMonitor({ runId: 'r', model, sequences: [seq], objective: 'cycle', every: 4 })),

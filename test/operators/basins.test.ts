@@ -8,7 +8,8 @@ import { createFcModel, type Model } from '../../engine/model.ts';
 import { makeDataset } from '../../engine/objectives.ts';
 import { createTrainer } from '../../engine/trainer.ts';
 import { cellOf, computeBasins } from '../../operators/basins.ts';
-import { runRecall, type IteratedMap } from '../../operators/recall.ts';
+import type { IteratedMap } from '../../engine/limits.ts';
+import { runRecall } from '../../operators/recall.ts';
 import { nearestExample } from '../../operators/recovery.ts';
 import { writePlot } from '../../sinks/plot.ts';
 import { basinsPlotSpec } from '../../sinks/plots/basins.ts';
@@ -67,6 +68,38 @@ describe('basins on a stub map', () => {
     expect(dx).toBeCloseTo(-0.5 * (fx - c[0]), 5);
     expect(dy).toBeCloseTo(-0.5 * (fy - c[1]), 5);
     expect(b.share['0'] + b.share['1'] + b.share['2']).toBeCloseTo(1, 6);
+  });
+});
+
+describe('basins where some cells diverge', () => {
+  it('colours cells that blow up or turn NaN as diverged, the rest by the point they reach', () => {
+    // a < 0: a ↦ 2a − 1 (blows up); a > 1.2: NaN; otherwise contract onto the nearest point
+    const f = (a: number, b: number): [number, number] => {
+      if (a < 0) return [2 * a - 1, b];
+      if (!(a <= 1.2)) return [Number.NaN, Number.NaN];
+      const c = points[nearestExample(points, Float32Array.of(a, b))];
+      return [c[0] + 0.5 * (a - c[0]), c[1] + 0.5 * (b - c[1])];
+    };
+    const map: IteratedMap = {
+      spec: { dim: 2 },
+      iterate: (x0, steps) => {
+        const out = new Float32Array(steps * x0.length);
+        const x = x0.slice();
+        for (let s = 0; s < steps; s++) {
+          for (let q = 0; q < x.length; q += 2) [x[q], x[q + 1]] = f(x[q], x[q + 1]);
+          out.set(x, s * x.length);
+        }
+        return out;
+      },
+    };
+    const b = computeBasins({ map, points, objective: 'autoencode' }, { runId: 'b', size: 32, steps: 200 });
+    const { size, x0, x1, y0, y1 } = b.grid;
+    for (let q = 0; q < size * size; q++) {
+      const c = Float32Array.of(x0 + ((q % size) + 0.5) * (x1 - x0) / size, y0 + (Math.floor(q / size) + 0.5) * (y1 - y0) / size);
+      expect(b.labels[q]).toBe(c[0] < 0 || c[0] > 1.2 ? -2 : nearestExample(points, c));
+    }
+    expect(b.share.diverged).toBeGreaterThan(0);
+    expect(b.steps).toBeLessThan(200); // every cell was decided before the cap
   });
 });
 

@@ -1,53 +1,18 @@
 /** The train operator with stopOnNonfinite, on a scripted trainer (no tensors). */
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { Model } from '../../engine/model.ts';
-import type { Dataset } from '../../engine/objectives.ts';
-import type { Trainer } from '../../engine/trainer.ts';
-import { train, type TrainerState } from '../../operators/train.ts';
+import type { TrainerState } from '../../engine/trainer.ts';
+import { train } from '../../operators/train.ts';
+import { dataset, scripted } from './fake-trainer.ts';
 
-const data: Dataset = { objective: 'cycle', dim: 2, n: 2, inputs: new Float32Array(4), targets: new Float32Array(4), sequenceLengths: [2] };
-const model = {} as Model;
-
-/**
- * Losses from a list; like the real trainer with keepLastFinite, it remembers the state before the
- * last finite step and counts the steps since.
- */
-function scripted(losses: number[], opts: { finiteWeights?: (step: number) => boolean } = {}) {
-  const st = { steps: 0, rolledBack: 0, keep: false as boolean | undefined, snapAt: -1, since: 0 };
-  const make = (_m: Model, _d: Dataset, _o: unknown, o: { keepLastFinite?: boolean }): Trainer => {
-    st.keep = o.keepLastFinite;
-    return {
-      optimizer: { state: () => [{ name: 'W0/buf', data: Float32Array.of(st.steps) }], setState: () => undefined } as unknown as Trainer['optimizer'],
-      rngState: () => [st.steps, Number.NaN],
-      restoreRng: () => undefined,
-      step: () => {
-        const loss = losses[Math.min(st.steps, losses.length - 1)];
-        if (Number.isFinite(loss)) [st.snapAt, st.since] = [st.steps, 1];
-        else st.since++;
-        st.steps++;
-        return { loss, gradNorm: 1, lr: 0.1, batchSize: 2 };
-      },
-      loss: () => 0,
-      weightsFinite: () => opts.finiteWeights?.(st.steps) ?? true,
-      rollbackToLastFinite: () => {
-        if (!st.keep || st.snapAt < 0) return null;
-        st.rolledBack++;
-        st.steps = st.snapAt;
-        return st.since;
-      },
-      dispose: () => undefined,
-    };
-  };
-  return { st, make };
-}
+const data = dataset(0);
 
 describe('train operator: stop on a non-finite loss', () => {
   it('rolls back, saves the last finite state, emits its artifact and ends with lastFinite', async () => {
     const s = scripted([1, 0.5, 0.25, Number.NaN]);
     const saved: TrainerState[] = [];
     const ev = await lastValueFrom(of(data).pipe(train({
-      runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 100, makeTrainer: s.make, stopOnNonfinite: true,
+      runId: 'r', trainer: s.make, maxSteps: 100, stopOnNonfinite: true,
       checkpoint: { every: 1000, save: () => 'x', saveLastFinite: (st) => (saved.push(st), 'ck/last-finite.ckpt') },
     }), toArray()));
     expect(s.st.keep).toBe(true);
@@ -62,7 +27,7 @@ describe('train operator: stop on a non-finite loss', () => {
   it('says so (lastFinite null) when no step of the session was finite', async () => {
     const s = scripted([Number.NaN]);
     const ev = await lastValueFrom(of(data).pipe(train({
-      runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 100, makeTrainer: s.make, stopOnNonfinite: true,
+      runId: 'r', trainer: s.make, maxSteps: 100, stopOnNonfinite: true,
       checkpoint: { every: 1000, save: () => 'x', saveLastFinite: () => 'never' },
     }), toArray()));
     expect(ev.map((e) => e.kind)).toEqual(['train-step', 'train-end']);
@@ -72,7 +37,7 @@ describe('train operator: stop on a non-finite loss', () => {
   it('without the option: no rollback, no last-finite checkpoint, train-end without lastFinite', async () => {
     const s = scripted([1, Number.NaN]);
     const ev = await lastValueFrom(of(data).pipe(train({
-      runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 100, makeTrainer: s.make,
+      runId: 'r', trainer: s.make, maxSteps: 100,
       checkpoint: { every: 1000, save: () => 'x', saveLastFinite: () => 'never' },
     }), toArray()));
     expect(s.st.keep).toBeFalsy();
@@ -87,7 +52,7 @@ describe('train operator: stop on a non-finite loss', () => {
     const s = scripted([1, 1, 1, Number.NaN], { finiteWeights: (steps) => steps < 3 });
     const saved: number[] = [];
     await lastValueFrom(of(data).pipe(train({
-      runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 100, makeTrainer: s.make,
+      runId: 'r', trainer: s.make, maxSteps: 100,
       checkpoint: { every: 1, save: (st) => (saved.push(st.step), 'x') },
     }), toArray()));
     expect(saved).toEqual([1, 2]);

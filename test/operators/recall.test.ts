@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, of } from 'rxjs';
-import { findFixedPoints, findLimit, recall, runRecall, type IteratedMap } from '../../operators/recall.ts';
+import { recall, runRecall } from '../../operators/recall.ts';
+import { findLimits, type IteratedMap } from '../../engine/limits.ts';
 import { Rng } from '../../engine/random.ts';
 
 /** f(x) = c_{next(i)} + 0.5·(x − c_i), i = nearest centre: every centre is a stable cycle point. */
@@ -120,8 +121,8 @@ describe('recall', () => {
         return out;
       },
     };
-    const lim = await findLimit(map, Float32Array.of(1, 0), { maxIterations: 500, tolStep: 1e-6, tolCycle: 1e-6, maxPeriod: 20 });
-    expect(lim.rule).toBe('step-cap');
+    const [lim] = await findLimits(map, [Float32Array.of(1, 0)], { maxIterations: 500, tol: { step: 1e-6, cycle: 1e-6 }, maxPeriod: 20 });
+    expect(lim.outcome).toBe('step-cap');
     expect(lim.iterations).toBe(500);
     const out = await runRecall({ map, sequences: [[Float32Array.of(1, 0), Float32Array.of(0, 1)]], objective: 'cycle' }, { runId: 'r', from: 'uniform', maxIterations: 300 });
     expect(out.event.rule).toBe('step-cap');
@@ -168,8 +169,8 @@ describe('recall', () => {
         return o;
       },
     };
-    const lim = await findLimit(map, Float32Array.of(1, 1), { maxIterations: 1000, tolStep: 1e-6, tolCycle: 1e-5, maxPeriod: 4 });
-    expect(lim.rule).toBe('diverged');
+    const [lim] = await findLimits(map, [Float32Array.of(1, 1)], { maxIterations: 1000, tol: { step: 1e-6, cycle: 1e-5 }, maxPeriod: 4 });
+    expect(lim.outcome).toBe('diverged');
     expect(lim.iterations).toBeLessThan(20);
   });
 
@@ -177,15 +178,57 @@ describe('recall', () => {
     const map = contractingMap(frames, (i) => i);
     let calls = 0;
     const counted: IteratedMap = { spec: map.spec, iterate: (x, s) => (calls++, map.iterate(x, s)) };
-    const fps = await findFixedPoints(counted, frames.map((f) => f.map((v) => v + 0.05)), { maxIterations: 5000, tolStep: 1e-6, tolCycle: 1e-5, maxPeriod: 4 });
-    fps.forEach((p, i) => expect(Math.max(...p!.map((v, k) => Math.abs(v - frames[i][k])))).toBeLessThan(1e-5));
+    const fps = await findLimits(counted, frames.map((f) => f.map((v) => v + 0.05)), { maxIterations: 5000, tol: { step: 1e-6, cycle: 1e-5 }, maxPeriod: 4 });
+    fps.forEach((p) => expect(p.outcome).toBe('fixed-point'));
+    fps.forEach((p, i) => expect(Math.max(...p.states[0].map((v, k) => Math.abs(v - frames[i][k])))).toBeLessThan(1e-5));
     expect(calls).toBe(1); // all five converge within the first block of the one batched trajectory
   });
 
   it('treats a trajectory shrinking to zero as converged (absolute floor)', async () => {
     const map: IteratedMap = { spec: { dim: 3 }, iterate: (x0, steps) => { const o = new Float32Array(3 * steps); let x = x0; for (let s = 0; s < steps; s++) { x = x.map((v) => v * 0.5); o.set(x, 3 * s); } return o; } };
-    const lim = await findLimit(map, Float32Array.of(1, 2, 3), { maxIterations: 1000, tolStep: 1e-6, tolCycle: 1e-5, maxPeriod: 4 });
-    expect(lim.rule).toBe('fixed-point');
+    const [lim] = await findLimits(map, [Float32Array.of(1, 2, 3)], { maxIterations: 1000, tol: { step: 1e-6, cycle: 1e-5 }, maxPeriod: 4 });
+    expect(lim.outcome).toBe('fixed-point');
     expect(lim.iterations).toBeLessThan(40);
   });
+});
+
+describe('recall that does not converge', () => {
+  // the memorize → recall crash: a network whose iteration blows up (uniform:5 init, one step of training)
+  const blowUp = (to: (x: number, k: number) => number): IteratedMap => ({
+    spec: { dim: 16 },
+    iterate: (x0, steps) => {
+      const out = new Float32Array(steps * x0.length);
+      let x = x0;
+      for (let s = 0; s < steps; s++) {
+        x = x.map((v) => to(v, s));
+        out.set(x, s * x0.length);
+      }
+      return out;
+    },
+  });
+
+  for (const [name, map, rule] of [
+    ['overflows to Infinity', blowUp((v) => 2 * v + 1), 'diverged'],
+    ['turns NaN', blowUp((v) => (Math.abs(v) > 1e3 ? Number.NaN : 3 * v + 0.1)), 'diverged'],
+    ['turns NaN at once', blowUp(() => Number.NaN), 'diverged'],
+    ['never settles', blowUp((v) => v + 0.01), 'step-cap'],
+  ] as const) {
+    it(`a trajectory that ${name} is reported as ${rule}, with PSNR against the state it has`, async () => {
+      for (const objective of ['cycle', 'autoencode'] as const) {
+        const out = await runRecall({ map, sequences: [frames], objective }, { runId: 'r', from: 'gaussian', maxIterations: 300 });
+        expect(out.event.rule).toBe(rule);
+        expect(out.event.period).toBe(0);
+        expect(out.event.framesMatched).toBe(0);
+        expect(out.event.framesStored).toBe(0);
+        expect(out.event.meanPsnr).toBe(0);
+        expect(out.states.length).toBeGreaterThan(0);
+        for (const s of out.states) expect(s.every(Number.isFinite)).toBe(true);
+        for (const f of out.event.frames) {
+          expect(f.state).toBe(0);
+          expect(Number.isFinite(f.psnr)).toBe(true);
+          expect(Number.isFinite(f.l2)).toBe(true);
+        }
+      }
+    });
+  }
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, of } from 'rxjs';
 import { Rng } from '../../engine/random.ts';
-import type { IteratedMap } from '../../operators/recall.ts';
+import type { IteratedMap } from '../../engine/limits.ts';
 import { plotSvg } from '../../sinks/plot.ts';
 import { recoveryPlotSpec } from '../../sinks/plots/recovery.ts';
 import {
@@ -113,6 +113,15 @@ describe('settle', () => {
     expect(out[1].limit![0][0]).toBeCloseTo(3, 4);
     expect(out[2].limit).toHaveLength(2);
     expect(Math.abs(out[2].limit![0][0])).toBeCloseTo(10, 3);
+  });
+});
+
+describe('settle on trajectories that turn NaN', () => {
+  it('counts them as diverged, next to the ones that reach a stored pattern', async () => {
+    const map = rowwise(1, ([x]) => Float32Array.of(x > 5 ? Math.sqrt(5 - x) : 0.5 * x));
+    const out = await settle(map, [0.4, 6, Number.NaN].map((v) => Float32Array.of(v)), [Float32Array.of(0)], { maxIterations: 100, block: 8, tolStep: 1e-6, tolCycle: 1e-5, tolMatch: 1e-3, maxPeriod: 4 });
+    expect(out.map((s) => s.outcome)).toEqual(['stored', 'diverged', 'diverged']);
+    expect(out.map((s) => s.iterations)).toEqual([16, 1, 0]); // 0.4·0.5^k ≤ 1e-3 first at k = 9, seen at the block end
   });
 });
 

@@ -24,7 +24,7 @@ const scheduler = () => new TestScheduler((a, b) => expect(a).toEqual(b));
 /** A probe whose λ_max is 10 × the number of calls so far (1-based), counting calls. */
 function probe() {
   const calls = { n: 0 };
-  return { calls, fn: () => ({ lambdaMax: 10 * ++calls.n, iterations: 3, converged: true, jvp: 'forward', ms: 1 }) };
+  return { calls, fn: () => ({ lambdaMax: 10 * ++calls.n, iterations: 3, converged: true, jvp: 'forward' as const, ms: 1 }) };
 }
 
 const op = (over: Partial<Parameters<typeof stability>[0]> & { optimizer?: OptimizerSpec } = {}) => {

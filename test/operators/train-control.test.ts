@@ -1,73 +1,122 @@
-import { describe, expect, it } from 'vitest';
+/**
+ * The train operator's control stream, on a scripted trainer, with fake timers and a clock that
+ * does not move: the loop never yields on its own, so anything that happens after a pause happens
+ * because a command arrived, and a pause that polled with a timer would show as a pending timer
+ * (and would never wake up, since the fake timers are never advanced).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Subject, of } from 'rxjs';
 import { train, type TrainEvent } from '../../operators/train.ts';
 import type { ControlCommand } from '../../events.ts';
-import type { Dataset } from '../../engine/objectives.ts';
-import type { Model } from '../../engine/model.ts';
-import type { Trainer } from '../../engine/trainer.ts';
+import { dataset, scripted } from './fake-trainer.ts';
 
-const data: Dataset = { objective: 'cycle', dim: 2, n: 2, inputs: new Float32Array(4), targets: new Float32Array(4), sequenceLengths: [2] };
-
-function counting() {
-  const state = { steps: 0 };
-  const make = (): Trainer => ({
-    optimizer: { state: () => [], setState: () => undefined } as unknown as Trainer['optimizer'],
-    rngState: () => [0],
-    restoreRng: () => undefined,
-    step: () => (state.steps++, { loss: 1, gradNorm: 1, lr: 0.1, batchSize: 2 }),
-    loss: () => 0,
-    dispose: () => undefined,
-  });
-  return { state, make };
-}
-
-const until = async (what: () => boolean) => {
-  for (let i = 0; i < 500 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(what()).toBe(true);
+const data = dataset(0);
+/** Lets pending promise continuations run (no timers involved). */
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
+function setup(o: { maxSteps?: number; pauseAt?: number; checkpointEvery?: number } = {}) {
+  const control = new Subject<ControlCommand>();
+  const s = scripted([1]);
+  const saved: number[] = [];
+  const events: TrainEvent[] = [];
+  let completed = false;
+  const sub = of(data).pipe(train({
+    runId: 'r', trainer: s.make, maxSteps: o.maxSteps ?? 1e9, lossTarget: 0, control, now: () => 0,
+    checkpoint: { every: o.checkpointEvery ?? 1e9, save: (st) => (saved.push(st.step), `ck-${st.step}`) },
+  })).subscribe({
+    next: (e) => {
+      events.push(e);
+      if (e.kind === 'train-step' && e.step === (o.pauseAt ?? 5)) control.next('pause');
+    },
+    complete: () => (completed = true),
+  });
+  return { control, s, saved, events, sub, done: () => completed };
+}
+const commands = (events: TrainEvent[]) => events.filter((e) => e.kind === 'control').map((e) => (e as { command: string }).command);
+
 describe('train operator control stream', () => {
-  it('pauses, checkpoints while paused, resumes and acknowledges each with a control event', async () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('pause holds the loop at the step boundary with no timer pending; resume continues to the end', async () => {
+    const t = setup({ maxSteps: 20 });
+    // everything up to the pause ran inside subscribe; the loop now waits on the control stream
+    expect(t.s.st.steps).toBe(5);
+    expect(commands(t.events)).toEqual(['pause']);
+    expect(t.events.at(-1)).toMatchObject({ kind: 'control', command: 'pause', step: 5 });
+    await settle();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(t.s.st.steps).toBe(5);
+
+    t.control.next('pause'); // already paused: nothing
+    t.control.next('resume');
+    await settle();
+    expect(t.s.st.steps).toBe(20);
+    expect(t.done()).toBe(true);
+    expect(commands(t.events)).toEqual(['pause', 'resume']);
+    expect(t.events.at(-1)).toMatchObject({ kind: 'train-end', reason: 'step-cap', step: 20 });
+    expect(t.control.observed).toBe(false); // the operator let go of the control stream
+  });
+
+  it('checkpoint now while paused saves at once, and only when something was trained since the newest checkpoint', async () => {
+    const t = setup({ checkpointEvery: 5, pauseAt: 7 });
+    expect(t.saved).toEqual([5]);
+    t.control.next('checkpoint');
+    await settle();
+    expect(t.saved).toEqual([5, 7]);
+    expect(t.events.at(-1)).toMatchObject({ kind: 'artifact', what: 'checkpoint', path: 'ck-7', step: 7 });
+    t.control.next('checkpoint'); // nothing new since: no second file
+    await settle();
+    expect(t.saved).toEqual([5, 7]);
+    expect(t.s.st.steps).toBe(7); // still paused
+    expect(vi.getTimerCount()).toBe(0);
+    t.sub.unsubscribe();
+  });
+
+  it('checkpoint now while running saves at the next step boundary', () => {
     const control = new Subject<ControlCommand>();
-    const t = counting();
+    const s = scripted([1]);
     const saved: number[] = [];
-    const events: TrainEvent[] = [];
-    const sub = of(data).pipe(train({
-      runId: 'r', model: {} as Model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 1e9, lossTarget: 0, makeTrainer: t.make, control,
-      checkpoint: { every: 1e9, save: (st) => (saved.push(st.step), `ck-${st.step}`) },
-    })).subscribe((e) => events.push(e));
-    await until(() => t.state.steps >= 5);
-    control.next('pause');
-    await new Promise((r) => setTimeout(r, 30));
-    const atPause = t.state.steps;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(t.state.steps).toBe(atPause); // no steps while paused
-    expect(events.filter((e) => e.kind === 'control')).toMatchObject([{ command: 'pause' }]);
+    of(data).pipe(train({
+      runId: 'r', trainer: s.make, maxSteps: 12, lossTarget: 0, control, now: () => 0,
+      checkpoint: { every: 1e9, save: (st) => (saved.push(st.step), 'x') },
+    })).subscribe((e) => e.kind === 'train-step' && e.step === 3 && control.next('checkpoint'));
+    expect(saved).toEqual([3]);
+    expect(s.st.steps).toBe(12);
+  });
 
-    control.next('checkpoint');
-    await until(() => saved.length === 1);
-    expect(saved[0]).toBe(atPause);
-    expect(events.at(-1)).toMatchObject({ kind: 'artifact', what: 'checkpoint', path: `ck-${atPause}` });
-
-    control.next('pause'); // already paused: nothing
-    control.next('resume');
-    await until(() => t.state.steps > atPause + 3);
-    expect(events.filter((e) => e.kind === 'control').map((e) => (e as { command: string }).command)).toEqual(['pause', 'resume']);
-
-    control.next('checkpoint'); // while running: at the next step boundary
-    await until(() => saved.length === 2);
-    sub.unsubscribe();
-    expect(control.observed).toBe(false); // the operator let go of the control stream
+  it('unsubscribing while paused ends cleanly: the steps since the last checkpoint are saved, the trainer freed, nothing more runs', async () => {
+    const t = setup({ checkpointEvery: 4, pauseAt: 6 });
+    expect(t.saved).toEqual([4]);
+    t.sub.unsubscribe();
+    expect(t.saved).toEqual([4, 6]);
+    expect(t.s.st.disposed).toBe(1);
+    expect(t.control.observed).toBe(false);
+    await settle();
+    t.control.next('resume');
+    await settle();
+    expect(t.s.st.steps).toBe(6);
+    expect(t.events.filter((e) => e.kind === 'train-step')).toHaveLength(6);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('ignores commands it does not own (recall) and works without a control stream', async () => {
     const control = new Subject<ControlCommand>();
-    const t = counting();
+    const s = scripted([1]);
     const events: TrainEvent[] = [];
-    of(data).pipe(train({ runId: 'r', model: {} as Model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 20, lossTarget: 0, makeTrainer: t.make, control }))
+    of(data).pipe(train({ runId: 'r', trainer: s.make, maxSteps: 20, lossTarget: 0, control, now: () => 0 }))
       .subscribe((e) => (events.push(e), e.kind === 'train-step' && e.step === 3 && control.next('recall')));
-    await until(() => events.at(-1)?.kind === 'train-end');
     expect(events.filter((e) => e.kind === 'train-step')).toHaveLength(20);
+    expect(events.at(-1)?.kind).toBe('train-end');
     expect(events.some((e) => e.kind === 'control')).toBe(false);
+    const plain: TrainEvent[] = [];
+    of(data).pipe(train({ runId: 'r', trainer: scripted([1]).make, maxSteps: 4, lossTarget: 0, now: () => 0 })).subscribe((e) => plain.push(e));
+    expect(plain.map((e) => e.kind)).toEqual(['train-step', 'train-step', 'train-step', 'train-step', 'train-end']);
   });
 });

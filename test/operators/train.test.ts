@@ -1,30 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY, firstValueFrom, of, throwError, toArray, take, lastValueFrom } from 'rxjs';
 import { train, type TrainEvent } from '../../operators/train.ts';
-import type { Dataset } from '../../engine/objectives.ts';
-import type { Model } from '../../engine/model.ts';
-import type { Trainer } from '../../engine/trainer.ts';
+import { dataset, scripted } from './fake-trainer.ts';
 
-const data: Dataset = { objective: 'cycle', dim: 2, n: 2, inputs: new Float32Array(4), targets: new Float32Array(4), sequenceLengths: [2] };
-const model = {} as Model;
-
-/** A trainer whose losses come from a list; counts steps and disposal. */
-function scripted(losses: number[]) {
-  const state = { steps: 0, disposed: 0 };
-  const make = (): Trainer => ({
-    optimizer: { state: () => [{ name: 'W0/m', data: Float32Array.of(state.steps) }], setState: () => undefined } as unknown as Trainer['optimizer'],
-    rngState: () => [state.steps, Number.NaN],
-    restoreRng: () => undefined,
-    step: () => ({ loss: losses[Math.min(state.steps++, losses.length - 1)], gradNorm: 1, lr: 0.1, batchSize: 2 }),
-    loss: () => 0,
-    dispose: () => void state.disposed++,
-  });
-  return { state, make };
-}
+const data = dataset(0);
 
 const run = (losses: number[], maxSteps: number, lossTarget = 1e-3) => {
   const s = scripted(losses);
-  const op = train({ runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps, lossTarget, makeTrainer: s.make });
+  const op = train({ runId: 'r', trainer: s.make, maxSteps, lossTarget });
   return { s, events$: of(data).pipe(op, toArray()) };
 };
 
@@ -38,7 +21,7 @@ describe('train operator', () => {
     expect(end.step).toBe(4);
     expect(end.loss).toBe(0.0005);
     expect(ev.map((e) => e.step)).toEqual([1, 2, 3, 4, 4]);
-    expect(s.state.disposed).toBe(1);
+    expect(s.st.disposed).toBe(1);
   });
 
   it('stops at the step cap', async () => {
@@ -56,39 +39,62 @@ describe('train operator', () => {
 
   it('stops stepping and frees the trainer when unsubscribed', async () => {
     const s = scripted([1]);
-    const op = train({ runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 1e9, makeTrainer: s.make });
+    const op = train({ runId: 'r', trainer: s.make, maxSteps: 1e9 });
     const first3 = await lastValueFrom(of(data).pipe(op, take(3), toArray()));
     expect(first3).toHaveLength(3);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(s.state.steps).toBe(3);
-    expect(s.state.disposed).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(s.st.steps).toBe(3);
+    expect(s.st.disposed).toBe(1);
   });
 
   it('completes without events on an empty source and passes errors through', async () => {
     const s = scripted([1]);
-    const op = train({ runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 5, makeTrainer: s.make });
+    const op = train({ runId: 'r', trainer: s.make, maxSteps: 5 });
     await expect(firstValueFrom(EMPTY.pipe(op, toArray()))).resolves.toEqual([]);
     await expect(firstValueFrom(throwError(() => new Error('boom')).pipe(op))).rejects.toThrow('boom');
-    expect(s.state.steps).toBe(0);
+    expect(s.st.steps).toBe(0);
+    expect(s.st.made).toBe(0);
   });
 
-  it('yields to the event loop between steps', async () => {
+  it('a trainer that cannot be made is an error, not a hang', async () => {
+    const op = train({ runId: 'r', trainer: () => { throw new Error('dataset vectors have 5 values but the model expects 4'); }, maxSteps: 5 });
+    await expect(firstValueFrom(of(data).pipe(op))).rejects.toThrow(/5 values/);
+  });
+
+  it('tiny steps do not pay a yield each: with a clock that does not move, the whole run is synchronous', () => {
     const s = scripted([1]);
-    const op = train({ runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 50, makeTrainer: s.make });
-    let stepsWhenOtherTaskRan = -1;
-    const done = lastValueFrom(of(data).pipe(op, toArray()));
-    setImmediate(() => (stepsWhenOtherTaskRan = s.state.steps));
+    const ev: TrainEvent[] = [];
+    of(data).pipe(train({ runId: 'r', trainer: s.make, maxSteps: 1000, lossTarget: 0, now: () => 0 })).subscribe((e) => ev.push(e));
+    expect(s.st.steps).toBe(1000);
+    expect(ev.at(-1)).toMatchObject({ kind: 'train-end', reason: 'step-cap' });
+  });
+
+  it('yields to the event loop once yieldMs have passed since the last yield', async () => {
+    // every step takes 6 ms of virtual time: 16 ms have passed after 3 steps, so it yields after steps 3, 6, 9, …
+    let clock = 0;
+    const s = scripted([1], { onStep: () => (clock += 6) });
+    const done = lastValueFrom(of(data).pipe(train({ runId: 'r', trainer: s.make, maxSteps: 60, lossTarget: 0, now: () => clock }), toArray()));
+    expect(s.st.steps).toBe(3); // the steps before the first yield ran inside subscribe
+    const seen: number[] = [];
+    let finished = false;
+    const watch = () => {
+      seen.push(s.st.steps);
+      if (!finished) setImmediate(watch);
+    };
+    setImmediate(watch);
     await done;
-    expect(s.state.steps).toBe(50);
-    expect(stepsWhenOtherTaskRan).toBeGreaterThanOrEqual(1);
-    expect(stepsWhenOtherTaskRan).toBeLessThan(50);
+    finished = true;
+    expect(s.st.steps).toBe(60);
+    const during = seen.filter((k) => k < 60);
+    expect(during.length).toBeGreaterThan(3);
+    expect(during.every((k) => k % 3 === 0)).toBe(true);
   });
 
   it('checkpoints every N steps and once more when cancelled', async () => {
     const s = scripted([1]);
     const saved: number[] = [];
     const op = train({
-      runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 1e9, makeTrainer: s.make,
+      runId: 'r', trainer: s.make, maxSteps: 1e9,
       checkpoint: { every: 4, save: (st) => (saved.push(st.step), `ck-${st.step}`) },
     });
     const ev = await lastValueFrom(of(data).pipe(op, take(11), toArray()));
@@ -101,12 +107,17 @@ describe('train operator', () => {
 
   it('continues step numbering from a restored state and counts the cap from the run start', async () => {
     const s = scripted([1]);
-    const op = train({
-      runId: 'r', model, optimizer: { name: 'gd', lr: 0.1 }, maxSteps: 10, makeTrainer: s.make,
-      restore: { step: 7, optimizer: [], rng: [1, Number.NaN] },
-    });
-    const ev = await lastValueFrom(of(data).pipe(op, toArray()));
+    const restore = { step: 7, optimizer: [], rng: [1, Number.NaN] };
+    const ev = await lastValueFrom(of(data).pipe(train({ runId: 'r', trainer: s.make, maxSteps: 10, restore }), toArray()));
+    expect(s.st.restored).toBe(restore);
     expect(ev.map((e) => e.step)).toEqual([8, 9, 10, 10]);
     expect(ev.at(-1)).toMatchObject({ kind: 'train-end', reason: 'step-cap' });
+  });
+
+  it('hands the final state to checkpoint.atEnd when training stops on its own', async () => {
+    const s = scripted([1, 0.5, 1e-9]);
+    const atEnd: number[] = [];
+    await lastValueFrom(of(data).pipe(train({ runId: 'r', trainer: s.make, maxSteps: 100, checkpoint: { every: 1e9, save: () => 'x', atEnd: (st) => atEnd.push(st.step) } })));
+    expect(atEnd).toEqual([3]);
   });
 });

@@ -5,7 +5,7 @@ import { NEVER, Observable, concat, firstValueFrom, lastValueFrom, of, throwErro
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../engine/backend.ts';
 import { EngramError } from '../../errors.ts';
-import type { EngramEvent } from '../../events.ts';
+import type { EngramEvent, RunStartEvent } from '../../events.ts';
 import { runJob, type Job, type JobSpec } from '../../pipelines/job.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'engram-job-'));
@@ -15,7 +15,7 @@ const backend = { name: 'cpu', tfBackend: 'cpu', device: 'test', blas: null, thr
 let n = 0;
 const spec = (o: Partial<JobSpec> = {}): JobSpec => ({
   runId: 'r', command: 'engram test', outDir: join(tmp, `run-${++n}`), mode: { kind: 'new', force: false },
-  start: { backend, config: { what: 'test' } }, metrics: true, ...o,
+  start: { backend, config: { what: 'test' } as unknown as RunStartEvent['config'] }, metrics: true, ...o,
 });
 const step = (job: Job, s: number): EngramEvent => {
   job.step = s;

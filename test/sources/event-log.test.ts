@@ -1,8 +1,9 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EngramEvent } from '../../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent } from '../../events.ts';
 import { appendEvent } from '../../sinks/events-jsonl.ts';
 import { followEventLog, readEventLog } from '../../sources/event-log.ts';
 
@@ -19,9 +20,46 @@ describe('event log source', () => {
     appendEvent(path, step(1));
     appendEvent(path, step(2, Number.NaN));
     appendFileSync(path, line(step(3)).slice(0, 20));
-    const evs = readEventLog(path);
-    expect(evs.map((e) => e.step)).toEqual([1, 2]);
-    expect(Number.isNaN((evs[1] as { loss: number }).loss)).toBe(true);
+    const { events, torn, skipped } = readEventLog(path);
+    expect(events.map((e) => e.step)).toEqual([1, 2]);
+    expect(Number.isNaN((events[1] as { loss: number }).loss)).toBe(true);
+    expect({ torn, skipped }).toEqual({ torn: true, skipped: 0 });
+  });
+
+  it('skips and counts lines that are not events, with the reason and line number, and keeps reading', () => {
+    const path = join(dir, 'c.jsonl');
+    writeFileSync(path, [
+      line(step(1)),
+      'garbage\n',
+      JSON.stringify({ kind: 'train-step', loss: 'NaN', gradNorm: 'Infinity' }) + '\n', // no runId, step, time
+      JSON.stringify({ ...step(3), kind: 'rocket-launch' }) + '\n',
+      line({ runId: 'r', step: 4, time: 4, kind: 'log', level: 'warn', message: 'NaN' }),
+    ].join(''));
+    const r = readEventLog(path);
+    expect(r.events.map((e) => e.kind)).toEqual(['train-step', 'log']);
+    expect(r.events[1]).toMatchObject({ message: 'NaN' });
+    expect(r.skipped).toBe(3);
+    expect(r.torn).toBe(false);
+    expect(r.problems).toHaveLength(3);
+    expect(r.problems[0]).toMatch(/^line 2: not JSON/);
+    expect(r.problems[1]).toMatch(/^line 3: train-step: runId: missing/);
+    expect(r.problems[2]).toMatch(/^line 4: unknown event kind "rocket-launch"/);
+  });
+
+  it('refuses a log from a newer engram, saying so and what to do', () => {
+    const path = join(dir, 'd.jsonl');
+    writeFileSync(path, JSON.stringify({ runId: 'r', step: 0, time: 0, kind: 'run-start', schemaVersion: EVENT_SCHEMA_VERSION + 1 }) + '\n');
+    expect(() => readEventLog(path)).toThrow(/d\.jsonl: this event log was written by a newer engram \(event schema version 2; this engram reads up to 1\); upgrade engram/);
+  });
+
+  it('reads logs written before run-start carried a schemaVersion, as version 1', () => {
+    for (const f of ['legacy-memorize.jsonl', 'legacy-assoc-basins-identity.jsonl']) {
+      const path = fileURLToPath(new URL(`../fixtures/events/${f}`, import.meta.url));
+      const total = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).length;
+      const r = readEventLog(path);
+      expect(r, f).toMatchObject({ skipped: 0, torn: false, problems: [] });
+      expect(r.events).toHaveLength(total);
+    }
   });
 
   it('follows a file being written, joining a line written in two pieces, and ends after run-end', async () => {

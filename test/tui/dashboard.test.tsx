@@ -5,11 +5,12 @@ import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dashboardWanted } from '../../cli/execute.ts';
 import { createProgressPrinter } from '../../cli/progress.ts';
-import type { ControlCommand } from '../../events.ts';
+import { EVENT_KINDS, type ControlCommand, type EngramEvent, type EventKind } from '../../events.ts';
 import { Dashboard } from '../../tui/Dashboard.tsx';
 import { LiveDashboard, type KeyCommand } from '../../tui/LiveDashboard.tsx';
 import { mountDashboard, type MountedDashboard } from '../../tui/mount.tsx';
 import { reduceEvents, type MarginView } from '../../tui/view-state.ts';
+import { ONE_OF_EACH, runStart } from '../fixtures/events/one-of-each.ts';
 import { fixtureRun } from './fixtures.ts';
 
 const plain = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
@@ -62,6 +63,39 @@ describe('Dashboard', () => {
     const f = plain(render(dashboard(80, 24, { showHelp: true })).lastFrame());
     expect(f).toContain('pause / resume training');
     expect(f).not.toContain('loss (log)');
+  });
+
+  /** What the dashboard shows for each kind of event (a kind missing here is a compile error). */
+  const SHOWN: { [K in EventKind]: string } = {
+    'run-start': 'resumed from step 10',
+    dataset: 'dataset: 4 samples, d=64, cycle',
+    'train-step': 'step 1/20',
+    'train-end': 'training stopped (diverged), loss NaN',
+    recall: 'recall: cycle after 310 it (period 4), 3/4 matched',
+    attractors: 'attractors: 1/2 certified',
+    spike: 'loss spike ×Infinity',
+    'attractor-monitor': 'attractor monitor (cadence): 1/2 attractors',
+    artifact: 'wrote checkpoint: NaN',
+    log: '     3 NaN',
+    'run-end': 'run failed in 1.3 s',
+    stability: 'λ_max(K) 2.34e+1; ratio n/a (adam)',
+    margins: 'margins @5',
+    identity: 'probe cnn depth 2 → identity (distance to identity 0.12, to constant 0.95), diverged after 30 steps, loss NaN',
+    recovery: 'recovery: worst mask 0.3 → 50% (1-NN 100%)',
+    spurious: 'spurious attractors: 1 (0/1 certified)',
+    basins: 'basins (autoencode, 2 points, grid 2×2): #0 25%, #1 25%, none 25%, diverged NaN%',
+    control: 'paused',
+    preview: '≈ frame 2 (Infinity dB)',
+  };
+
+  it.each(EVENT_KINDS)('shows a %s event', (kind) => {
+    const frame = (events: EngramEvent[]) => plain(renderToString(
+      <Dashboard state={reduceEvents(events)} columns={160} rows={40} now={null} colorMode="256" mode="watch" showHelp={false} notice={null} />,
+      { columns: 160 },
+    ));
+    const before = kind === 'run-start' ? [] : [runStart()];
+    expect(frame(before)).not.toContain(SHOWN[kind]);
+    expect(frame([...before, ONE_OF_EACH[kind]])).toContain(SHOWN[kind]);
   });
 });
 

@@ -1,10 +1,19 @@
 /** A made-up but realistic run as an event stream, for reducer and rendering tests. */
-import type { EngramEvent, PreviewEvent, TrainStepEvent } from '../../events.ts';
+import { EVENT_SCHEMA_VERSION, type EngramEvent, type ImagePreviewEvent, type MemorizeRunConfig, type TrainStepEvent } from '../../events.ts';
 
 const runId = 'demo-fixture';
 const t0 = 1_700_000_000_000;
 
-export function imagePreview(step: number, size = 32): PreviewEvent {
+/** What `engram demo` puts in its run-start. */
+export const demoConfig: MemorizeRunConfig = {
+  command: 'memorize', runId, outDir: 'runs/x', objective: 'cycle',
+  input: { kind: 'video', path: 'runs/x/source.mkv', width: 32, height: 32, gray: true, frames: 48 },
+  model: { width: 512, depth: 2, activation: 'relu', bias: true, init: 'torch', seed: 1 }, optimizer: { name: 'adam', lr: 1e-4 },
+  lossTarget: 1e-8, maxSteps: 20000, checkpointEvery: 1000, stopOnNonfinite: false, stabilityEvery: 1000,
+  recall: { from: 'gaussian', sigma: 1, maxIterations: 20000, seed: 1 }, recovery: false, force: false, eigMethod: 'auto', monitor: { every: 'auto', examples: 8 },
+};
+
+export function imagePreview(step: number, size = 32): ImagePreviewEvent {
   const px = Buffer.alloc(size * size);
   for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) px[y * size + x] = (x - size / 2) ** 2 + (y - size / 2) ** 2 < (size / 3) ** 2 ? 255 : 0;
   return { runId, step, time: t0 + step * 10, kind: 'preview', media: 'image', frame: 3, width: size, height: size, channels: 1, pixels: px.toString('base64'), psnr: 41.2 };
@@ -15,8 +24,8 @@ export function fixtureRun(o: { steps?: number; end?: boolean } = {}): EngramEve
   const steps = o.steps ?? 600;
   const at = (step: number) => ({ runId, step, time: t0 + step * 10 });
   const ev: EngramEvent[] = [
-    { ...at(0), kind: 'run-start', command: 'engram demo', backend: { name: 'wasm-blas', tfBackend: 'wasm', device: 'cpu', blas: 'OpenBLAS', threads: 2 },
-      config: { input: { path: 'runs/x/source.mkv' }, objective: 'cycle', model: { width: 512, depth: 2, bias: true, activation: 'relu' }, lossTarget: 1e-8, maxSteps: 20000 } },
+    { ...at(0), kind: 'run-start', schemaVersion: EVENT_SCHEMA_VERSION, command: 'engram demo', backend: { name: 'wasm-blas', tfBackend: 'wasm', device: 'cpu', blas: 'OpenBLAS', threads: 2 },
+      config: demoConfig },
     { ...at(0), kind: 'dataset', objective: 'cycle', n: 48, dim: 1024, source: 'runs/x/source.mkv', frame: { width: 32, height: 32, channels: 1 } },
   ];
   for (let s = 1; s <= Math.min(steps, 199); s++) ev.push(step(s));

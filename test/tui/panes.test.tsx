@@ -11,6 +11,7 @@ import { MarginPane } from '../../tui/MarginPane.tsx';
 import { RecallPane } from '../../tui/RecallPane.tsx';
 import { SpikeList } from '../../tui/SpikeList.tsx';
 import { reduceEvents, type MarginView } from '../../tui/view-state.ts';
+import type { AudioPreviewEvent } from '../../events.ts';
 import { fixtureRun, imagePreview } from './fixtures.ts';
 
 const done = reduceEvents(fixtureRun({ steps: 600 }));
@@ -121,7 +122,8 @@ describe('RecallPane', () => {
 
   it('shows a waveform strip and the correlation for audio', () => {
     const waveform: [number, number][] = Array.from({ length: 64 }, (_, i) => [-Math.abs(Math.sin(i / 5)), Math.abs(Math.sin(i / 5))]);
-    const p = { ...imagePreview(600), media: 'audio' as const, pixels: undefined, width: 64, height: 1, waveform, correlation: 0.9876, frame: 2 };
+    const { pixels: _, ...rest } = imagePreview(600);
+    const p: AudioPreviewEvent = { ...rest, media: 'audio', width: 64, height: 1, channels: 1, waveform, correlation: 0.9876, frame: 2 };
     const f = lines(render(<RecallPane recall={done.recall} preview={p} colorMode="256" width={32} height={8} />).lastFrame());
     expect(f.slice(2, 6).join('')).toMatch(/[\u2801-\u28ff]/);
     expect(f.find((l) => l.startsWith('corr'))).toBe('corr 0.988 with chunk 2');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EngramEvent } from '../../events.ts';
+import { EVENT_KINDS, EVENT_SCHEMA_VERSION, type EngramEvent } from '../../events.ts';
+import { ONE_OF_EACH, runStart } from '../fixtures/events/one-of-each.ts';
 import { HISTORY, initialViewState, reduceEvent } from '../../tui/view-state.ts';
 
 const base = { runId: 'r1', time: 0 };
@@ -8,7 +9,7 @@ const step = (n: number, loss: number): EngramEvent => ({ ...base, kind: 'train-
 describe('view state reducer', () => {
   it('folds a run into status, losses, recall and artifacts', () => {
     const events: EngramEvent[] = [
-      { ...base, step: 0, kind: 'run-start', command: 'demo', backend: { name: 'wasm-blas', tfBackend: 'wasm-blas', device: 'cpu', blas: 'OpenBLAS', threads: 2 }, config: {} },
+      { ...base, step: 0, kind: 'run-start', schemaVersion: EVENT_SCHEMA_VERSION, command: 'demo', backend: { name: 'wasm-blas', tfBackend: 'wasm-blas', device: 'cpu', blas: 'OpenBLAS', threads: 2 }, config: demoConfig },
       step(1, 0.5), step(2, 0.1), step(3, 0.2),
       { ...base, step: 3, kind: 'train-end', reason: 'loss-target', loss: 0.2, lossTarget: 0.3, wallMs: 15 },
       { ...base, step: 3, kind: 'artifact', what: 'checkpoint', path: 'x/model.ckpt' },
@@ -32,7 +33,7 @@ describe('view state reducer', () => {
 });
 
 import { addLoss, elapsedMs, etaToTarget, parameterCount, reduceEvents, rhoHistogram, SERIES, stepsPerSecond } from '../../tui/view-state.ts';
-import { fixtureRun, imagePreview } from './fixtures.ts';
+import { demoConfig, fixtureRun, imagePreview } from './fixtures.ts';
 
 describe('view state from a fixture run', () => {
   it('knows the run, the model, the spike (with its duration), recall, preview and attractors', () => {
@@ -135,7 +136,7 @@ describe('view state: the monitors of issue 4', () => {
 
   it('logs the stability ratio, recovery and spurious attractors', () => {
     const v = reduceEvents([
-      { ...b, step: 0, kind: 'stability', trigger: 'start', lambdaMax: 40, lr: 1, a: 0.1, ratio: 2, optimizer: 'gd', momentum: 0, weightDecay: 0, applicable: true, method: 'lanczos', iterations: 10, converged: true, ms: 3 },
+      { ...b, step: 0, kind: 'stability', trigger: 'start', lambdaMax: 40, lr: 1, a: 0.1, ratio: 2, optimizer: 'gd', momentum: 0, weightDecay: 0, applicable: true, method: 'lanczos, jvp forward', iterations: 10, converged: true, ms: 3 },
       {
         ...b, step: 9, kind: 'recovery', objective: 'autoencode', trials: 4, maxIterations: 100, stored: 2, n: 2, ms: 1, noise: [],
         levels: [
@@ -150,5 +151,14 @@ describe('view state: the monitors of issue 4', () => {
       ['info', 'recovery: worst mask 0.5 → 25% (1-NN 75%)'],
       ['warn', 'spurious attractors: 1 (1/1 certified)'],
     ]);
+  });
+});
+
+describe('view state of every kind', () => {
+  it.each(EVENT_KINDS)('a %s event changes the view', (kind) => {
+    const start = reduceEvents(kind === 'run-start' ? [] : [runStart()]);
+    const next = reduceEvent(start, ONE_OF_EACH[kind]);
+    expect(next).not.toBe(start);
+    expect(next).not.toEqual(start);
   });
 });
