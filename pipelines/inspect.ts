@@ -8,7 +8,7 @@
  *   inspect:  --M--a--p-p|     (M = attractor-monitor, a = artifact attractors.json, p = plots)
  */
 import { join } from 'node:path';
-import { type Observable, defer, from } from 'rxjs';
+import { type Observable, defer, from, mergeMap } from 'rxjs';
 import { chooseEigMethod, type EigMethodChoice } from '../engine/certify.ts';
 import { modelFromCheckpoint } from '../engine/checkpoint.ts';
 import { fcModel } from '../engine/model.ts';
@@ -41,7 +41,10 @@ export function inspectJob(cfg: InspectConfig): Observable<EngramEvent> {
     if (!newest) {
       throw new EngramError('E_INPUT_MISSING', `${cfg.runDir} has no loadable checkpoint (run status: ${run.status}); memorize again to make one`);
     }
-    return runJob({ runId: run.id, command: cfg.command ?? 'engram inspect', outDir: cfg.runDir, mode: { kind: 'attach' }, plots: INSPECT_PLOTS }, (job) => defer(() => {
+    // the certificate is one synchronous computation: start it on the next turn of the event loop,
+    // so a Ctrl-C that comes first is taken
+    const nextTurn$ = from(new Promise<void>((r) => setImmediate(r)));
+    return runJob({ runId: run.id, command: cfg.command ?? 'engram inspect', outDir: cfg.runDir, mode: { kind: 'attach' }, plots: INSPECT_PLOTS }, (job) => nextTurn$.pipe(mergeMap(() => {
       const ck = newest.contents;
       job.step = ck.step;
       const data = datasetFromCheckpoint(ck);
@@ -62,6 +65,6 @@ export function inspectJob(cfg: InspectConfig): Observable<EngramEvent> {
         items: event.items, rhoHist: event.rhoHist, topEigHist: event.topEigHist, pooled: event.pooled, ms: event.ms,
       });
       return from<EngramEvent[]>([event, job.ev({ kind: 'artifact', what: 'report', path: json })]);
-    }));
+    })));
   });
 }
