@@ -301,7 +301,7 @@ export interface RunEndEvent extends EventBase {
 }
 
 /**
- * The tangent-kernel stability ratio of SPEC §7: r = a·η·λ_max(K)/2 for full-batch GD on
+ * The tangent-kernel stability ratio of docs/math.md §7: r = a·η·λ_max(K)/2 for full-batch GD on
  * L = (a/2)·Σ‖f − y‖², K = J_θ J_θᵀ on the training set (a = 2/(n·d) for engram's mean MSE).
  * Momentum μ and weight decay ω generalize it to r = η·(a·λ_max + ω)/(2(1 + μ)).
  */
@@ -360,7 +360,7 @@ export interface MarginsEvent extends EventBase {
   tokens: MarginToken[];
 }
 
-/** One ρ of the identity probe (SPEC §9): means over the probes x_ρ at that ρ. */
+/** One ρ of the identity probe (docs/math.md §9): means over the probes x_ρ at that ρ. */
 export interface IdentityRow {
   rho: number;
   /** corr(f(x_ρ), x_ρ): the trained map acts like the identity. */

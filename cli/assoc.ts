@@ -1,5 +1,5 @@
 /**
- * `engram assoc`: the associative memory of SPEC §8 with its margins monitor. Options are checked
+ * `engram assoc`: the associative memory of docs/math.md §8 with its margins monitor. Options are checked
  * before anything is created; progress is one line per second (and every loss spike); the summary
  * gives the final L, L01, minimum margin and the fraction of positive margins.
  */

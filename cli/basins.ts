@@ -1,6 +1,6 @@
 /**
  * `engram basins`: a small FC net trained on a few 2-D points, then the plane coloured by the
- * point each grid cell's limit reaches (basins.png in the run directory, SPEC §6).
+ * point each grid cell's limit reaches (basins.png in the run directory, docs/math.md §6).
  */
 import { join } from 'node:path';
 import { parseInit } from '../engine/initializers.ts';

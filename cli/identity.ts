@@ -1,6 +1,6 @@
 /**
  * `engram identity --arch fc|cnn --depth L[,L2,…|A-B]`: train each network on one image, probe it
- * with x_ρ and say whether it learned the identity or the constant map (SPEC §9); prints the table
+ * with x_ρ and say whether it learned the identity or the constant map (docs/math.md §9); prints the table
  * and writes events.jsonl, identity.txt, identity.csv and the heatmap identity.png to the run dir.
  */
 import { existsSync } from 'node:fs';

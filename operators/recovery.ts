@@ -1,5 +1,5 @@
 /**
- * recovery: probe the memory around what recall stored (SPEC §6). Corrupt training samples
+ * recovery: probe the memory around what recall stored (docs/math.md §6). Corrupt training samples
  * (additive uniform noise, coloured squares, masked elements) at several levels, iterate each
  * corrupted sample to its limit and count how often it is the right stored pattern, next to the 1-NN
  * baseline (is the nearest training sample the right one?) on exactly the same corrupted inputs.
@@ -67,7 +67,7 @@ export interface RecoveryOptions {
   /** Pure-noise probes per source: U[0,1], N(0, σ²), N(0, spuriousSigma²) (default 4). */
   probes?: number;
   sigma?: number;
-  /** σ of the second Gaussian probe set (SPEC §6: N(0, 4), σ = 2). */
+  /** σ of the second Gaussian probe set (docs/math.md §6: N(0, 4), σ = 2). */
   spuriousSigma?: number;
   maxIterations?: number;
   /** Iterations per batched `iterate` call between checks (default 64). */

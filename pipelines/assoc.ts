@@ -1,5 +1,5 @@
 /**
- * assoc: train the associative memory of SPEC §8 (only W is learned) and watch its margins. Every
+ * assoc: train the associative memory of docs/math.md §8 (only W is learned) and watch its margins. Every
  * step emits a train-step event (the loss L at the current W, so the spike detector runs on it) and a
  * scores snapshot for the margins monitor; run.json, events.jsonl, metrics.csv and margins.png go to
  * the run directory.

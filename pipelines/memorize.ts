@@ -50,7 +50,7 @@ export interface MemorizeConfig {
   /** Tangent-kernel stability ratio every this many steps (and at the start and around spikes); 0 turns it off. */
   stabilityEvery?: number;
   recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
-  /** Corruption sweep, 1-NN baseline and spurious attractors after recall (SPEC §6); off when absent or false. */
+  /** Corruption sweep, 1-NN baseline and spurious attractors after recall (docs/math.md §6); off when absent or false. */
   recovery?: RecoveryConfig | false;
   /** Overwrite files of the same name inside outDir. */
   force: boolean;
