@@ -12,7 +12,7 @@
  * Step t is the state after t updates (t = 0: the initial W), so a margins event at step 1 shows the
  * margins one update made.
  */
-import { Observable, concat, connect, defer, filter, from, map, merge, mergeMap, of, tap, throwError } from 'rxjs';
+import { Observable, concat, connect, defer, filter, map, merge, mergeMap, of, tap, throwError } from 'rxjs';
 import { createAssocModel, createAssocTrainer, formatEmbeddings, type AssocModel, type AssocOptimizerName, type EmbeddingSpec } from '../engine/assoc.ts';
 import type { BackendInfo } from '../engine/backend.ts';
 import { Rng } from '../engine/random.ts';

@@ -12,15 +12,12 @@ import { type Observable, defer, from, mergeMap } from 'rxjs';
 import { chooseEigMethod, type EigMethodChoice } from '../engine/certify.ts';
 import { modelFromCheckpoint } from '../engine/checkpoint.ts';
 import { fcModel } from '../engine/model.ts';
-import { EngramError } from '../errors.ts';
 import type { AttractorMonitorEvent, EngramEvent } from '../events.ts';
 import { monitorSnapshot } from '../operators/attractor-monitor.ts';
-import { checkpointStore } from '../sinks/checkpoints.ts';
 import { PLOT_BUILDERS } from '../sinks/plots/index.ts';
-import { readRunJson, writeJsonAtomic } from '../sinks/run-dir.ts';
+import { writeJsonAtomic } from '../sinks/run-dir.ts';
 import { runJob } from './job.ts';
-import { datasetFromCheckpoint, splitRows } from './memorize.ts';
-import { sequencesOf } from './recall-run.ts';
+import { openSavedRun } from './saved-run.ts';
 
 /** Iterations from x_i towards its fixed point before certifying an autoencoded example. */
 export const INSPECT_SETTLE = 10;
@@ -36,19 +33,13 @@ export interface InspectConfig {
 
 export function inspectJob(cfg: InspectConfig): Observable<EngramEvent> {
   return defer(() => {
-    const run = readRunJson(cfg.runDir);
-    const newest = checkpointStore(cfg.runDir).newest();
-    if (!newest) {
-      throw new EngramError('E_INPUT_MISSING', `${cfg.runDir} has no loadable checkpoint (run status: ${run.status}); memorize again to make one`);
-    }
+    const { run, checkpoint: newest, data, sequences } = openSavedRun(cfg.runDir);
     // the certificate is one synchronous computation: start it on the next turn of the event loop,
     // so a Ctrl-C that comes first is taken
     const nextTurn$ = from(new Promise<void>((r) => setImmediate(r)));
     return runJob({ runId: run.id, command: cfg.command ?? 'engram inspect', outDir: cfg.runDir, mode: { kind: 'attach' }, plots: INSPECT_PLOTS }, (job) => nextTurn$.pipe(mergeMap(() => {
       const ck = newest.contents;
       job.step = ck.step;
-      const data = datasetFromCheckpoint(ck);
-      const sequences = sequencesOf(splitRows(data.inputs, data.n, data.dim), data.sequenceLengths);
       const model = job.hold(fcModel(modelFromCheckpoint(newest.path, ck)));
       // inspect certifies: 'auto' is the exact dense rule of engine/certify.ts (the monitor's auto is arnoldi)
       const snap = monitorSnapshot(model, sequences, data.objective as 'autoencode' | 'cycle' | 'multi-cycle', {

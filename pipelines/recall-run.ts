@@ -11,12 +11,12 @@ import type { ArtifactEvent, AttractorEvent, EngramEvent, RecallEvent } from '..
 import { certifyCycle, type EigMethodChoice } from '../engine/certify.ts';
 import { fcModel, type Model } from '../engine/model.ts';
 import { recall } from '../operators/recall.ts';
-import { checkpointStore } from '../sinks/checkpoints.ts';
-import { newRunId, readRunJson } from '../sinks/run-dir.ts';
+import { newRunId } from '../sinks/run-dir.ts';
 import { readOneSample, type MediaShape } from './inputs.ts';
-import { datasetFromCheckpoint, peakOf, splitRows } from './memorize.ts';
+import { peakOf } from './memorize.ts';
 import { checkRecordingPath, recordCycle } from './recordings.ts';
 import { runJob } from './job.ts';
+import { openSavedRun } from './saved-run.ts';
 
 export interface RecallRunConfig {
   runDir: string;
@@ -48,11 +48,7 @@ export interface RecallRunResult {
  */
 export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
   return defer(() => {
-    const run = readRunJson(cfg.runDir);
-    const newest = checkpointStore(cfg.runDir).newest();
-    if (!newest) {
-      throw new EngramError('E_INPUT_MISSING', `${cfg.runDir} has no loadable checkpoint (run status: ${run.status}); memorize again to make one`);
-    }
+    const { run, checkpoint: newest, data, frames, sequences } = openSavedRun(cfg.runDir);
     const ck = newest.contents;
     const shape = ck.meta?.shape as MediaShape | undefined;
     if (!shape) throw new EngramError('E_CHECKPOINT', `${newest.path} does not say what media it holds; memorize again with this engram`);
@@ -61,9 +57,6 @@ export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
     return runJob({ runId: run.id, command: cfg.command ?? 'engram recall', outDir: cfg.runDir, mode: { kind: 'attach' } }, (job) => {
       job.step = ck.step;
       const notes = run.status === 'complete' ? [] : [`note: ${cfg.runDir} did not finish (status ${run.status}); using its checkpoint from step ${ck.step}`];
-      const data = datasetFromCheckpoint(ck);
-      const frames = splitRows(data.inputs, data.n, data.dim);
-      const sequences = sequencesOf(frames, data.sequenceLengths);
       return from(parseFrom(cfg.from, frames, shape)).pipe(
         mergeMap((from0) => {
           const model = job.hold(modelFromCheckpoint(newest.path, ck));
@@ -96,17 +89,6 @@ export async function recallRun(cfg: RecallRunConfig): Promise<RecallRunResult> 
   const notes = events.flatMap((e) => (e.kind === 'log' ? [e.message] : []));
   const certificate = events.find((e): e is AttractorEvent => e.kind === 'attractors');
   return { event, out, notes, certificate };
-}
-
-/** The training sequences back from the packed rows and their lengths. */
-export function sequencesOf(frames: Float32Array[], lengths: number[]): Float32Array[][] {
-  const sequences: Float32Array[][] = [];
-  let at = 0;
-  for (const len of lengths) {
-    sequences.push(frames.slice(at, at + len));
-    at += len;
-  }
-  return sequences;
 }
 
 /** ρ of the Jacobian at the recalled fixed point, or of the product around the recalled cycle. */
