@@ -13,44 +13,28 @@
  * margins one update made.
  */
 import { Observable, concat, connect, defer, filter, map, merge, mergeMap, of, tap, throwError } from 'rxjs';
-import { createAssocModel, createAssocTrainer, formatEmbeddings, type AssocModel, type AssocOptimizerName, type EmbeddingSpec } from '../engine/assoc.ts';
+import { createAssocModel, createAssocTrainer, formatEmbeddings, type AssocModel, type EmbeddingSpec } from '../engine/assoc.ts';
 import type { BackendInfo } from '../engine/backend.ts';
 import { Rng } from '../engine/random.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent, MarginsEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
+import type { AssocRunConfig, EngramEvent, MarginsEvent, SpikeEvent, TrainStepEvent } from '../events.ts';
 import { runJob } from './job.ts';
 import { margins, type HeadSnapshot } from '../operators/margins.ts';
-import { spikes, type SpikeOptions } from '../operators/spikes.ts';
+import { spikes } from '../operators/spikes.ts';
 import { train } from '../operators/train.ts';
 import { PLOT_BUILDERS } from '../sinks/plots/index.ts';
 import { createTokenSampler, formatFrequencies, makeTokenTask, type FrequencySpec } from '../sources/tokens.ts';
 
-export interface AssocConfig {
-  runId: string;
+/**
+ * What an assoc job is given: the run config its run-start records (events.ts, where embeddings and
+ * frequencies are written as on the command line), with the command line itself.
+ */
+export type AssocConfig = Omit<AssocRunConfig, 'command' | 'embeddings' | 'frequencies'> & {
   command: string;
-  outDir: string;
-  n: number;
-  m: number;
-  d: number;
   embeddings: EmbeddingSpec;
   frequencies: FrequencySpec;
-  init: 'zero' | 'randn';
-  optimizer: AssocOptimizerName;
-  lr: number;
-  /** SGD (and Adam, when given) batch size; gd and adam without it use the full p-weighted loss. */
-  batch?: number;
-  steps: number;
-  seed: number;
-  /** Margins events every this many steps (plus log-spaced early steps and the last). */
-  marginsEvery: number;
-  /** Lanczos steps for λ_max at each margins event (0: do not compute). */
-  lanczos: number;
-  spikes?: Omit<SpikeOptions, 'runId'>;
-  /** Write margins.png at the end. */
-  plot: boolean;
-  /** Write into a non-empty run directory. */
   force: boolean;
-}
+};
 
 const ASSOC_PLOTS = PLOT_BUILDERS.filter((b) => b.name === 'margins');
 

@@ -8,35 +8,20 @@
  */
 import { type Observable, concat, defer, from, mergeMap, of } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
-import { createFcModel, type ModelSpec } from '../engine/model.ts';
+import { createFcModel } from '../engine/model.ts';
 import { makeDataset } from '../engine/objectives.ts';
-import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { netTrainer } from '../engine/trainer.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { EngramError } from '../errors.ts';
-import type { EngramEvent } from '../events.ts';
+import type { BasinsRunConfig as BasinsConfigOfEvents, EngramEvent } from '../events.ts';
 import { runJob } from './job.ts';
 import { basins } from '../operators/basins.ts';
 import { runRecall } from '../operators/recall.ts';
 import { train } from '../operators/train.ts';
 import { PLOT_BUILDERS } from '../sinks/plots/index.ts';
 
-export interface BasinsRunConfig {
-  runId: string;
-  command: string;
-  outDir: string;
-  points: [number, number][];
-  objective: 'autoencode' | 'cycle';
-  model: Omit<ModelSpec, 'kind' | 'dim'>;
-  optimizer: OptimizerSpec;
-  lossTarget: number;
-  maxSteps: number;
-  /** Grid cells per side and iterations per cell. */
-  grid: number;
-  steps: number;
-  /** Write into a non-empty run directory. */
-  force: boolean;
-}
+/** What a basins job is given: the run config its run-start records (events.ts), with the command line itself. */
+export type BasinsRunConfig = Omit<BasinsConfigOfEvents, 'command'> & { command: string; force: boolean };
 
 const BASINS_PLOTS = PLOT_BUILDERS.filter((b) => b.name === 'basins');
 

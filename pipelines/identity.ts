@@ -11,11 +11,10 @@ import { type Observable, concat, concatMap, defer, finalize, from, last, map, o
 import type { BackendInfo } from '../engine/backend.ts';
 import { createFcModel, type Model, type NetSpec } from '../engine/model.ts';
 import { makeDataset } from '../engine/objectives.ts';
-import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { datasetLoss, netTrainer } from '../engine/trainer.ts';
 import { createUnetModel } from '../engine/unet.ts';
 import { unitVector } from '../engine/vectors.ts';
-import type { EngramEvent, IdentityEvent, TrainEndEvent } from '../events.ts';
+import type { EngramEvent, IdentityEvent, IdentityRunConfig, TrainEndEvent } from '../events.ts';
 import { identityProbe } from '../operators/identity-probe.ts';
 import { train } from '../operators/train.ts';
 import { writeIdentityCsv, writeIdentityText } from '../sinks/identity-table.ts';
@@ -27,28 +26,8 @@ import { runJob } from './job.ts';
 
 export type IdentityArch = IdentityEvent['arch'];
 
-export interface IdentityConfig {
-  runId: string;
-  command: string;
-  outDir: string;
-  archs: IdentityArch[];
-  depths: number[];
-  /** An image or video file (its first frame), or lavfi:GRAPH. */
-  input: string;
-  image: { width: number; height: number; gray: boolean };
-  fc: { width: number; activation: string };
-  cnn: { channels: number; activation: string };
-  bias: boolean;
-  init: string;
-  optimizer: OptimizerSpec;
-  lossTarget: number;
-  maxSteps: number;
-  rhos: number[];
-  perRho: number;
-  seed: number;
-  /** Write into a non-empty run directory. */
-  force: boolean;
-}
+/** What an identity job is given: the run config its run-start records (events.ts), with the command line itself. */
+export type IdentityConfig = Omit<IdentityRunConfig, 'command'> & { command: string; force: boolean };
 
 const IDENTITY_PLOTS = PLOT_BUILDERS.filter((b) => b.name === identityPlot.name);
 

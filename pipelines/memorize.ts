@@ -9,15 +9,13 @@
 import { Observable, type OperatorFunction, catchError, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
-import { createFcModel, fcModel, type Model, type ModelSpec } from '../engine/model.ts';
+import { createFcModel, fcModel, type Model } from '../engine/model.ts';
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
-import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import type { AttractorMonitorEvent, ControlCommand, EngramEvent, LogEvent, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import type { AttractorMonitorEvent, ControlCommand, EngramEvent, LogEvent, MemorizeRunConfig, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
 import { runJob, type Job } from './job.ts';
 import { attractors } from '../operators/attractors.ts';
 import { attractorMonitor } from '../operators/attractor-monitor.ts';
-import type { EigMethodChoice } from '../engine/certify.ts';
 import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
 import { stability } from '../operators/stability.ts';
@@ -27,38 +25,13 @@ import { train, type TrainEvent, type TrainerState } from '../operators/train.ts
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
 import { unitVector } from '../engine/vectors.ts';
-import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
+import { loadInput, type LoadedInput, type MediaShape } from './inputs.ts';
 import { previewOf, withRecallNow } from './preview.ts';
 import { writeRecordings } from './recordings.ts';
-import { recoveryStage, type RecoveryConfig } from './recovery-stage.ts';
+import { recoveryStage } from './recovery-stage.ts';
 
-export interface MemorizeConfig {
-  runId: string;
-  command: string;
-  input: InputSpec;
-  outDir: string;
-  objective: Extract<Objective, 'cycle' | 'autoencode'>;
-  model: Omit<ModelSpec, 'kind' | 'dim'>;
-  optimizer: OptimizerSpec;
-  lossTarget: number;
-  maxSteps: number;
-  batchSize?: number;
-  /** Save the trainer every this many steps (and on cancellation). */
-  checkpointEvery: number;
-  /** At the first NaN/Inf loss, save the last finite state (checkpoints/last-finite.ckpt) and stop with E_NONFINITE (default false). */
-  stopOnNonfinite?: boolean;
-  /** Tangent-kernel stability ratio every this many steps (and at the start and around spikes); 0 turns it off. */
-  stabilityEvery?: number;
-  recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
-  /** Corruption sweep, 1-NN baseline and spurious attractors after recall (docs/math.md §6); off when absent or false. */
-  recovery?: RecoveryConfig | false;
-  /** Overwrite files of the same name inside outDir. */
-  force: boolean;
-  /** Eigen method of the attractor certificates (default auto; rule in engine/certify.ts). */
-  eigMethod?: EigMethodChoice;
-  /** Attractor monitor during training: every N steps or 'auto' (≤ 15% of training time); every 0: off. */
-  monitor?: { every: number | 'auto'; examples: number };
-}
+/** What a memorize job is given: the run config its run-start records (events.ts), with the command line itself. */
+export type MemorizeConfig = Omit<MemorizeRunConfig, 'command'> & { command: string };
 
 /** Continue a run from this checkpoint instead of reading the input again. */
 export interface ResumeFrom {
