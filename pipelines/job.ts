@@ -204,7 +204,8 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
       next: forward,
       error: (err: unknown) => {
         ended = true;
-        write(job.ev({ kind: 'log', level: 'error', message: messageOf(err) }));
+        // an attached job (recall, inspect) that fails leaves the run's log as it was
+        if (tracksStatus && ready) write(job.ev({ kind: 'log', level: 'error', message: messageOf(err) }));
         try {
           end('failed', { error: messageOf(err), ...(err instanceof EngramError ? { errorCode: err.code } : {}) });
         } finally {
