@@ -210,7 +210,8 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
   const own = ['resume', 'max-steps', 'loss-target', 'lr', 'stop-on-nonfinite', ...Object.keys(COMMON)];
   const other = Object.keys(optionsOf('memorize')).filter((k) => args.given(k) && !own.includes(k));
   if (other.length) {
-    throw bad(`--resume continues a run with its own settings; ${other.map((k) => `--${k}`).join(', ')} cannot be changed (only --max-steps, --loss-target, --lr and --stop-on-nonfinite can)`);
+    // the same command line with --resume added must work; saying so beats silently ignoring them
+    console.error(`engram: note: --resume continues ${runDir} with its own settings; ${other.map((k) => `--${k}`).join(', ')} ignored (only --max-steps, --loss-target, --lr and --stop-on-nonfinite can change)`);
   }
   const run = readRunJson(runDir);
   const newest = checkpointStore(runDir).newest();

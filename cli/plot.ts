@@ -10,7 +10,13 @@ export async function plotCommand(args: Parsed): Promise<number> {
   return execute({
     presenter: presenterOf(args, { dashboard: false }),
     start: () => plotJob(runDir),
-    line: (e) => (e.kind === 'artifact' ? `${e.path.split('/').pop()!.replace(/\.png$/, '')}: ${e.path}` : e.kind === 'log' ? (e.level === 'info' ? e.message : `note: ${e.message}`) : null),
+    line: (e) => {
+      if (e.kind === 'artifact') return `${e.path.split('/').pop()!.replace(/\.png$/, '')}: ${e.path}`;
+      if (e.kind !== 'log') return null;
+      if (e.level === 'info') return e.message;
+      console.error(`note: ${e.message}`); // about the log, not a result: stdout stays the list of plots
+      return null;
+    },
     stopped: () => `plot of ${runDir} stopped`,
   });
 }

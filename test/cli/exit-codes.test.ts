@@ -73,7 +73,6 @@ describe('exit codes, the same for every command', () => {
     await expect(main(['plot', run, '--lr', '3'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/plot does not take --lr; it takes only the common options/) });
     await expect(main(['memorize', 'x.mp4', '--widht', '3'])).rejects.toMatchObject({ message: expect.stringMatching(/did you mean --width\?/) });
     expect(await codeOf(['recall', run, '--max-steps', '3'])).toBe(2);
-    expect(await codeOf(['memorize', '--resume', run, '--width', '64'])).toBe(2);
     expect(await codeOf(['bogus'])).toBe(2);
   });
 });
