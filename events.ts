@@ -58,22 +58,34 @@ export interface FcConfig {
 /** The corruption sweep and spurious-attractor search after recall (operators/recovery.ts); unset: defaults. */
 export interface RecoveryConfig {
   seed?: number;
+  /** Trials per corruption level (default 4). */
   trials?: number;
+  /** Additive uniform noise half-widths (default 0.1, 0.3, 0.5). */
   noise?: number[];
+  /** Numbers of coloured squares (default 1, 4, 8). */
   squares?: number[];
+  /** Side of a square in pixels (default max(1, round(min(width, height) / 8))). */
   squareSide?: number;
+  /** Masked fractions (default 0.1, 0.3, 0.5). */
   mask?: number[];
+  /** Masked elements become 0 (default) or U[0,1] noise. */
   maskFill?: 'zero' | 'noise';
+  /** Pure-noise probes per source: U[0,1], N(0, σ²), N(0, spuriousSigma²) (default 4). */
   probes?: number;
   sigma?: number;
+  /** σ of the second Gaussian probe set (docs/math.md §6: N(0, 4), σ = 2). */
   spuriousSigma?: number;
   maxIterations?: number;
+  /** Iterations per batched `iterate` call between checks (default 64). */
   block?: number;
   tolStep?: number;
   tolCycle?: number;
+  /** Match: ‖x − x*_j‖ ≤ tol·max(‖x*_j‖, 1), as in recall. */
   tolMatch?: number;
   maxPeriod?: number;
+  /** Two spurious limits are one when they are this close (relative, default 1e-2). */
   tolDedupe?: number;
+  /** Certify at most this many spurious limits (the most visited first; default 4: a long cycle costs as much as certifying the stored one). */
   maxCertified?: number;
 }
 
@@ -96,13 +108,20 @@ export interface MemorizeRunConfig extends RunConfigBase {
   lossTarget: number;
   maxSteps: number;
   batchSize?: number;
+  /** Save the trainer every this many steps (and on cancellation). */
   checkpointEvery: number;
+  /** At the first NaN/Inf loss, save the last finite state (checkpoints/last-finite.ckpt) and stop with E_NONFINITE (default false). */
   stopOnNonfinite?: boolean;
+  /** Tangent-kernel stability ratio every this many steps (and at the start and around spikes); 0 turns it off. */
   stabilityEvery?: number;
   recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
+  /** Corruption sweep, 1-NN baseline and spurious attractors after recall (docs/math.md §6); off when absent or false. */
   recovery?: RecoveryConfig | false;
+  /** Overwrite files of the same name inside outDir. */
   force: boolean;
+  /** Eigen method of the attractor certificates (default auto; rule in engine/certify.ts). */
   eigMethod?: EigMethod | 'auto';
+  /** Attractor monitor during training: every N steps or 'auto' (≤ 15% of training time); every 0: off. */
   monitor?: { every: number | 'auto'; examples: number };
 }
 
@@ -118,12 +137,16 @@ export interface AssocRunConfig extends RunConfigBase {
   init: 'zero' | 'randn';
   optimizer: 'gd' | 'sgd' | 'adam';
   lr: number;
+  /** SGD (and Adam, when given) batch size; gd and adam without it use the full p-weighted loss. */
   batch?: number;
   steps: number;
   seed: number;
+  /** Margins events every this many steps (plus log-spaced early steps and the last). */
   marginsEvery: number;
+  /** Lanczos steps for λ_max at each margins event (0: do not compute). */
   lanczos: number;
   spikes?: { window?: number; kappa?: number; delta?: number };
+  /** Draw margins.png at the end. */
   plot: boolean;
 }
 
@@ -301,7 +324,7 @@ export interface RunEndEvent extends EventBase {
 }
 
 /**
- * The tangent-kernel stability ratio of SPEC §7: r = a·η·λ_max(K)/2 for full-batch GD on
+ * The tangent-kernel stability ratio of docs/math.md §7: r = a·η·λ_max(K)/2 for full-batch GD on
  * L = (a/2)·Σ‖f − y‖², K = J_θ J_θᵀ on the training set (a = 2/(n·d) for engram's mean MSE).
  * Momentum μ and weight decay ω generalize it to r = η·(a·λ_max + ω)/(2(1 + μ)).
  */
@@ -360,7 +383,7 @@ export interface MarginsEvent extends EventBase {
   tokens: MarginToken[];
 }
 
-/** One ρ of the identity probe (SPEC §9): means over the probes x_ρ at that ρ. */
+/** One ρ of the identity probe (docs/math.md §9): means over the probes x_ρ at that ρ. */
 export interface IdentityRow {
   rho: number;
   /** corr(f(x_ρ), x_ρ): the trained map acts like the identity. */

@@ -1,11 +1,10 @@
 /**
  * `engram identity --arch fc|cnn --depth L[,L2,…|A-B]`: train each network on one image, probe it
- * with x_ρ and say whether it learned the identity or the constant map (SPEC §9); prints the table
+ * with x_ρ and say whether it learned the identity or the constant map (docs/math.md §9); prints the table
  * and writes events.jsonl, identity.txt, identity.csv and the heatmap identity.png to the run dir.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend, describeBackend, fallbackWarning } from '../engine/backend.ts';
 import { validateSpec } from '../engine/model.ts';
 import { withDefaults } from '../engine/optimizers.ts';
 import { EngramError, isEngramError } from '../errors.ts';
@@ -13,14 +12,10 @@ import type { IdentityEvent } from '../events.ts';
 import { rhoGrid } from '../operators/identity-probe.ts';
 import { identityRun, identitySpec, type IdentityArch, type IdentityConfig } from '../pipelines/identity.ts';
 import { formatIdentitySummary, formatIdentityTable } from '../sinks/identity-table.ts';
-import { newRunId, prepareRunDir } from '../sinks/run-dir.ts';
+import { checkRunDir, newRunId } from '../sinks/run-dir.ts';
 import { num, parseSize, type Parsed } from './args.ts';
-
-/** Defaults of this command where the global ones (made for memorizing clips) would be slow or off. */
-export const IDENTITY_DEFAULTS = {
-  size: '16x16', lr: '1e-3', 'max-steps': '1500', 'loss-target': '1e-6', 'cnn-activation': 'leaky_relu',
-  input: 'lavfi:testsrc2=s=320x240:d=1',
-} as const;
+import { execute, presenterOf } from './execute.ts';
+import type { StartBackend } from './main.ts';
 
 const bad = (message: string) => new EngramError('E_BAD_ARGUMENT', message);
 
@@ -46,31 +41,30 @@ export function parseArchs(v: string): IdentityArch[] {
   return out;
 }
 
-export async function identityCommand(args: Parsed, argv: string[], rest: string[]): Promise<number> {
+export async function identityCommand(args: Parsed, argv: string[], startBackend: StartBackend): Promise<number> {
+  const rest = args.positionals;
   if (rest.length) throw bad(`identity takes no positional input (got '${rest[0]}'); pass an image with --input FILE`);
   const v = args.values;
-  const given = (flag: string) => argv.some((x) => x === `--${flag}` || x.startsWith(`--${flag}=`));
-  const pick = <K extends keyof typeof IDENTITY_DEFAULTS & keyof Parsed['values']>(k: K) =>
-    (given(k) ? v[k] : IDENTITY_DEFAULTS[k]) as string;
-  if (v.gray && v.rgb) throw bad('--gray and --rgb exclude each other; pick one');
+  if (args.flags.gray && args.flags.rgb) throw bad('--gray and --rgb exclude each other; pick one');
   const id = newRunId('identity');
   const cfg: IdentityConfig = {
     runId: id, command: ['engram', ...argv].join(' '), outDir: v.out ?? join('runs', id),
-    archs: parseArchs(v.arch), depths: parseDepths(v.depth),
-    input: v.input ?? IDENTITY_DEFAULTS.input,
-    image: { ...parseSize(pick('size')), gray: !v.rgb },
-    fc: { width: num('width', v.width, { int: true, min: 1 }), activation: v.activation },
-    cnn: { channels: num('channels', v.channels, { int: true, min: 1 }), activation: given('activation') ? v.activation : IDENTITY_DEFAULTS['cnn-activation'] },
-    bias: !v['no-bias'], init: v.init,
+    archs: parseArchs(v.arch!), depths: parseDepths(v.depth!),
+    input: v.input!,
+    image: { ...parseSize(v.size!), gray: !args.flags.rgb },
+    fc: { width: num('width', v.width, { int: true, min: 1 }), activation: v.activation ?? 'relu' },
+    cnn: { channels: num('channels', v.channels, { int: true, min: 1 }), activation: v.activation ?? 'leaky_relu' },
+    bias: !args.flags['no-bias'], init: v.init!,
     optimizer: {
-      name: v.optimizer as IdentityConfig['optimizer']['name'], lr: num('lr', pick('lr'), { min: 0 }),
+      name: v.optimizer as IdentityConfig['optimizer']['name'], lr: num('lr', v.lr, { min: 0 }),
       weightDecay: v['weight-decay'] === undefined ? undefined : num('weight-decay', v['weight-decay'], { min: 0 }),
     },
-    lossTarget: num('loss-target', pick('loss-target'), { min: 0 }),
-    maxSteps: num('max-steps', pick('max-steps'), { int: true, min: 1 }),
+    lossTarget: num('loss-target', v['loss-target'], { min: 0 }),
+    maxSteps: num('max-steps', v['max-steps'], { int: true, min: 1 }),
     rhos: rhoGrid(num('rhos', v.rhos, { int: true, min: 2 })),
     perRho: num('probes', v.probes, { int: true, min: 1 }),
     seed: num('seed', v.seed, { int: true, min: 0 }),
+    force: args.flags.force,
   };
   try {
     withDefaults(cfg.optimizer);
@@ -81,36 +75,21 @@ export async function identityCommand(args: Parsed, argv: string[], rest: string
   if (!cfg.input.startsWith('lavfi:') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(cfg.input) && !existsSync(cfg.input)) {
     throw new EngramError('E_INPUT_MISSING', `--input ${cfg.input} does not exist; pass an image or video file, or lavfi:GRAPH`);
   }
-  prepareRunDir(cfg.outDir, v.force);
-
-  const backend = await selectBackend(v.backend ?? (process.env.ENGRAM_BACKEND || undefined));
-  const warn = fallbackWarning(backend);
-  if (warn) console.error(warn);
-  if (!v.quiet) {
-    console.log(describeBackend(backend));
+  checkRunDir(cfg.outDir, args.flags.force);
+  const backend = await startBackend(args);
+  const presenter = presenterOf(args);
+  if (presenter === 'lines') {
     console.log(`identity probe on ${cfg.input} at ${cfg.image.width}x${cfg.image.height}${cfg.image.gray ? ' gray' : ' rgb'}: ` +
       `${cfg.archs.join(', ')} at depth ${cfg.depths.join(', ')}; ${cfg.rhos.length} ρ × ${cfg.perRho} probes; ` +
       `${cfg.optimizer.name} lr ${cfg.optimizer.lr}, loss target ${cfg.lossTarget}, at most ${cfg.maxSteps} steps`);
   }
-  const results: IdentityEvent[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const sub = identityRun(cfg, backend).subscribe({
-      next: (e) => {
-        if (e.kind !== 'identity') return;
-        results.push(e);
-        if (!v.quiet) console.log('\n' + formatIdentityTable(e));
-      },
-      error: reject,
-      complete: resolve,
-    });
-    const stop = () => {
-      sub.unsubscribe();
-      reject(new EngramError('E_INPUT_INVALID', `interrupted; ${cfg.outDir} keeps the probes finished so far in events.jsonl (engram plot ${cfg.outDir} draws them)`));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  return execute({
+    presenter,
+    start: () => identityRun(cfg, backend),
+    commands: [],
+    line: (e) => (e.kind === 'identity' ? '\n' + formatIdentityTable(e) : e.kind === 'log' || e.kind === 'artifact' ? undefined : null),
+    summary: (_view, events) => '\n' + formatIdentitySummary(events.filter((e): e is IdentityEvent => e.kind === 'identity')) + '\n' +
+      ['identity.txt', 'identity.csv', 'identity.png', 'input.png', 'events.jsonl'].map((f) => `  ${join(cfg.outDir, f)}`).join('\n'),
+    stopped: () => `stopped; ${cfg.outDir} keeps the probes finished so far in events.jsonl (engram plot ${cfg.outDir} draws them)`,
   });
-  console.log('\n' + formatIdentitySummary(results));
-  for (const f of ['identity.txt', 'identity.csv', 'identity.png', 'input.png', 'events.jsonl']) console.log(`  ${join(cfg.outDir, f)}`);
-  return 0;
 }

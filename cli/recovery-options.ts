@@ -13,8 +13,9 @@ function levels(name: string, v: string | undefined, max?: number): number[] | u
   });
 }
 
-export function recoveryFromArgs(v: Parsed['values'], seed: number, sigma: number): RecoveryConfig | false {
-  if (v['no-recovery']) return false;
+export function recoveryFromArgs(args: Parsed, seed: number, sigma: number): RecoveryConfig | false {
+  const v = args.values;
+  if (args.flags['no-recovery']) return false;
   const squares = levels('square-levels', v['square-levels']);
   if (squares?.some((k) => !Number.isInteger(k))) throw new EngramError('E_BAD_ARGUMENT', `--square-levels are numbers of squares, integers (got '${v['square-levels']}')`);
   return {

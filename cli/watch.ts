@@ -9,12 +9,14 @@ import { EngramError } from '../errors.ts';
 import { followEventLog, readEventLog } from '../sources/event-log.ts';
 import { mountDashboard } from '../tui/mount.tsx';
 import { reduceEvents, type ViewState } from '../tui/view-state.ts';
-import { dashboardWanted } from './live.ts';
+import { jsonLine } from './execute.ts';
 import { createProgressPrinter, formatSummary } from './progress.ts';
 
 export interface WatchOptions {
   tui: boolean;
   quiet: boolean;
+  /** Every event as a JSON line (the log so far, then followed while the run is live). */
+  json?: boolean;
   /** Poll interval for new events, ms. */
   pollMs?: number;
   out?: (line: string) => void;
@@ -32,6 +34,19 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
   const { events } = readEventLog(path);
   const state = reduceEvents(events);
   const live = state.status === 'running' || state.status === 'idle';
+  if (o.json) {
+    for (const e of events) out(jsonLine(e));
+    if (!live) return 0;
+    await new Promise<void>((resolve, reject) => {
+      let skip = events.length;
+      followEventLog(path, { pollMs: o.pollMs, untilEnd: true }).subscribe({
+        next: (e) => (skip > 0 ? void skip-- : out(jsonLine(e))),
+        error: reject,
+        complete: resolve,
+      });
+    });
+    return 0;
+  }
   if (!o.tui) {
     out(`${state.runId ?? runDir}: ${state.status} at step ${state.step}${live ? ' (following; Ctrl-C stops watching)' : ''}`);
     out(formatSummary(state, runDir));
@@ -77,5 +92,3 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
     });
   });
 }
-
-export const watchWanted = (v: { 'no-tui': boolean; quiet: boolean }) => dashboardWanted({ noTui: v['no-tui'], quiet: v.quiet });

@@ -1,4 +1,4 @@
-/** The activations of SPEC §3, as tfjs ops (so gradients come from autodiff). */
+/** The activations of docs/math.md §2, as tfjs ops (so gradients come from autodiff). */
 import { tf } from './tf.ts';
 
 export const ACTIVATION_NAMES = [

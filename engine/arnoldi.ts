@@ -1,5 +1,5 @@
 /**
- * Matrix-free top-k eigenvalues (SPEC §5) by Arnoldi on vector–Jacobian products. tfjs has reverse
+ * Matrix-free top-k eigenvalues (docs/math.md §5) by Arnoldi on vector–Jacobian products. tfjs has reverse
  * mode only, so what we can apply cheaply is Jᵀ: uᵀJ for a cotangent u. J and Jᵀ share eigenvalues,
  * and around a cycle (J_n⋯J_1)ᵀ = J_1ᵀ⋯J_nᵀ is n VJPs, the last point's first. No d×d matrix is ever
  * formed: the Krylov basis is m×d (m ≪ d) and the small m×m Hessenberg matrix goes to `eigenvalues()`

@@ -1,5 +1,5 @@
 /**
- * The associative memory of SPEC §8 in tfjs (float32): fixed input embeddings e_x (rows of E, N×d)
+ * The associative memory of docs/math.md §8 in tfjs (float32): fixed input embeddings e_x (rows of E, N×d)
  * and output embeddings u_y (rows of U, M×d); only W (d×d) is trained. Every quantity is a few
  * matmuls over all tokens at once:
  *

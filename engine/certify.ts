@@ -1,5 +1,5 @@
 /**
- * Attractor certificates (SPEC §5): a fixed point x* is an attractor when ρ(J_f(x*)) < 1, a cycle
+ * Attractor certificates (docs/math.md §5): a fixed point x* is an attractor when ρ(J_f(x*)) < 1, a cycle
  * x_1…x_n is stable when ρ(J_f(x_n)⋯J_f(x_1)) < 1. Three ways to get the spectrum:
  *   full     the d×d Jacobian (product) + dense eigen-solver — exact, any model that is FC here;
  *   reduced  the W×W matrix M·A (FC nets): exactly J's non-zero spectrum, whatever d is;
@@ -16,7 +16,7 @@ export type EigMethod = 'full' | 'reduced' | 'arnoldi';
 export type EigMethodChoice = EigMethod | 'auto';
 export const EIG_METHODS: readonly EigMethodChoice[] = ['auto', 'full', 'reduced', 'arnoldi'];
 
-/** Largest dense eigenproblem 'auto' hands to LAPACK (2048×2048: ~5 s here, SPEC §5). */
+/** Largest dense eigenproblem 'auto' hands to LAPACK (2048×2048: ~5 s here, docs/math.md §5). */
 export const DENSE_LIMIT = 2048;
 /** Largest dense eigenproblem without LAPACK (ml-matrix: ~1 s at 256, minutes at 1024). */
 export const JS_SOLVER_LIMIT = 256;

@@ -1,6 +1,6 @@
 /**
  * Eigenvalues of general real matrices (complex in general): LAPACK dgeev through the OpenBLAS addon,
- * else ml-matrix's Hessenberg–QR in JavaScript (correct, ~30× slower at d = 784; SPEC §5).
+ * else ml-matrix's Hessenberg–QR in JavaScript (correct, ~30× slower at d = 784; docs/math.md §5).
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { loadBlasAddon } from './native-blas.ts';

@@ -1,4 +1,4 @@
-/** Weight initializers of SPEC §3. Weights are stored [fanIn, fanOut] (row-vector convention). */
+/** Weight initializers of docs/math.md §2. Weights are stored [fanIn, fanOut] (row-vector convention). */
 import { Rng } from './random.ts';
 
 export type InitSpec =

@@ -1,5 +1,5 @@
 /**
- * Jacobians of the FC network (SPEC §5) in the factored form J_f(x) = A·M(x): A = W_Lᵀ (d×W) is
+ * Jacobians of the FC network (docs/math.md §5) in the factored form J_f(x) = A·M(x): A = W_Lᵀ (d×W) is
  * the output layer, M(x) = D_{L−1}W_{L−1}ᵀ⋯D_1W_1ᵀ (W×d) the rest, D_l = diag φ'(pre-activation).
  * The non-zero spectrum of J (d×d) equals that of the W×W matrix M·A, and around a cycle
  * x_1…x_n that of (M_n A)⋯(M_1 A) — so certifying a memory costs W×W, whatever d is.
@@ -28,7 +28,7 @@ export function fcJacobianFactors(model: Model, x: Float32Array): JacobianFactor
     b: model.params.find((p) => p.name === `b${i}`)?.variable,
   });
   const [a, m] = tf.tidy(() => {
-    // φ'(z) elementwise, by autodiff of Σφ(z): works for every activation in the SPEC list
+    // φ'(z) elementwise, by autodiff of Σφ(z): works for every activation in docs/math.md §2.1
     const dphi = tf.grad((z: tf.Tensor) => tf.sum(act.apply(z)));
     let h: tf.Tensor2D = tf.tensor2d(x, [1, d]);
     let mm: tf.Tensor2D | null = null; // current W_l×d block product

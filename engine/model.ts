@@ -1,5 +1,5 @@
 /**
- * The FC network of SPEC §3: Linear(d→W), φ, (D−1)×[Linear(W→W), φ], Linear(W→d), linear output.
+ * The FC network of docs/math.md §2: Linear(d→W), φ, (D−1)×[Linear(W→W), φ], Linear(W→d), linear output.
  * Operators use the plain-array methods; engine code (trainer, checkpoints) uses the tensors.
  * The convolutional U-Net behind the same interface lives in unet.ts.
  */
@@ -24,7 +24,7 @@ export interface ModelSpec {
 }
 
 /**
- * A convolutional U-Net (SPEC §3) on images flattened channel-interleaved (HWC), d = H·W·C.
+ * A convolutional U-Net (docs/math.md §2) on images flattened channel-interleaved (HWC), d = H·W·C.
  * `depth` is the number of stride-2 down levels (and of bilinear up levels); every level has
  * `channels` feature maps.
  */

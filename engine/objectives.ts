@@ -1,4 +1,4 @@
-/** Training pairs for the objectives of SPEC §2. Sequences are lists of equal-length vectors. */
+/** Training pairs for the objectives of docs/math.md §3.1. Sequences are lists of equal-length vectors. */
 export const OBJECTIVES = ['autoencode', 'cycle', 'multi-cycle'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * Optimizers of SPEC §3 as explicit update rules (PyTorch conventions), so one step can be checked
+ * Optimizers of docs/math.md §3.3 as explicit update rules (PyTorch conventions), so one step can be checked
  * by hand. Adam on the wasm-blas backend runs as one native pass per parameter.
  */
 import { tf } from './tf.ts';

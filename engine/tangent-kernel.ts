@@ -1,5 +1,5 @@
 /**
- * The tangent kernel K = J_θ J_θᵀ of an FC model on a set of inputs (SPEC §7), matrix-free.
+ * The tangent kernel K = J_θ J_θᵀ of an FC model on a set of inputs (docs/math.md §7), matrix-free.
  * J_θ is the (n·d)×P Jacobian of all outputs f(x_i) ∈ R^d with respect to all P parameters, so K is
  * (n·d)×(n·d), symmetric positive semi-definite, and never formed:
  *

@@ -1,5 +1,5 @@
 /**
- * The convolutional U-Net of SPEC §3 behind the same `Model` interface as the FC net, on images
+ * The convolutional U-Net of docs/math.md §2 behind the same `Model` interface as the FC net, on images
  * flattened channel-interleaved (HWC, as sources decode them), d = H·W·C:
  *
  *   x ─ conv3×3 φ ─ e0 ─ conv3×3/2 φ ─ e1 ─ … ─ e_L                      (L = depth down levels)

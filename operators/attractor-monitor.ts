@@ -1,5 +1,5 @@
 /**
- * attractorMonitor: the attractor certificate of SPEC §5 while the memory forms. Between training
+ * attractorMonitor: the attractor certificate of docs/math.md §5 while the memory forms. Between training
  * steps (synchronously, inside the train-step notification, so it sees the weights of exactly that
  * step) it certifies a subset of at most `maxExamples` training examples on the training model:
  * autoencode — ρ of J_f at the example's stored point (x_i iterated `settle` steps towards its fixed

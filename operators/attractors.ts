@@ -1,5 +1,5 @@
 /**
- * attractors: certify what recall found (SPEC §5). For each stored memory — the cycle through a
+ * attractors: certify what recall found (docs/math.md §5). For each stored memory — the cycle through a
  * sequence's stored patterns in order, or each stored fixed point of an autoencoder — and for the
  * limit recall reached, the spectral radius ρ of the Jacobian (of its product around the cycle),
  * the top-k eigenvalues and attractor yes/no. Bounded cost: at most `maxItems` memories.
@@ -70,7 +70,7 @@ export function certifyMemories(input: AttractorInput, opts: AttractorOptions): 
   const picked = chooseEigMethod(input.model, opts.method);
   const n = picked === 'full' ? d : picked === 'reduced' ? w : 0;
   if (!loadBlasAddon() && n > JS_SOLVER_LIMIT) {
-    // a JS dense eigen-solver takes minutes at this size (SPEC §5): say so instead of stalling
+    // a JS dense eigen-solver takes minutes at this size (docs/math.md §5): say so instead of stalling
     return {
       kind: 'attractors', runId: opts.runId, step: opts.step ?? 0, time: Date.now(), method: picked,
       solver: 'ml-matrix', items: [], attractors: 0, stored: 0, ms: performance.now() - t0,

@@ -3,7 +3,7 @@
  * training points is iterated as one batch to its limits; each cell is coloured by the training
  * point whose stored pattern its limit reaches (for a cycle: the point reached after a whole number
  * of periods, i.e. the phase), −1 for another limit or none, −2 for diverged. The vector field
- * f(x) − x on a coarser grid comes along for the plot (SPEC §6).
+ * f(x) − x on a coarser grid comes along for the plot (docs/math.md §6).
  *
  *   points:  --P|            (P = { map, points, objective, stored })
  *   basins:  ----B|          (B = basins event)

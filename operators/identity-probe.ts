@@ -1,5 +1,5 @@
 /**
- * identity-probe (SPEC §9): after training on one example x̂ to reproduce its input, does the
+ * identity-probe (docs/math.md §9): after training on one example x̂ to reproduce its input, does the
  * network act like the identity map or like the constant map x ↦ x̂ away from x̂? Probe inputs
  * x_ρ = ‖x̂‖(ρ·x̂/‖x̂‖ + √(1−ρ²)·r⊥/‖r⊥‖) (r⊥ Gaussian with its x̂ component removed) have
  * corr(x_ρ, x̂) = ρ and the norm of x̂; the map's outputs are scored against x_ρ (corrI) and x̂

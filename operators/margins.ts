@@ -1,5 +1,5 @@
 /**
- * margins: a monitor for any classification head (SPEC §8). Each input is a snapshot of the head's
+ * margins: a monitor for any classification head (docs/math.md §8). Each input is a snapshot of the head's
  * scores (N rows, M classes), the targets and the row weights p; it knows nothing of the model.
  * Per row m_x = s(x, f*(x)) − max_{y≠f*(x)} s(x, y); the operator counts, per row, how often the
  * sign of m_x changed (m_x > 0 or not) between consecutive snapshots, and on a cadence emits a

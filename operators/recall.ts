@@ -1,7 +1,7 @@
 /**
  * recall: iterate x_{k+1} = f(x_k) from noise or a given input until a fixed point or a cycle is
  * detected (or the trajectory diverges, or a step cap), then match the limit onto the training
- * sequences (SPEC §4).
+ * sequences (docs/math.md §4).
  *
  *   input:   --r|
  *   recall:  -----R|        (R = { event: recall, states: the recalled cycle in order })

@@ -1,5 +1,5 @@
 /**
- * recovery: probe the memory around what recall stored (SPEC §6). Corrupt training samples
+ * recovery: probe the memory around what recall stored (docs/math.md §6). Corrupt training samples
  * (additive uniform noise, coloured squares, masked elements) at several levels, iterate each
  * corrupted sample to its limit and count how often it is the right stored pattern, next to the 1-NN
  * baseline (is the nearest training sample the right one?) on exactly the same corrupted inputs.
@@ -18,7 +18,7 @@
  */
 import { cancellable } from './cancellable.ts';
 import { type OperatorFunction, mergeMap } from 'rxjs';
-import type { RecoveryEvent, RecoveryLevel, RecoveryNoise, SpuriousEvent, SpuriousItem } from '../events.ts';
+import type { RecoveryConfig, RecoveryEvent, RecoveryLevel, RecoveryNoise, SpuriousEvent, SpuriousItem } from '../events.ts';
 import { DEFAULT_TOLERANCES, findLimits, lastState, matchTarget, type IteratedMap } from '../engine/limits.ts';
 import { Rng } from '../engine/random.ts';
 import { dist, nearest, norm } from '../engine/vectors.ts';
@@ -48,40 +48,8 @@ export interface RecoveryInput {
   heldOut?: Float32Array[];
 }
 
-export interface RecoveryOptions {
-  runId: string;
-  step?: number;
-  seed?: number;
-  /** Trials per corruption level (default 4). */
-  trials?: number;
-  /** Additive uniform noise half-widths (default 0.1, 0.3, 0.5). */
-  noise?: number[];
-  /** Numbers of coloured squares (default 1, 4, 8). */
-  squares?: number[];
-  /** Side of a square in pixels (default max(1, round(min(width, height) / 8))). */
-  squareSide?: number;
-  /** Masked fractions (default 0.1, 0.3, 0.5). */
-  mask?: number[];
-  /** Masked elements become 0 (default) or U[0,1] noise. */
-  maskFill?: 'zero' | 'noise';
-  /** Pure-noise probes per source: U[0,1], N(0, σ²), N(0, spuriousSigma²) (default 4). */
-  probes?: number;
-  sigma?: number;
-  /** σ of the second Gaussian probe set (SPEC §6: N(0, 4), σ = 2). */
-  spuriousSigma?: number;
-  maxIterations?: number;
-  /** Iterations per batched `iterate` call between checks (default 64). */
-  block?: number;
-  tolStep?: number;
-  tolCycle?: number;
-  /** Match: ‖x − x*_j‖ ≤ tol·max(‖x*_j‖, 1), as in recall. */
-  tolMatch?: number;
-  maxPeriod?: number;
-  /** Two spurious limits are one when they are this close (relative, default 1e-2). */
-  tolDedupe?: number;
-  /** Certify at most this many spurious limits (the most visited first; default 4: a long cycle costs as much as certifying the stored one). */
-  maxCertified?: number;
-}
+/** The sweep's settings (events.ts: what run-start records of them) and where its events belong. */
+export type RecoveryOptions = RecoveryConfig & { runId: string; step?: number };
 
 export interface RecoveryOutput {
   recovery: RecoveryEvent;

@@ -1,5 +1,5 @@
 /**
- * spikes: the online loss-spike detector of SPEC §7. The baseline is the minimum loss over the last
+ * spikes: the online loss-spike detector of docs/math.md §7. The baseline is the minimum loss over the last
  * `window` steps; a spike starts when the loss reaches κ·baseline, its peak is tracked, and it ends
  * when the loss is back within (1+δ) of the pre-spike baseline. A NaN or Inf loss (or gradient norm)
  * is reported at once. A loss of exactly 0 is never an onset (κ·0 would make every loss one).

@@ -1,5 +1,5 @@
 /**
- * stability: the tangent-kernel stability ratio of SPEC §7 on a cadence. For full-batch GD on
+ * stability: the tangent-kernel stability ratio of docs/math.md §7 on a cadence. For full-batch GD on
  * L = (a/2)·Σ‖f − y‖² the loss is stable near a minimum iff η·a·λ_max(K) < 2, so it reports
  * r = a·η·λ_max(K)/2 (engram's loss is tfjs mean MSE over n·d elements: a = 2/(n·d)).
  * It measures once when subscribed (before the first step: trigger 'start'), then every `every`

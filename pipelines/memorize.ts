@@ -6,20 +6,16 @@
  *   input$ ─▶ dataset ─┬─▶ train ──▶ train-step… (artifact)… train-end
  *                      └─▶ (after training) model.ckpt ─▶ recall ─▶ recordings ─▶ run-end
  */
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { Observable, type OperatorFunction, catchError, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
-import { createFcModel, fcModel, type Model, type ModelSpec } from '../engine/model.ts';
+import { createFcModel, fcModel, type Model } from '../engine/model.ts';
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
-import type { OptimizerSpec } from '../engine/optimizers.ts';
 import { EngramError } from '../errors.ts';
-import { EVENT_SCHEMA_VERSION, type AttractorMonitorEvent, type ControlCommand, type EngramEvent, type EventBody, type LogEvent, type RecallEvent, type SpikeEvent, type StabilityEvent, type TrainStepEvent } from '../events.ts';
-import { recordRun } from './record-run.ts';
+import type { AttractorMonitorEvent, ControlCommand, EngramEvent, LogEvent, MemorizeRunConfig, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import { runJob, type Job } from './job.ts';
 import { attractors } from '../operators/attractors.ts';
 import { attractorMonitor } from '../operators/attractor-monitor.ts';
-import type { EigMethodChoice } from '../engine/certify.ts';
 import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
 import { stability } from '../operators/stability.ts';
@@ -27,44 +23,15 @@ import { meanMseNormalization, tangentKernelLambdaMax } from '../engine/tangent-
 import { netTrainer } from '../engine/trainer.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
-import { openMetricsCsv } from '../sinks/csv.ts';
-import { openEventLog } from '../sinks/events-jsonl.ts';
-import { MEMORIZE_PLOTS, writePlots } from '../sinks/plots/index.ts';
-import { readEventLog } from '../sources/event-log.ts';
-import { writeJsonAtomic } from '../sinks/run-dir.ts';
+import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
 import { unitVector } from '../engine/vectors.ts';
-import { loadInput, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
+import { loadInput, type LoadedInput, type MediaShape } from './inputs.ts';
 import { previewOf, withRecallNow } from './preview.ts';
 import { writeRecordings } from './recordings.ts';
-import { recoveryStage, type RecoveryConfig } from './recovery-stage.ts';
+import { recoveryStage } from './recovery-stage.ts';
 
-export interface MemorizeConfig {
-  runId: string;
-  command: string;
-  input: InputSpec;
-  outDir: string;
-  objective: Extract<Objective, 'cycle' | 'autoencode'>;
-  model: Omit<ModelSpec, 'kind' | 'dim'>;
-  optimizer: OptimizerSpec;
-  lossTarget: number;
-  maxSteps: number;
-  batchSize?: number;
-  /** Save the trainer every this many steps (and on cancellation). */
-  checkpointEvery: number;
-  /** At the first NaN/Inf loss, save the last finite state (checkpoints/last-finite.ckpt) and stop with E_NONFINITE (default false). */
-  stopOnNonfinite?: boolean;
-  /** Tangent-kernel stability ratio every this many steps (and at the start and around spikes); 0 turns it off. */
-  stabilityEvery?: number;
-  recall: { from: 'gaussian' | 'uniform'; sigma: number; maxIterations: number; seed: number };
-  /** Corruption sweep, 1-NN baseline and spurious attractors after recall (SPEC §6); off when absent or false. */
-  recovery?: RecoveryConfig | false;
-  /** Overwrite files of the same name inside outDir. */
-  force: boolean;
-  /** Eigen method of the attractor certificates (default auto; rule in engine/certify.ts). */
-  eigMethod?: EigMethodChoice;
-  /** Attractor monitor during training: every N steps or 'auto' (≤ 15% of training time); every 0: off. */
-  monitor?: { every: number | 'auto'; examples: number };
-}
+/** What a memorize job is given: the run config its run-start records (events.ts), with the command line itself. */
+export type MemorizeConfig = Omit<MemorizeRunConfig, 'command'> & { command: string };
 
 /** Continue a run from this checkpoint instead of reading the input again. */
 export interface ResumeFrom {
@@ -105,24 +72,48 @@ export function assertDistinct(vectors: Float32Array[], what: string): void {
   });
 }
 
-/** `control`: the operator's commands (pause, resume, checkpoint now, recall now), e.g. from the dashboard's keys. */
-export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: ResumeFrom, control?: Observable<ControlCommand>): Observable<EngramEvent> {
-  const started = Date.now();
+/** How a memorize job starts: continue from a checkpoint, and what runs first inside the job (the demo makes its clip there). */
+export interface MemorizeOptions {
+  resume?: ResumeFrom;
+  /** The operator's commands (pause, resume, checkpoint now, recall now), e.g. from the dashboard's keys. */
+  control?: Observable<ControlCommand>;
+  /** Runs inside the job before the input is read, once the run directory exists. */
+  before?: (job: Job) => Observable<EngramEvent>;
+}
+
+/** The plots a finished memorize run draws (recovery.png is drawn by its own stage). */
+const memorizePlots = MEMORIZE_PLOTS;
+
+export function memorize(cfg: MemorizeConfig, backend: BackendInfo, o: MemorizeOptions = {}): Observable<EngramEvent> {
+  const { resume } = o;
+  return runJob({
+    runId: cfg.runId, command: cfg.command, outDir: cfg.outDir,
+    mode: resume ? { kind: 'resume', fromStep: resume.contents.step, checkpoint: resume.path } : { kind: 'new', force: cfg.force },
+    start: {
+      backend, config: { ...cfg, command: 'memorize' },
+      runJson: { input: cfg.input.path, kind: cfg.input.kind, reduction: 'mean squared error over all elements (mean over pairs and dimensions)' },
+    },
+    metrics: true, plots: memorizePlots,
+  }, (job) => concat(o.before?.(job) ?? of(), memorizeBody(job, cfg, backend, o)));
+}
+
+/** One memorize run inside its job: all of its state lives here, so every subscription starts afresh. */
+function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { resume, control }: MemorizeOptions): Observable<EngramEvent> {
   const store = checkpointStore(cfg.outDir);
-  const log = openEventLog(join(cfg.outDir, 'events.jsonl'), resume ? 'append' : 'new');
-  if (!resume) rmSync(join(cfg.outDir, 'metrics.csv'), { force: true });
-  const metrics = openMetricsCsv(join(cfg.outDir, 'metrics.csv'));
-  let step = resume?.contents.step ?? 0;
+  const ev = job.ev;
   let model: Model | undefined;
   let shape: MediaShape | undefined = resume?.contents.meta?.shape as MediaShape | undefined;
-  const runJson: Record<string, unknown> = {
-    id: cfg.runId, command: cfg.command, status: 'running', created: new Date(started).toISOString(),
-    input: cfg.input.path, kind: cfg.input.kind, config: { ...cfg, command: undefined }, backend: backendJson(backend),
-    reduction: 'mean squared error over all elements (mean over pairs and dimensions)',
-  };
-  const saveRunJson = (extra: Record<string, unknown> = {}) =>
-    writeJsonAtomic(join(cfg.outDir, 'run.json'), Object.assign(runJson, extra, { updated: new Date().toISOString() }));
-  const ev = (body: EventBody): EngramEvent => ({ ...body, runId: cfg.runId, step, time: Date.now() });
+  let lastTrainer: TrainerState | null = resume ? trainerStateFrom(resume.contents) : null;
+  const watching = cfg.input.kind === 'images' && cfg.input.watch === true;
+  /** Watch mode, between memories: stopping now ends the run as complete. */
+  let idle = false;
+  job.hold({ dispose: () => model?.dispose() });
+  job.onCancel(() => {
+    // the train operator saved a last checkpoint when it was unsubscribed, if steps were taken
+    const newest = store.newest();
+    const saved = newest && newest.contents.step === job.step && !idle;
+    return { status: idle ? 'complete' : 'cancelled', events: saved ? [ev({ kind: 'artifact', what: 'checkpoint', path: newest.path })] : [] };
+  });
 
   const toDataset = (input: LoadedInput): Dataset => {
     const min = cfg.objective === 'cycle' ? 2 : 1;
@@ -136,23 +127,20 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
     return makeDataset(cfg.objective, [input.vectors]);
   };
   const dataset$: Observable<{ data: Dataset; notes: string[] }> = resume
-    ? defer(() => of({ data: datasetFromCheckpoint(resume.contents), notes: [`resumed from ${resume.path} at step ${step}`] }))
+    ? defer(() => of({ data: datasetFromCheckpoint(resume.contents), notes: [`resumed from ${resume.path} at step ${job.step}`] }))
     : loadInput(cfg.input).pipe(map((input) => ({ data: toDataset(input), notes: input.notes })));
 
   const contents = (data: Dataset, st: TrainerState | null, meta: Record<string, unknown>): CheckpointContents => ({
-    spec: model!.spec, step: st?.step ?? step, weights: model!.weights(),
+    spec: model!.spec, step: st?.step ?? job.step, weights: model!.weights(),
     optimizer: st ? { spec: { ...cfg.optimizer }, state: st.optimizer.map((o) => ({ name: o.name, shape: [o.data.length], data: o.data })) } : undefined,
     data: { objective: data.objective, sequenceLengths: data.sequenceLengths, vectors: { name: 'vectors', shape: [data.n, data.dim], data: data.inputs } },
     meta: { runId: cfg.runId, shape, rng: st?.rng, ...meta },
   });
 
-  let lastTrainer: TrainerState | null = resume ? trainerStateFrom(resume.contents) : null;
-  const watching = cfg.input.kind === 'images' && cfg.input.watch === true;
-  /** Watch mode, between memories: stopping now ends the run as complete. */
-  let idle = false;
   const afterTraining = (data: Dataset, trainEnd: { reason: string; loss: number; lastFinite?: { step: number; path: string | null } | null }) =>
     defer(() => {
-      if (trainEnd.reason === 'diverged' && trainEnd.lastFinite !== undefined) throw nonfiniteStop(cfg, step, trainEnd, runJson);
+      const step = job.step;
+      if (trainEnd.reason === 'diverged' && trainEnd.lastFinite !== undefined) throw nonfiniteStop(cfg, job, trainEnd);
       if (trainEnd.reason === 'diverged') {
         // NaN weights are worth neither a checkpoint nor a recall; the interval checkpoints stay
         const last = store.newest();
@@ -172,103 +160,65 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, resume?: Res
             from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
             cfg.recovery ? recoveryStage({ model: model!, sequences, objective: cfg.objective, recall: out, shape: shape!, outDir: cfg.outDir, runId: cfg.runId, step }, cfg.recovery, ev) : of(),
             defer(() => {
-              const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, started);
-              if (watching) {
-                // a watched directory: this memory is complete; wait for more images
-                idle = true;
-                saveRunJson({ summary });
-                return of(ev({ kind: 'log', level: 'info', message: `memorized ${data.n} images; watching ${cfg.input.path} for more (Ctrl-C to stop)` }));
-              }
-              // the plots of the finished run, from the event log written so far (engram plot redraws them)
-              // a plot that cannot be drawn is a warning: the memory, recordings and checkpoint are what the run is for
-              return defer(() => from(writePlots(readEventLog(join(cfg.outDir, 'events.jsonl')).events, cfg.outDir, MEMORIZE_PLOTS))).pipe(
-                mergeMap((plots) => from([
-                  ...plots.written.map((p) => ev({ kind: 'artifact', what: 'plot', path: p.path })),
-                  ...plots.failed.map((f) => ev({ kind: 'log', level: 'warn', message: `plot ${f.name} not drawn: ${f.error}; redraw it with engram plot ${cfg.outDir}` })),
-                ])),
-                catchError((e: unknown) => of(ev({ kind: 'log', level: 'warn', message: `plots not drawn: ${e instanceof Error ? e.message : String(e)}; redraw them with engram plot ${cfg.outDir}` }))),
-                (plots$) => concat(plots$, defer(() => {
-                  saveRunJson({ status: 'complete', summary });
-                  return of(ev({ kind: 'run-end', status: 'complete', wallMs: Date.now() - started }));
-                })),
-              );
+              const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, job.started);
+              job.saveRunJson({ summary });
+              if (!watching) return of();
+              // a watched directory: this memory is complete; wait for more images
+              idle = true;
+              return of(ev({ kind: 'log', level: 'info', message: `memorized ${data.n} images; watching ${cfg.input.path} for more (Ctrl-C to stop)` }));
             }),
           )),
         ),
       );
     });
 
-  const run$ = defer(() => {
-    saveRunJson(resume ? { resumedFrom: { checkpoint: resume.path, step } } : {});
-    return concat(
-      of(ev({
-        kind: 'run-start', command: cfg.command, backend: backendJson(backend),
-        schemaVersion: EVENT_SCHEMA_VERSION, config: { ...cfg, command: 'memorize' },
-        ...(resume ? { resume: { fromStep: step, checkpoint: resume.path } } : {}),
-      })),
-      dataset$.pipe(
-        // new images (watch mode) replace the training in progress: the same model goes on learning
-        switchMap(({ data, notes }) => {
-          idle = false;
-          model ??= resume ? fcModel(modelFromCheckpoint(resume.path, resume.contents))
-            : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
-          let end: Parameters<typeof afterTraining>[1] = { reason: 'step-cap', loss: Number.NaN };
-          const s = shape!;
-          const frame = s.kind === 'audio' ? { width: s.samples, height: 1, channels: 1 } : { width: s.width, height: s.height, channels: s.channels };
-          return concat(
-            of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame })),
-            from(notes.map((message) => ev({ kind: 'log', level: 'info', message }))),
-            withRecallNow(trainWithSpikes(of(data).pipe(
-              train({
-                runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed }),
-                lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, restore: lastTrainer ?? undefined, control,
-                checkpoint: {
-                  every: cfg.checkpointEvery,
-                  save: (st) => {
-                    lastTrainer = st;
-                    return store.save(contents(data, st, {}));
-                  },
-                  atEnd: (st) => {
-                    lastTrainer = st;
-                  },
-                  saveLastFinite: (st) => store.saveLastFinite(contents(data, st, { reason: 'last finite state before a non-finite loss' })),
-                },
-                stopOnNonfinite: cfg.stopOnNonfinite,
-              }),
-              tap((e) => {
-                step = e.step;
-                if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss, lastFinite: e.lastFinite };
-              }),
-            ), cfg.runId, cfg.stabilityEvery ? stability({
-              runId: cfg.runId, every: cfg.stabilityEvery, optimizer: cfg.optimizer, startStep: step,
-              a: meanMseNormalization(data.n, data.dim), probe: () => tangentKernelLambdaMax(model!, data.inputs),
-            }) : null, cfg.monitor?.every === 0 ? undefined : attractorMonitor({
-              runId: cfg.runId, model, sequences: [splitRows(data.inputs, data.n, data.dim)], objective: cfg.objective, method: cfg.eigMethod,
-              every: cfg.monitor?.every, maxExamples: cfg.monitor?.examples,
-            })), control, () => of({ map: model!, sequences: [splitRows(data.inputs, data.n, data.dim)], objective: cfg.objective }).pipe(
-              recall({ runId: cfg.runId, step, ...cfg.recall, maxIterations: Math.min(cfg.recall.maxIterations, 1000), peak: peakOf(s) }),
-              mergeMap((out) => of(ev(out.event), ev(previewOf(s, out, splitRows(data.inputs, data.n, data.dim))))))),
-            defer(() => afterTraining(data, end)),
-          );
-        }),
-      ),
-    );
-  });
-
-  return recordRun(run$, {
-    write: (e) => (log.write(e), metrics.write(e)), ev, saveRunJson, started,
-    release: () => {
-      log.close();
-      metrics.close();
-      model?.dispose();
-    },
-    onCancel: () => {
-      // the train operator saved a last checkpoint when it was unsubscribed, if steps were taken
-      const newest = store.newest();
-      if (newest && newest.contents.step === step && !idle) log.write(ev({ kind: 'artifact', what: 'checkpoint', path: newest.path }));
-      return idle ? 'complete' : 'cancelled';
-    },
-  });
+  return dataset$.pipe(
+    // new images (watch mode) replace the training in progress: the same model goes on learning
+    switchMap(({ data, notes }) => {
+      idle = false;
+      model ??= resume ? fcModel(modelFromCheckpoint(resume.path, resume.contents))
+        : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
+      let end: Parameters<typeof afterTraining>[1] = { reason: 'step-cap', loss: Number.NaN };
+      const s = shape!;
+      const frame = s.kind === 'audio' ? { width: s.samples, height: 1, channels: 1 } : { width: s.width, height: s.height, channels: s.channels };
+      const frames = () => splitRows(data.inputs, data.n, data.dim);
+      return concat(
+        of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame })),
+        from(notes.map((message) => ev({ kind: 'log', level: 'info', message }))),
+        withRecallNow(trainWithSpikes(of(data).pipe(
+          train({
+            runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed }),
+            lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, restore: lastTrainer ?? undefined, control,
+            checkpoint: {
+              every: cfg.checkpointEvery,
+              save: (st) => {
+                lastTrainer = st;
+                return store.save(contents(data, st, {}));
+              },
+              atEnd: (st) => {
+                lastTrainer = st;
+              },
+              saveLastFinite: (st) => store.saveLastFinite(contents(data, st, { reason: 'last finite state before a non-finite loss' })),
+            },
+            stopOnNonfinite: cfg.stopOnNonfinite,
+          }),
+          tap((e) => {
+            job.step = e.step;
+            if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss, lastFinite: e.lastFinite };
+          }),
+        ), cfg.runId, cfg.stabilityEvery ? stability({
+          runId: cfg.runId, every: cfg.stabilityEvery, optimizer: cfg.optimizer, startStep: job.step,
+          a: meanMseNormalization(data.n, data.dim), probe: () => tangentKernelLambdaMax(model!, data.inputs),
+        }) : null, cfg.monitor?.every === 0 ? undefined : attractorMonitor({
+          runId: cfg.runId, model, sequences: [frames()], objective: cfg.objective, method: cfg.eigMethod,
+          every: cfg.monitor?.every, maxExamples: cfg.monitor?.examples,
+        })), control, () => of({ map: model!, sequences: [frames()], objective: cfg.objective }).pipe(
+          recall({ runId: cfg.runId, step: job.step, ...cfg.recall, maxIterations: Math.min(cfg.recall.maxIterations, 1000), peak: peakOf(s) }),
+          mergeMap((out) => of(ev(out.event), ev(previewOf(s, out, frames())))))),
+        defer(() => afterTraining(data, end)),
+      );
+    }),
+  );
 }
 
 export function datasetFromCheckpoint(c: CheckpointContents): Dataset {
@@ -317,11 +267,10 @@ export function trainWithSpikes(
 }
 
 /** --stop-on-nonfinite: the run stops with E_NONFINITE naming the last finite checkpoint; run.json says so. */
-function nonfiniteStop(
-  cfg: MemorizeConfig, step: number, end: { loss: number; lastFinite?: { step: number; path: string | null } | null }, runJson: Record<string, unknown>,
-): EngramError {
+function nonfiniteStop(cfg: MemorizeConfig, job: Job, end: { loss: number; lastFinite?: { step: number; path: string | null } | null }): EngramError {
   const lf = end.lastFinite ?? null;
-  runJson.stoppedBy = { reason: 'nonfinite', step, loss: String(end.loss), lastFinite: lf ? { step: lf.step, checkpoint: lf.path } : null };
+  const step = job.step;
+  job.saveRunJson({ stoppedBy: { reason: 'nonfinite', step, loss: String(end.loss), lastFinite: lf ? { step: lf.step, checkpoint: lf.path } : null } });
   return new EngramError('E_NONFINITE',
     `training stopped at step ${step}: the loss or its gradient became non-finite (loss ${end.loss}; --stop-on-nonfinite); ` +
     (lf?.path ? `the last finite state (step ${lf.step}) is saved in ${lf.path}; lower --lr (was ${cfg.optimizer.lr}) and continue with engram memorize --resume ${cfg.outDir} --lr <smaller>`
@@ -331,10 +280,6 @@ function nonfiniteStop(
 /** Peak-to-peak range for PSNR: pixels live in [0, 1], audio in [−1, 1]. */
 export function peakOf(shape: MediaShape): number {
   return shape.kind === 'audio' ? 2 : 1;
-}
-
-export function backendJson(b: BackendInfo) {
-  return { name: b.name, tfBackend: b.tfBackend, device: b.device, blas: b.blas, threads: b.threads };
 }
 
 export function splitRows(packed: Float32Array, n: number, d: number): Float32Array[] {

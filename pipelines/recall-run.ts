@@ -4,19 +4,19 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstValueFrom, of } from 'rxjs';
+import { type Observable, concat, defer, from, lastValueFrom, mergeMap, of, toArray } from 'rxjs';
 import { modelFromCheckpoint } from '../engine/checkpoint.ts';
 import { EngramError } from '../errors.ts';
-import type { AttractorEvent, RecallEvent } from '../events.ts';
+import type { ArtifactEvent, AttractorEvent, EngramEvent, RecallEvent } from '../events.ts';
 import { certifyCycle, type EigMethodChoice } from '../engine/certify.ts';
 import { fcModel, type Model } from '../engine/model.ts';
 import { recall } from '../operators/recall.ts';
-import { checkpointStore } from '../sinks/checkpoints.ts';
-import { appendEvent } from '../sinks/events-jsonl.ts';
-import { newRunId, readRunJson } from '../sinks/run-dir.ts';
+import { newRunId } from '../sinks/run-dir.ts';
 import { readOneSample, type MediaShape } from './inputs.ts';
-import { datasetFromCheckpoint, peakOf, splitRows } from './memorize.ts';
+import { peakOf } from './memorize.ts';
 import { checkRecordingPath, recordCycle } from './recordings.ts';
+import { runJob } from './job.ts';
+import { openSavedRun } from './saved-run.ts';
 
 export interface RecallRunConfig {
   runDir: string;
@@ -27,48 +27,68 @@ export interface RecallRunConfig {
   /** Output file (extension picks the format) or directory; default a new file in the run. */
   out?: string;
   force: boolean;
+  /** The command line, for the log. */
+  command?: string;
   /** Certify the limit reached (ρ of its Jacobian / cycle product) with this method; absent: no certificate. */
   eigMethod?: EigMethodChoice;
 }
 
-export async function recallRun(cfg: RecallRunConfig): Promise<{ event: RecallEvent; out: string; notes: string[]; certificate?: AttractorEvent }> {
-  const run = readRunJson(cfg.runDir);
-  const newest = checkpointStore(cfg.runDir).newest();
-  if (!newest) {
-    throw new EngramError('E_INPUT_MISSING', `${cfg.runDir} has no loadable checkpoint (run status: ${run.status}); memorize again to make one`);
-  }
-  const ck = newest.contents;
-  const shape = ck.meta?.shape as MediaShape | undefined;
-  if (!shape) throw new EngramError('E_CHECKPOINT', `${newest.path} does not say what media it holds; memorize again with this engram`);
-  const notes = run.status === 'complete' ? [] : [`note: ${cfg.runDir} did not finish (status ${run.status}); using its checkpoint from step ${ck.step}`];
-  const out = cfg.out ?? join(cfg.runDir, `recall-${newRunId('x').slice(0, 15)}${shape.kind === 'audio' ? '.wav' : '.mp4'}`);
-  checkRecordingPath(out, shape, cfg.force); // before the work, not after it
+export interface RecallRunResult {
+  event: RecallEvent;
+  out: string;
+  notes: string[];
+  certificate?: AttractorEvent;
+}
 
-  const data = datasetFromCheckpoint(ck);
-  const frames = splitRows(data.inputs, data.n, data.dim);
-  const from = await parseFrom(cfg.from, frames, shape);
-  const model = modelFromCheckpoint(newest.path, ck);
-  try {
-    const sequences: Float32Array[][] = [];
-    let at = 0;
-    for (const len of data.sequenceLengths) {
-      sequences.push(frames.slice(at, at + len));
-      at += len;
-    }
-    const result = await firstValueFrom(
-      of({ map: model, sequences, objective: data.objective }).pipe(
-        recall({ runId: run.id, step: ck.step, from, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed, peak: peakOf(shape) }),
-      ),
-    );
-    await recordCycle(out, shape, result.states, cfg.force);
-    const eventsPath = join(cfg.runDir, 'events.jsonl');
-    if (existsSync(eventsPath)) appendEvent(eventsPath, result.event);
-    const certificate = cfg.eigMethod ? certifyLimit(fcModel(model), result.event, result.states, cfg.eigMethod, run.id, ck.step) : undefined;
-    if (certificate && existsSync(eventsPath)) appendEvent(eventsPath, certificate);
-    return { event: result.event, out, notes, certificate };
-  } finally {
-    model.dispose();
-  }
+/**
+ * recall as a job attached to the run: its events (notes, the recall, the recording, the
+ * certificate) are appended to the run's events.jsonl; the run's status is left as it is.
+ *
+ *   recall:  --n--R--a--C|      (n = log notes, R = recall, a = artifact (recording), C = attractors, with --eig-method)
+ */
+export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
+  return defer(() => {
+    const { run, checkpoint: newest, data, frames, sequences } = openSavedRun(cfg.runDir);
+    const ck = newest.contents;
+    const shape = ck.meta?.shape as MediaShape | undefined;
+    if (!shape) throw new EngramError('E_CHECKPOINT', `${newest.path} does not say what media it holds; memorize again with this engram`);
+    const out = cfg.out ?? join(cfg.runDir, `recall-${newRunId('x').slice(0, 15)}${shape.kind === 'audio' ? '.wav' : '.mp4'}`);
+    checkRecordingPath(out, shape, cfg.force); // before the work, not after it
+    return runJob({ runId: run.id, command: cfg.command ?? 'engram recall', outDir: cfg.runDir, mode: { kind: 'attach' } }, (job) => {
+      job.step = ck.step;
+      const notes = run.status === 'complete' ? [] : [`note: ${cfg.runDir} did not finish (status ${run.status}); using its checkpoint from step ${ck.step}`];
+      return from(parseFrom(cfg.from, frames, shape)).pipe(
+        mergeMap((from0) => {
+          const model = job.hold(modelFromCheckpoint(newest.path, ck));
+          return of({ map: model, sequences, objective: data.objective }).pipe(
+            recall({ runId: run.id, step: ck.step, from: from0, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed, peak: peakOf(shape) }),
+            mergeMap((result) => concat(
+              from(notes.map((message) => job.ev({ kind: 'log', level: 'warn', message }))),
+              of<EngramEvent>(result.event),
+              defer(async () => {
+                await recordCycle(out, shape, result.states, cfg.force);
+                return job.ev({ kind: 'artifact', what: shape.kind === 'audio' ? 'audio' : 'video', path: out });
+              }),
+              defer(() => {
+                const c = cfg.eigMethod ? certifyLimit(fcModel(model), result.event, result.states, cfg.eigMethod, run.id, ck.step) : undefined;
+                return c ? of<EngramEvent>(c) : of<EngramEvent>();
+              }),
+            )),
+          );
+        }),
+      );
+    });
+  });
+}
+
+/** recallJob, collected: what it recalled, where it recorded it, and the certificate when asked for. */
+export async function recallRun(cfg: RecallRunConfig): Promise<RecallRunResult> {
+  const events = await lastValueFrom(recallJob(cfg).pipe(toArray()));
+  const event = events.find((e): e is RecallEvent => e.kind === 'recall')!;
+  const out = events.find((e): e is ArtifactEvent => e.kind === 'artifact' && (e.what === 'audio' || e.what === 'video'))!.path;
+  const notes = events.flatMap((e) => (e.kind === 'log' ? [e.message] : []));
+  const certificate = events.find((e): e is AttractorEvent => e.kind === 'attractors');
+  return { event, out, notes, certificate };
 }
 
 /** ρ of the Jacobian at the recalled fixed point, or of the product around the recalled cycle. */

@@ -1,5 +1,5 @@
 /**
- * The probes of SPEC §6 at the end of a memorize run: the recovery monitor (corruption sweep with
+ * The probes of docs/math.md §6 at the end of a memorize run: the recovery monitor (corruption sweep with
  * the 1-NN baseline, pure-noise probes) and the spurious attractors it meets, certified with the
  * eigen test. Writes spurious/spurious-<i>.png (image/video runs) and recovery.png.
  *

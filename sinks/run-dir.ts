@@ -2,7 +2,7 @@
  * A run directory: runs/<id>/ with run.json (config, backend, status, summary) rewritten atomically
  * at each change of status. An existing directory with files in it is never reused unless asked.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EngramError } from '../errors.ts';
 
@@ -20,17 +20,22 @@ export function newRunId(label: string, now = new Date()): string {
   return `${ts}-${label}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
+const unwritable = (dir: string, why: string) =>
+  new EngramError('E_OUTPUT_UNWRITABLE', `cannot use ${dir} as the run directory (${why}); choose another --out`);
+
+/** Whether `dir` may become the run directory (it is missing, empty, or `force`), creating nothing: the CLI asks before the backend starts. */
+export function checkRunDir(dir: string, force = false): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw unwritable(dir, 'it is a file');
+  if (readdirSync(dir).length > 0 && !force) {
+    throw new EngramError('E_OUTPUT_EXISTS', `output directory ${dir} already has files in it; choose another --out, or pass --force to write into it (files of the same name are replaced)`);
+  }
+}
+
 /** Create `dir` (or accept an empty existing one); refuse a non-empty one unless `force`. */
 export function prepareRunDir(dir: string, force = false): void {
-  const unwritable = (why: string) =>
-    new EngramError('E_OUTPUT_UNWRITABLE', `cannot use ${dir} as the run directory (${why}); choose another --out`);
-  if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw unwritable('it is a file');
-    if (readdirSync(dir).length > 0 && !force) {
-      throw new EngramError('E_OUTPUT_EXISTS', `output directory ${dir} already has files in it; choose another --out, or pass --force to write into it (files of the same name are replaced)`);
-    }
-    return;
-  }
+  checkRunDir(dir, force);
+  if (existsSync(dir)) return;
   try {
     // Only the missing tail is created: a recursive mkdir under /proc and the like can spin forever.
     const parent = dirname(resolve(dir));
@@ -38,7 +43,7 @@ export function prepareRunDir(dir: string, force = false): void {
     else mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
   } catch (e) {
-    throw unwritable((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    throw unwritable(dir, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
   }
 }
 
@@ -64,4 +69,9 @@ export function writeTextAtomic(path: string, text: string): void {
   const tmp = `${path}.partial`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+/** Remove a file this run owns (e.g. a metrics.csv a new run replaces); a missing one is fine. */
+export function removeFile(path: string): void {
+  rmSync(path, { force: true });
 }

@@ -1,5 +1,5 @@
 /**
- * Token sets for the associative memory of SPEC §8: tokens x ∈ [N] with frequencies p(x) (Zipf
+ * Token sets for the associative memory of docs/math.md §8: tokens x ∈ [N] with frequencies p(x) (Zipf
  * p ∝ x^−α, or two tokens p = (p1, 1 − p1)), a fixed target map y = f*(x) ∈ [M], and SGD batches
  * drawn from p with a seeded generator.
  *

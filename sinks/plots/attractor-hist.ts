@@ -1,5 +1,5 @@
 /**
- * Histograms of the attractor monitor (SPEC §5) from the newest `attractor-monitor` event: ρ per
+ * Histograms of the attractor monitor (docs/math.md §5) from the newest `attractor-monitor` event: ρ per
  * example/cycle (the attractor threshold ρ = 1 drawn as a rule) and the pooled top 1% of |λ|.
  */
 import type { AttractorMonitorEvent, EngramEvent, Histogram } from '../../events.ts';

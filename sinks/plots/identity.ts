@@ -1,5 +1,5 @@
 /**
- * Identity heatmap (SPEC §9): one row per (arch, depth), one column per ρ, coloured by
+ * Identity heatmap (docs/math.md §9): one row per (arch, depth), one column per ρ, coloured by
  * corrI − corrC: blue where the trained map follows its input (identity, +(1−ρ) for the exact
  * identity), red where it returns the training example (constant, −(1−ρ)). Row names carry the label.
  */

@@ -36,7 +36,7 @@ export const PLOT_BUILDERS: PlotBuilder[] = [
  * could not be drawn, why (one bad plot does not stop the others).
  */
 export async function writePlots(
-  events: EngramEvent[], runDir: string, builders = PLOT_BUILDERS,
+  events: EngramEvent[], runDir: string, builders: readonly PlotBuilder[] = PLOT_BUILDERS,
 ): Promise<{ written: { name: string; path: string }[]; failed: { name: string; error: string }[] }> {
   const written: { name: string; path: string }[] = [];
   const failed: { name: string; error: string }[] = [];

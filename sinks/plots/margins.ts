@@ -1,5 +1,5 @@
 /**
- * The margins plot of an assoc run (SPEC §8), from its events: min and median margin and a few
+ * The margins plot of an assoc run (docs/math.md §8), from its events: min and median margin and a few
  * tokens' margins against the step on a log axis (top), and L and the 0-1 loss (bottom).
  */
 import type { EngramEvent, MarginsEvent } from '../../events.ts';

@@ -1,6 +1,6 @@
 /**
  * The tfjs associative memory (float32) against the plain float64 integrator of
- * test/reference/assoc-f64.ts, and the dynamics SPEC §8 asks for.
+ * test/reference/assoc-f64.ts, and the dynamics docs/math.md §8 asks for.
  *
  * Tolerances: float32 matmuls over d ≤ 16 carry relative errors ~1e-6, so values are compared at
  * 2e-5 relative to their scale; margins in the monotonicity test may dip by float32 rounding

@@ -29,7 +29,7 @@ const before = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/assoc
 
 /** The configurations the fixture was recorded with (seed 3, margins every 10, Lanczos 10 unless 0). */
 const base = { runId: 'r', seed: 3, lanczos: 10, embeddings: { kind: 'orthonormal' }, frequencies: { kind: 'zipf', alpha: 1 }, init: 'zero' } as const;
-const configs: Record<string, Omit<AssocConfig, 'command' | 'outDir' | 'marginsEvery' | 'plot'>> = {
+const configs: Record<string, Omit<AssocConfig, 'command' | 'outDir' | 'marginsEvery' | 'plot' | 'force'>> = {
   gdTwo: { ...base, n: 2, m: 2, d: 4, embeddings: { kind: 'correlated', alpha: 0.99 }, frequencies: { kind: 'two', p1: 0.9 }, optimizer: 'gd', lr: 30, steps: 60 },
   sgd: { ...base, n: 16, m: 16, d: 16, optimizer: 'sgd', lr: 20, batch: 8, steps: 40, lanczos: 0 },
   adam: { ...base, n: 8, m: 8, d: 8, init: 'randn', optimizer: 'adam', lr: 0.05, steps: 30 },

@@ -25,7 +25,7 @@ const before = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/assoc
 };
 
 /** The configuration the fixture was recorded with. */
-const cfg: Omit<IdentityConfig, 'outDir' | 'command' | 'archs' | 'depths' | 'rhos' | 'perRho'> = {
+const cfg: Omit<IdentityConfig, 'outDir' | 'command' | 'archs' | 'depths' | 'rhos' | 'perRho' | 'force'> = {
   runId: 'r', input: 'lavfi:testsrc2=s=320x240:d=1', image: { width: 8, height: 8, gray: false },
   fc: { width: 64, activation: 'relu' }, cnn: { channels: 4, activation: 'leaky_relu' }, bias: true, init: 'torch',
   optimizer: { name: 'adam', lr: 1e-3 }, lossTarget: 1e-4, maxSteps: 400, seed: 1,

@@ -1,5 +1,5 @@
 /**
- * A plain float64 integrator of the associative-memory model of SPEC §8, for tests only: scores,
+ * A plain float64 integrator of the associative-memory model of docs/math.md §8, for tests only: scores,
  * loss, gradient, one GD step, margins and the dense Hessian, written as direct loops from the
  * formulas so the tfjs (float32) engine can be checked against it.
  *

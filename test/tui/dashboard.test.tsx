@@ -3,7 +3,7 @@ import { renderToString } from 'ink';
 import { render } from 'ink-testing-library';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dashboardWanted } from '../../cli/live.ts';
+import { dashboardWanted } from '../../cli/execute.ts';
 import { createProgressPrinter } from '../../cli/progress.ts';
 import { EVENT_KINDS, type ControlCommand, type EngramEvent, type EventKind } from '../../events.ts';
 import { Dashboard } from '../../tui/Dashboard.tsx';

@@ -1,0 +1,228 @@
+/**
+ * The option table of every command, in one place: parsing (strict, per command, with defaults of
+ * that command), `engram <command> --help` and the generated reference docs/cli.md all read these
+ * tables, so none of them can drift from the others.
+ */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** The value's name in help, e.g. WxH. */
+  arg?: string;
+  default?: string;
+  short?: string;
+  help: string;
+}
+export type OptionTable = Record<string, OptionSpec>;
+
+const s = (arg: string, help: string, dflt?: string): OptionSpec => ({ type: 'string', arg, help, ...(dflt !== undefined ? { default: dflt } : {}) });
+const b = (help: string): OptionSpec => ({ type: 'boolean', help });
+
+/** Every command takes these. */
+export const COMMON: OptionTable = {
+  backend: s('B', 'tensorflow-gpu, tensorflow, wasm-blas, wasm or cpu (default: the fastest that loads; also ENGRAM_BACKEND)'),
+  quiet: b('only the final summary'),
+  json: b('print the event stream as JSON lines on stdout (one event per line; an error ends it with {"kind":"error",…})'),
+  'no-tui': b('plain progress lines instead of the terminal dashboard (also when stdout is not a terminal, or CI=true)'),
+  help: { type: 'boolean', short: 'h', help: 'this help' },
+};
+
+const OUTPUT: OptionTable = {
+  out: s('PATH', 'the run directory (default runs/<id>)'),
+  force: b('write into a non-empty --out (files of the same name are replaced)'),
+};
+
+const IMAGE: OptionTable = {
+  size: s('WxH', 'frame/image size', '32x32'),
+  gray: b('grayscale (the default)'),
+  rgb: b('RGB'),
+};
+
+const INPUT: OptionTable = {
+  kind: s('K', 'video, audio or images (default: from the input: a directory or glob is images, .wav/.mp3/.ogg/.flac/… audio, else video)'),
+  ...IMAGE,
+  frames: s('N', 'use the first N frames (audio: N chunks) (default: all)'),
+  fps: s('F', 'resample video to F frames/s first'),
+  start: s('S', 'seconds of video to skip'),
+  duration: s('S', 'seconds of video to read'),
+  rate: s('HZ', 'audio sample rate', '22050'),
+  'chunk-seconds': s('S', 'audio chunk length, one vector each', '1'),
+  partial: s('drop|pad', 'the last, shorter audio chunk: dropped or zero-padded', 'drop'),
+  watch: b('images: keep watching the directory and memorize new images as they appear'),
+};
+
+const NETWORK = (width = '512'): OptionTable => ({
+  width: s('W', 'hidden width', width),
+  depth: s('D', 'number of hidden layers', '2'),
+  activation: s('A', 'relu, leaky_relu, selu, swish, cosid, sinusoidal, sigmoid, tanh, exp2, pow:M', 'relu'),
+  'no-bias': b('no bias terms'),
+  init: s('I', 'torch, uniform:A, rank1:U0,V0', 'torch'),
+});
+
+const TRAINING = (d: { lr: string; lossTarget: string; maxSteps: string }): OptionTable => ({
+  optimizer: s('O', 'gd, momentum, momentum-wd, rmsprop, adam', 'adam'),
+  lr: s('X', 'learning rate', d.lr),
+  'weight-decay': s('X', 'L2 weight decay (momentum-wd default 5e-4)'),
+  'loss-target': s('X', 'stop when the MSE reaches X', d.lossTarget),
+  'max-steps': s('S', 'stop after S steps', d.maxSteps),
+  seed: s('N', 'seed for initialization and noise', '1'),
+});
+
+const MEMORIZE_TRAINING: OptionTable = {
+  ...TRAINING({ lr: '1e-4', lossTarget: '1e-8', maxSteps: '20000' }),
+  'batch-size': s('B', 'minibatch size (default: full batch)'),
+  'checkpoint-every': s('N', 'save a checkpoint every N steps (also on Ctrl-C / SIGTERM / SIGHUP)', '1000'),
+  'stop-on-nonfinite': b('at the first NaN/Inf loss, save the last finite state to checkpoints/last-finite.ckpt and stop (exit 3); default: the run ends with E_DIVERGED (exit 1) and keeps its interval checkpoints'),
+  'stability-every': s('N', 'tangent-kernel stability ratio at the start, every N steps and around loss spikes (0: off)', '1000'),
+  objective: s('O', 'cycle or autoencode', 'cycle'),
+};
+
+const EIG_METHOD = s('M', 'auto, full (d×d Jacobian), reduced (W×W, FC nets) or arnoldi (top-k on VJPs); auto: reduced if W < d and W ≤ 2048, else full if d ≤ 2048, else arnoldi');
+
+const MONITORS: OptionTable = {
+  'eig-method': { ...EIG_METHOD, default: 'auto' },
+  'monitor-every': s('N', 'certify training examples every N steps and at the end; auto: spaced so the monitor takes ≤ 15% of training time; 0: off', 'auto'),
+  'monitor-examples': s('K', 'examples (autoencode) or cycles the monitor certifies', '8'),
+};
+
+const RECALL_FROM: OptionTable = {
+  sigma: s('S', 'standard deviation of the Gaussian start', '1'),
+  'recall-steps': s('K', 'iteration cap of recall', '20000'),
+};
+
+const RECOVERY: OptionTable = {
+  'no-recovery': b('skip the corruption sweep and the spurious-attractor search'),
+  'recovery-trials': s('N', 'corrupted samples per level, and pure-noise probes per source', '4'),
+  'recovery-steps': s('K', 'iteration cap per probe', '1000'),
+  'noise-levels': s('L,…', "additive uniform noise ±L (default 0.1,0.3,0.5; '' for none)"),
+  'square-levels': s('K,…', 'numbers of random coloured squares, side min(W,H)/8 (default 1,4,8)'),
+  'mask-levels': s('F,…', 'fractions of elements set to 0 (default 0.1,0.3,0.5)'),
+};
+
+export interface CommandSpec {
+  usage: string;
+  summary: string;
+  options: OptionTable;
+  /** Names of the positional arguments (for help). */
+  positionals?: string;
+}
+
+export const COMMANDS = {
+  demo: {
+    usage: 'engram demo [options]',
+    summary: "memorize a built-in clip (ffmpeg's life source, 32x32 gray, 48 frames) and recall it from noise",
+    options: {
+      ...IMAGE, frames: s('N', 'frames of the built-in clip', '48'),
+      ...NETWORK(), ...MEMORIZE_TRAINING, ...MONITORS,
+      from: s('F', 'recall from noise|gaussian (N(0, sigma²)) or uniform (U[0,1])', 'noise'), ...RECALL_FROM, ...RECOVERY, ...OUTPUT,
+    },
+  },
+  memorize: {
+    usage: 'engram memorize <input> [options] | engram memorize --resume <run-dir> [--max-steps S] [--loss-target X] [--lr X]',
+    summary: 'memorize a video, an audio file or a directory/glob of images (a file, - for stdin, a URL or lavfi:GRAPH)',
+    positionals: '<input>',
+    options: {
+      ...INPUT, ...NETWORK(), ...MEMORIZE_TRAINING,
+      resume: s('DIR', 'continue DIR from its newest checkpoint (--max-steps, --loss-target and --lr may be changed)'),
+      ...MONITORS,
+      from: s('F', 'recall from noise|gaussian (N(0, sigma²)) or uniform (U[0,1])', 'noise'), ...RECALL_FROM, ...RECOVERY, ...OUTPUT,
+    },
+  },
+  recall: {
+    usage: 'engram recall <run-dir> [options]',
+    summary: 'replay a saved run into a video, GIF, PNG frames or WAV',
+    positionals: '<run-dir>',
+    options: {
+      from: s('F', 'noise|gaussian (N(0, sigma²)), uniform (U[0,1]), frame:I (training sample I), or a file of the run\'s kind (e.g. a corrupted image)', 'noise'),
+      ...RECALL_FROM,
+      seed: s('N', 'seed of the noise start', '1'),
+      'eig-method': { ...EIG_METHOD, help: `certify the limit reached with this method: ${EIG_METHOD.help}` },
+      out: s('PATH', 'file.mp4 | file.gif | file.mkv | dir/ (PNG frames) | file.wav (audio runs) (default: a new recall-<time>.mp4/.wav in the run directory)'),
+      force: b('replace an existing recording'),
+    },
+  },
+  watch: {
+    usage: 'engram watch <run-dir>',
+    summary: 'the dashboard of a run from its events.jsonl, following it while it runs',
+    positionals: '<run-dir>',
+    options: {},
+  },
+  inspect: {
+    usage: 'engram inspect <run-dir> [options]',
+    summary: 'certify every stored memory of a saved run: attractors.json and ρ histograms',
+    positionals: '<run-dir>',
+    options: { 'eig-method': { ...EIG_METHOD, default: 'auto' } },
+  },
+  assoc: {
+    usage: 'engram assoc [options]',
+    summary: 'train the associative memory W on token pairs and stream its margins',
+    options: {
+      n: s('N', 'tokens (default 64; 2 with --frequencies two:P1)'),
+      m: s('M', 'output classes (default max(N, 2)); targets are a fixed random map from --seed'),
+      d: s('D', 'embedding dimension (default max(N, M), N+1 for correlated with N > 2)'),
+      embeddings: s('E', 'orthonormal (N, M ≤ d), correlated:ALPHA (e_xᵀe_x\' = ALPHA) or sphere', 'orthonormal'),
+      frequencies: s('F', 'zipf:ALPHA (p ∝ x^−ALPHA) or two:P1 (two tokens, p = (P1, 1−P1))', 'zipf:1'),
+      w0: s('zero|randn', 'initial W: zero or N(0, 1/d) entries', 'zero'),
+      optimizer: s('gd|sgd|adam', 'full-batch GD, SGD on batches drawn from p, or Adam (full batch)', 'gd'),
+      lr: s('X', 'step size (default 10; adam 0.01)'),
+      'batch-size': s('B', 'SGD batch (default 16; with adam: Adam on batches)'),
+      steps: s('S', 'updates', '1000'),
+      seed: s('N', 'seed of the task and W0', '1'),
+      'margins-every': s('K', 'margins event every K steps, plus 10 log-spaced per decade', '100'),
+      lanczos: s('K', "Lanczos steps for the Hessian's λ_max per margins event (0: off)", '30'),
+      ...OUTPUT,
+    },
+  },
+  identity: {
+    usage: 'engram identity --arch fc|cnn --depth L [options]',
+    summary: 'train on one image, then probe: did the network learn the identity or the constant map?',
+    options: {
+      arch: s('A', 'fc, cnn (a U-Net) or fc,cnn', 'fc'),
+      depth: s('L', 'depths to sweep: 2, 1,2,4 or 1-4 (FC: hidden layers; CNN: down/up levels)', '2'),
+      input: s('FILE', 'the example: an image, a video\'s first frame or lavfi:GRAPH', 'lavfi:testsrc2=s=320x240:d=1'),
+      ...IMAGE, size: s('WxH', 'image size', '16x16'),
+      width: s('W', 'FC hidden width', '512'),
+      channels: s('C', 'U-Net feature maps per level', '16'),
+      activation: s('A', 'activation (default relu for FC, leaky_relu for the U-Net)'),
+      'no-bias': b('no bias terms'),
+      init: s('I', 'torch, uniform:A, rank1:U0,V0', 'torch'),
+      ...TRAINING({ lr: '1e-3', lossTarget: '1e-6', maxSteps: '1500' }),
+      rhos: s('N', 'ρ grid of N points from 0 to 1', '11'),
+      probes: s('K', 'random directions per ρ', '8'),
+      ...OUTPUT,
+    },
+  },
+  basins: {
+    usage: 'engram basins [options]',
+    summary: 'train a small net on a few 2-D points and plot its basins of attraction',
+    options: {
+      points: s('"x,y;x,y;…"', 'the 2-D training points', '0.2,0.2;0.8,0.3;0.5,0.8'),
+      objective: s('O', 'autoencode or cycle (the points in the order given)', 'autoencode'),
+      grid: s('N', 'N×N grid cells', '100'),
+      ...NETWORK('64'),
+      ...TRAINING({ lr: '1e-3', lossTarget: '1e-8', maxSteps: '5000' }),
+      'recall-steps': s('K', 'iterations per grid cell', '1000'),
+      ...OUTPUT,
+    },
+  },
+  plot: {
+    usage: 'engram plot <run-dir>',
+    summary: "(re)draw every plot the run's events.jsonl has data for",
+    positionals: '<run-dir>',
+    options: {},
+  },
+} satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+/** A command's whole table: its own options and the common ones. */
+export function optionsOf(command: CommandName): OptionTable {
+  return { ...COMMANDS[command].options, ...COMMON };
+}
+
+export const EXIT_CODES: [number, string][] = [
+  [0, 'done'],
+  [1, 'failed with a coded error (bad input, ffmpeg, backend, checkpoint, divergence)'],
+  [2, 'bad arguments'],
+  [3, 'stopped at a non-finite loss (--stop-on-nonfinite)'],
+  [130, 'interrupted (Ctrl-C, SIGTERM, SIGHUP)'],
+];

@@ -1,0 +1,101 @@
+/**
+ * Every command through the one executor: Ctrl-C exits 130 (the run is marked cancelled), a coded
+ * error exits 1, a bad argument 2. Ctrl-C is delivered in-process as soon as the executor has taken
+ * the signal (checked between microtasks, so before any of the command's I/O can finish): whether
+ * it arrives in time does not depend on how fast this machine is.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../cli/execute.ts';
+import { main } from '../../cli/main.ts';
+
+const root = join(import.meta.dirname, '../..');
+const tmp = mkdtempSync(join(tmpdir(), 'engram-exit-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const SMALL = ['--size', '8x8', '--frames', '6', '--width', '32', '--lr', '1e-3', '--no-recovery', '--monitor-every', '0', '--quiet'];
+const run = join(tmp, 'done');
+
+/** main() as the CLI would exit: its code, or the code of the error it threw. */
+const codeOf = (argv: string[]) => main(argv).then((c) => c, (e: unknown) => exitCodeOf(e));
+
+/** Run main() and send SIGINT the moment the executor listens for it. */
+async function interrupted(argv: string[]): Promise<number> {
+  const before = process.listenerCount('SIGINT');
+  let settled = false;
+  const p = codeOf(argv).finally(() => (settled = true));
+  await new Promise<void>((resolve) => {
+    const poll = () => {
+      if (settled) return resolve();
+      if (process.listenerCount('SIGINT') > before) {
+        process.emit('SIGINT', 'SIGINT');
+        return resolve();
+      }
+      queueMicrotask(poll);
+    };
+    // the backend and ffmpeg start asynchronously: check again after each macrotask too
+    const tick = () => (settled || process.listenerCount('SIGINT') > before ? poll() : setImmediate(tick));
+    tick();
+  });
+  return p;
+}
+
+beforeAll(async () => {
+  expect(await codeOf(['demo', ...SMALL, '--max-steps', '400', '--out', run])).toBe(0);
+}, 120_000);
+
+describe('exit codes, the same for every command', () => {
+  const cases: [string, () => string[], () => string[]][] = [
+    ['demo', () => ['demo', ...SMALL, '--out', join(tmp, 'demo-int')], () => ['demo', ...SMALL, '--out', join(run, 'run.json')]],
+    ['memorize', () => ['memorize', 'lavfi:life=s=8x8:seed=3', ...SMALL, '--out', join(tmp, 'mem-int')], () => ['memorize', join(tmp, 'nope.mp4'), ...SMALL]],
+    ['recall', () => ['recall', run, '--quiet', '--out', join(tmp, 'r.mp4')], () => ['recall', join(tmp, 'not-a-run')]],
+    ['inspect', () => ['inspect', run, '--quiet'], () => ['inspect', join(tmp, 'not-a-run')]],
+    ['plot', () => ['plot', run, '--quiet'], () => ['plot', join(tmp, 'not-a-run')]],
+    ['assoc', () => ['assoc', '--steps', '100000', '--quiet', '--out', join(tmp, 'assoc-int')], () => ['assoc', '--out', run]],
+    ['identity', () => ['identity', '--quiet', '--width', '32', '--out', join(tmp, 'id-int')], () => ['identity', '--input', join(tmp, 'nope.png')]],
+    ['basins', () => ['basins', '--quiet', '--out', join(tmp, 'basins-int')], () => ['basins', '--out', run]],
+  ];
+  it.each(cases)('%s: Ctrl-C → 130, a coded error → 1', async (_name, ctrlC, failing) => {
+    expect(await interrupted(ctrlC())).toBe(130);
+    expect(await codeOf(failing())).toBe(1);
+  }, 120_000);
+
+  it('a run stopped by Ctrl-C is marked cancelled', () => {
+    for (const d of ['demo-int', 'mem-int', 'assoc-int', 'id-int', 'basins-int']) {
+      const p = join(tmp, d, 'run.json');
+      if (existsSync(p)) expect(JSON.parse(readFileSync(p, 'utf8')).status, d).toBe('cancelled');
+    }
+  });
+
+  it('bad arguments → 2, with the command\'s own options named', async () => {
+    await expect(main(['plot', run, '--lr', '3'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/plot does not take --lr; it takes only the common options/) });
+    await expect(main(['memorize', 'x.mp4', '--widht', '3'])).rejects.toMatchObject({ message: expect.stringMatching(/did you mean --width\?/) });
+    expect(await codeOf(['recall', run, '--max-steps', '3'])).toBe(2);
+    expect(await codeOf(['bogus'])).toBe(2);
+  });
+});
+
+describe('signals reach a real process', () => {
+  it('SIGHUP (the terminal closed) stops a run like SIGTERM: exit 130, run.json cancelled, a checkpoint kept', async () => {
+    const out = join(tmp, 'hup');
+    const child = spawn(process.execPath, [join(root, 'bin/engram.mjs'), 'memorize', 'lavfi:life=s=8x8:seed=5', ...SMALL.filter((a) => a !== '--quiet'),
+      '--json', '--max-steps', '1000000', '--loss-target', '0', '--checkpoint-every', '100000', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        // once training is well under way
+        if (/"kind":"train-step","runId":"[^"]+","step":50,/.test(buf)) child.kill('SIGHUP');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(runJson.status).toBe('cancelled');
+    const lines = buf.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].kind).toBe('run-start');
+    expect(readFileSync(join(out, 'events.jsonl'), 'utf8')).toMatch(/"what":"checkpoint"/);
+  }, 120_000);
+});
