@@ -1,0 +1,180 @@
+/**
+ * Prototype (issue 9, part 2): solve the output layer of an FC net by least squares.
+ *
+ * The FC net is f(x) = W_L·h(x) + b_L with h the last hidden layer (width W). Given the hidden
+ * features H (n×W) of the n training inputs, the targets Y (n×d) are fitted exactly by any output
+ * layer with [H 1]·[W_L; b_L] = Y, which exists when W + 1 ≥ n and [H 1] has full row rank n.
+ *
+ * `polishOutputLayer` applies the MINIMUM-NORM correction of the current output layer:
+ *
+ *   R = Y − f(X)             (residual of the float32 forward, in float64)
+ *   G = Hₐ Hₐᵀ + λ·I         (n×n Gram of Hₐ = [H 1], float64; λ = ridge·tr(G)/n, tiny)
+ *   Δ = Hₐᵀ G⁻¹ R            ((W+1)×d; Cholesky in float64)
+ *   [W_L; b_L] += Δ
+ *
+ * repeated `passes` times (iterative refinement: each pass re-measures the float32 residual, so the
+ * final error is float32 rounding, not float64 solve error). This is one exact Gauss–Newton step on
+ * the output-layer block (the loss is quadratic in it), taken from the current weights, so a net that
+ * Adam has already brought near the data keeps its shape (and its attractor) and only loses the
+ * residual. Cost: one forward, one n×(W+1)×n and one (W+1)×n×d product, an n×n Cholesky.
+ */
+import { tf } from '../engine/tf.ts';
+import { activation } from '../engine/activations.ts';
+import type { Model } from '../engine/model.ts';
+import type { Dataset } from '../engine/objectives.ts';
+import { loadBlasAddon } from '../engine/native-blas.ts';
+
+/** Last hidden layer h(x) of an FC model for n inputs packed [n, d]: Float32Array [n, W]. */
+export function hiddenFeatures(model: Model, inputs: Float32Array): Float32Array {
+  const { dim: d, depth } = model.spec;
+  const act = activation(model.spec.activation);
+  const n = inputs.length / d;
+  const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
+  return tf.tidy(() => {
+    let h: tf.Tensor2D = tf.tensor2d(inputs, [n, d]);
+    for (let l = 0; l < depth; l++) {
+      let z = tf.matMul(h, p(`W${l}`)! as tf.Tensor2D);
+      const b = p(`b${l}`);
+      if (b) z = tf.add(z, b);
+      h = act.apply(z) as tf.Tensor2D;
+    }
+    return h.dataSync() as Float32Array;
+  }).slice();
+}
+
+function dgemm(a: Float64Array, b: Float64Array, r: number, k: number, c: number): Float64Array {
+  const blas = loadBlasAddon();
+  if (blas) return blas.dgemm(a, b, r, k, c);
+  const out = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    for (let t = 0; t < k; t++) {
+      const v = a[i * k + t];
+      if (v === 0) continue;
+      for (let j = 0; j < c; j++) out[i * c + j] += v * b[t * c + j];
+    }
+  }
+  return out;
+}
+
+function transpose(a: Float64Array, r: number, c: number): Float64Array {
+  const t = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = a[i * c + j];
+  return t;
+}
+
+/** Solve G X = B in place of B (G n×n SPD, B n×m), by Cholesky. Returns false if G is not SPD. */
+function choleskySolve(g: Float64Array, n: number, b: Float64Array, m: number): boolean {
+  const L = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let s = g[j * n + j];
+    for (let k = 0; k < j; k++) s -= L[j * n + k] * L[j * n + k];
+    if (!(s > 0)) return false;
+    const ljj = Math.sqrt(s);
+    L[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let t = g[i * n + j];
+      for (let k = 0; k < j; k++) t -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = t / ljj;
+    }
+  }
+  // forward: L y = b ; backward: Lᵀ x = y (row-wise over the m right-hand sides)
+  for (let i = 0; i < n; i++) {
+    const row = i * m;
+    for (let k = 0; k < i; k++) {
+      const l = L[i * n + k];
+      if (l === 0) continue;
+      const rk = k * m;
+      for (let j = 0; j < m; j++) b[row + j] -= l * b[rk + j];
+    }
+    const inv = 1 / L[i * n + i];
+    for (let j = 0; j < m; j++) b[row + j] *= inv;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const row = i * m;
+    for (let k = i + 1; k < n; k++) {
+      const l = L[k * n + i];
+      if (l === 0) continue;
+      const rk = k * m;
+      for (let j = 0; j < m; j++) b[row + j] -= l * b[rk + j];
+    }
+    const inv = 1 / L[i * n + i];
+    for (let j = 0; j < m; j++) b[row + j] *= inv;
+  }
+  return true;
+}
+
+export interface PolishOptions {
+  /** Refinement passes (default 3; pass 2 and 3 remove float32 rounding of pass 1). */
+  passes?: number;
+  /** Relative ridge λ/(tr(G)/n) (default 1e-12: only guards an exactly singular Gram). */
+  ridge?: number;
+}
+
+export interface PolishResult {
+  /** Full-data MSE (mean over elements, float32 forward) before and after each pass. */
+  mse: number[];
+  /** ‖Δ‖_F of each pass and ‖W_L‖_F after. */
+  deltaNorm: number[];
+  outNorm: number;
+  /** Condition number estimate of the Gram (max/min diagonal of its Cholesky factor, squared). */
+  ms: number;
+}
+
+function mseOf(model: Model, data: Dataset): { mse: number; r: Float64Array } {
+  const y = model.apply(data.inputs);
+  const r = new Float64Array(y.length);
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const e = data.targets[i] - y[i];
+    r[i] = e;
+    s += e * e;
+  }
+  return { mse: s / y.length, r };
+}
+
+/** Minimum-norm least-squares correction of the output layer (see the file comment). */
+export function polishOutputLayer(model: Model, data: Dataset, opts: PolishOptions = {}): PolishResult {
+  const t0 = performance.now();
+  const { dim: d, width: w, depth } = model.spec;
+  const n = data.n;
+  const wa = w + 1;
+  const H = hiddenFeatures(model, data.inputs);
+  const ha = new Float64Array(n * wa);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < w; j++) ha[i * wa + j] = H[i * w + j];
+    ha[i * wa + w] = model.spec.bias ? 1 : 0;
+  }
+  const haT = transpose(ha, n, wa);
+  const g = dgemm(ha, haT, n, wa, n);
+  let tr = 0;
+  for (let i = 0; i < n; i++) tr += g[i * n + i];
+  const lam = (opts.ridge ?? 1e-12) * (tr / n);
+  for (let i = 0; i < n; i++) g[i * n + i] += lam;
+  const wName = `W${depth}`, bName = `b${depth}`;
+  const res: PolishResult = { mse: [], deltaNorm: [], outNorm: 0, ms: 0 };
+  for (let pass = 0; pass < (opts.passes ?? 3); pass++) {
+    const { mse, r } = mseOf(model, data);
+    res.mse.push(mse);
+    if (!choleskySolve(g, n, r, d)) throw new Error('Gram of the hidden features is not positive definite; raise ridge');
+    const delta = dgemm(haT, r, wa, n, d); // (W+1)×d
+    const ws = model.weights();
+    const W = ws.find((x) => x.name === wName)!.data; // [W, d]
+    const b = ws.find((x) => x.name === bName)?.data;
+    let dn = 0;
+    for (let i = 0; i < w * d; i++) {
+      W[i] += delta[i];
+      dn += delta[i] * delta[i];
+    }
+    if (b) for (let j = 0; j < d; j++) b[j] += delta[w * d + j];
+    res.deltaNorm.push(Math.sqrt(dn));
+    model.setWeights(ws);
+    if (pass === (opts.passes ?? 3) - 1) {
+      let on = 0;
+      for (let i = 0; i < w * d; i++) on += W[i] * W[i];
+      res.outNorm = Math.sqrt(on);
+    }
+  }
+  res.mse.push(mseOf(model, data).mse);
+  res.ms = performance.now() - t0;
+  return res;
+}
