@@ -114,7 +114,7 @@ async function evaluate(model: Model, data: Dataset, frames: Float32Array[], tag
   }
   if (!flag('no-official')) {
     try {
-      const r = await runRecall({ map: model, sequences: [frames], objective: 'cycle' }, { runId: 'bench', from: 'gaussian', seed: 7 });
+      const r = await runRecall({ map: model, sequences: [frames], objective: 'cycle' }, { runId: "bench", from: "gaussian", seed: 7, maxIterations: 6000 });
       const e = r.event;
       res.push(`runRecall: ${e.rule} period ${e.period} matched ${e.framesMatched}/${e.framesTotal} stored ${e.framesStored} order ${e.orderCorrect} psnr ${e.meanPsnr.toFixed(1)} it ${e.iterations}`);
     } catch (e) {

@@ -178,3 +178,142 @@ export function polishOutputLayer(model: Model, data: Dataset, opts: PolishOptio
   res.ms = performance.now() - t0;
   return res;
 }
+
+/** Solve A X = B for SPD A (m×m) with k right-hand sides B (m×k), returning X (B untouched). */
+function spdSolve(a: Float64Array, m: number, b: Float64Array, k: number): Float64Array {
+  const x = b.slice();
+  if (!choleskySolve(a, m, x, k)) throw new Error('matrix is not positive definite');
+  return x;
+}
+
+export interface ContractiveOptions {
+  /** Relative Tikhonov weight on ‖W_out‖²: μ = mu·tr(C)/W (default 1e-3). */
+  mu?: number;
+  passes?: number;
+}
+
+export interface ContractiveResult extends PolishResult {
+  /** ‖J_f(x_i)‖_F averaged over the training inputs, after the solve. */
+  jacobianFrobMean: number;
+  /** Seconds spent building C (the Jacobian Gram). */
+  gramSeconds: number;
+}
+
+/**
+ * Contractive interpolating output layer. The Jacobian of an FC net at x is J(x) = W_outᵀ·M(x)
+ * (engine/jacobian.ts), linear in W_out, and so is the fit H·W_out + 1·bᵀ = Y. Among all exact
+ * fits, take the one with the smallest Σ_i ‖J(x_i)‖_F² + μ‖W_out‖_F²:
+ *
+ *   C  = Σ_i M(x_i) M(x_i)ᵀ + μ·I        (W×W; the bias gets weight μ too)
+ *   Wₐ = C⁻¹Hₐᵀ (Hₐ C⁻¹ Hₐᵀ)⁻¹ Y         (then refinement passes on the float32 residual)
+ *
+ * Small Jacobians at the stored frames make the cycle's Jacobian product small (ρ ≤ Π‖J_i‖₂), so the
+ * interpolated cycle is an attractor, and float32 rounding is not amplified around it.
+ */
+export function contractiveOutputLayer(model: Model, data: Dataset, opts: ContractiveOptions = {}): ContractiveResult {
+  const t0 = performance.now();
+  const { dim: d, width: w, depth } = model.spec;
+  const n = data.n, wa = w + 1;
+  // C = Σ M_i M_iᵀ, with M_i (W×d) from the Jacobian factors of each training input
+  const c = new Float64Array(wa * wa);
+  const tg = performance.now();
+  const jf = fcJacobianFactorsBatch(model, data);
+  for (const m of jf) {
+    const g = dgemm(m, transpose(m, w, d), w, d, w);
+    for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) c[i * wa + j] += g[i * w + j];
+  }
+  const gramSeconds = (performance.now() - tg) / 1000;
+  let tr = 0;
+  for (let i = 0; i < w; i++) tr += c[i * wa + i];
+  const mu = (opts.mu ?? 1e-3) * (tr / w);
+  for (let i = 0; i < wa; i++) c[i * wa + i] += mu;
+  const H = hiddenFeatures(model, data.inputs);
+  const ha = new Float64Array(n * wa);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < w; j++) ha[i * wa + j] = H[i * w + j];
+    ha[i * wa + w] = model.spec.bias ? 1 : 0;
+  }
+  const haT = transpose(ha, n, wa);
+  const cInvHaT = spdSolve(c, wa, haT, n); // (W+1)×n
+  const g = dgemm(ha, cInvHaT, n, wa, n); // n×n
+  // start from W_out = 0, b = 0: the residual is then Y itself
+  const wName = `W${depth}`, bName = `b${depth}`;
+  const ws = model.weights();
+  const W = ws.find((x) => x.name === wName)!.data;
+  const b = ws.find((x) => x.name === bName)?.data;
+  W.fill(0);
+  b?.fill(0);
+  model.setWeights(ws);
+  const res: ContractiveResult = { mse: [], deltaNorm: [], outNorm: 0, ms: 0, jacobianFrobMean: 0, gramSeconds };
+  const passes = opts.passes ?? 3;
+  for (let pass = 0; pass < passes; pass++) {
+    const { mse, r } = mseOf(model, data);
+    res.mse.push(mse);
+    if (!choleskySolve(g, n, r, d)) throw new Error('Gram Hₐ C⁻¹ Hₐᵀ is not positive definite');
+    const delta = dgemm(cInvHaT, r, wa, n, d);
+    let dn = 0;
+    for (let i = 0; i < w * d; i++) {
+      W[i] += delta[i];
+      dn += delta[i] * delta[i];
+    }
+    if (b) for (let j = 0; j < d; j++) b[j] += delta[w * d + j];
+    res.deltaNorm.push(Math.sqrt(dn));
+    model.setWeights(ws);
+  }
+  res.mse.push(mseOf(model, data).mse);
+  let on = 0;
+  for (let i = 0; i < w * d; i++) on += W[i] * W[i];
+  res.outNorm = Math.sqrt(on);
+  // mean ‖J_i‖_F² = tr(W_outᵀ M_i M_iᵀ W_out) = tr(W_outᵀ (C − μI)_{W×W} W_out) / n
+  const W64 = Float64Array.from(W);
+  const cw = new Float64Array(w * w);
+  for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) cw[i * w + j] = c[i * wa + j] - (i === j ? mu : 0);
+  const cW = dgemm(cw, W64, w, w, d);
+  let s = 0;
+  for (let i = 0; i < w * d; i++) s += W64[i] * cW[i];
+  res.jacobianFrobMean = Math.sqrt(s / n);
+  res.ms = performance.now() - t0;
+  return res;
+}
+
+/** M(x_i) (W×d, row-major float64) for every training input: D_L W_Lᵀ ⋯ D_1 W_1ᵀ of the hidden layers. */
+function fcJacobianFactorsBatch(model: Model, data: Dataset): Float64Array[] {
+  const { dim: d, width: w, depth } = model.spec;
+  const act = activation(model.spec.activation);
+  const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
+  const n = data.n;
+  // pre-activation derivatives φ'(z_l) for all inputs, per layer: [n, W]
+  const dphi = tf.grad((z: tf.Tensor) => tf.sum(act.apply(z)));
+  const derivs: Float32Array[] = tf.tidy(() => {
+    let h: tf.Tensor2D = tf.tensor2d(data.inputs, [n, d]);
+    const out: tf.Tensor[] = [];
+    for (let l = 0; l < depth; l++) {
+      let z = tf.matMul(h, p(`W${l}`)! as tf.Tensor2D);
+      const b = p(`b${l}`);
+      if (b) z = tf.add(z, b);
+      out.push(dphi(z));
+      h = act.apply(z) as tf.Tensor2D;
+    }
+    return out.map((t) => t.dataSync().slice() as Float32Array);
+  });
+  // transposed weights W_lᵀ (out×in) as float64
+  const wt = Array.from({ length: depth }, (_, l) => {
+    const v = p(`W${l}`)!;
+    const [fi, fo] = v.shape;
+    return transpose(Float64Array.from(v.dataSync()), fi, fo);
+  });
+  const res: Float64Array[] = [];
+  for (let i = 0; i < n; i++) {
+    // M = D_1 W_0ᵀ (W×d); then M ← D_{l} W_{l}ᵀ M
+    let m = wt[0].slice();
+    const d0 = derivs[0];
+    for (let r = 0; r < w; r++) { const s = d0[i * w + r]; for (let c2 = 0; c2 < d; c2++) m[r * d + c2] *= s; }
+    for (let l = 1; l < depth; l++) {
+      m = dgemm(wt[l], m, w, w, d);
+      const dl = derivs[l];
+      for (let r = 0; r < w; r++) { const s = dl[i * w + r]; for (let c2 = 0; c2 < d; c2++) m[r * d + c2] *= s; }
+    }
+    res.push(m);
+  }
+  return res;
+}
