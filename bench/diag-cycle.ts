@@ -14,7 +14,7 @@ await selectBackend();
 const size = Number(arg('size', '32')), nF = Number(arg('frames', '96'));
 const frames = (await readVideoFrames('/work/shared/media/astronaut-orbit.mp4', { width: size, height: size, gray: true, frames: nF })).map((f) => f.data);
 const data = makeDataset('cycle', [frames]);
-const d = data.dim, n = data.n;
+const d = data.dim;
 const model = createFcModel({ kind: 'fc', dim: d, width: Number(arg('width', '512')), depth: Number(arg('depth', '2')), activation: arg('act', 'relu'), bias: true, init: 'torch', seed: 1 });
 console.log(polishOutputLayer(model, data).mse);
 if (argv.includes('--dense')) {

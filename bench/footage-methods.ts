@@ -18,11 +18,12 @@ import { createFcModel, type Model } from '../engine/model.ts';
 import { makeDataset, type Dataset } from '../engine/objectives.ts';
 import { createTrainer, datasetLoss } from '../engine/trainer.ts';
 import { certifyByArnoldi } from '../engine/certify.ts';
-import { Rng } from '../engine/random.ts';
-import { nearest, psnr, dist, norm } from '../engine/vectors.ts';
 import { runRecall } from '../operators/recall.ts';
 import { readVideoFrames } from '../sources/video.ts';
-import { polishOutputLayer } from './lsq-head.ts';
+import { polishOutputLayer, contractiveOutputLayer } from './lsq-head.ts';
+import { sampleFirstLayer } from './sampled-init.ts';
+import { recallFromNoise, summarize } from './recall-check.ts';
+import { certifyCycle } from '../engine/certify.ts';
 
 const LOG = process.env.RESEARCH_LOG ?? '/work/logs/research-footage.txt';
 const argv = process.argv.slice(2);
@@ -48,7 +49,7 @@ const maxSteps = Number(arg('steps', '20000'));
 const cap = Number(arg('cap', '360'));
 const logEvery = Number(arg('log-every', '5'));
 const target = Number(arg('target', '1e-8'));
-const tries = Number(arg('tries', '2'));
+const tries = Number(arg('tries', '8'));
 const polishAt = (arg('polish-at', '') ?? '').split(',').filter(Boolean).map(Number);
 const input = arg('input', '/work/shared/media/astronaut-orbit.mp4')!;
 
@@ -63,52 +64,16 @@ const cpuSec = () => {
   return (u.user + u.system) / 1e6;
 };
 
-/** Iterate from Gaussian noise (burn-in), then read n·2 states: nearest frame, PSNR, order, periodicity. */
-function ownRecall(model: Model, frames: Float32Array[], s: number) {
-  const d = model.spec.dim, n = frames.length;
-  let x = new Rng(100 + s).normalArray(d, 0, 1);
-  const burn = 3000;
-  for (let k = 0; k < burn; k += 500) {
-    const tr = model.iterate(x, 500);
-    x = tr.slice(499 * d, 500 * d);
-    if (!Number.isFinite(x[0])) return { diverged: true } as const;
-  }
-  const tr = model.iterate(x, 2 * n);
-  const st = Array.from({ length: 2 * n }, (_, k) => tr.slice(k * d, (k + 1) * d));
-  const last = st.slice(n);
-  const idx = last.map((v) => nearest(frames, v).i);
-  const ps = last.map((v, k) => psnr(v, frames[idx[k]]));
-  let inOrder = 0;
-  for (let k = 0; k + 1 < n; k++) if (idx[k + 1] === (idx[k] + 1) % n) inOrder++;
-  const good = new Set(idx.filter((_, k) => ps[k] >= 30));
-  const sorted = [...ps].sort((a, b) => a - b);
-  // periodicity: ‖x_{k+n} − x_k‖ / ‖x_k‖ max over k
-  let per = 0;
-  for (let k = 0; k < n; k++) per = Math.max(per, dist(st[k + n], st[k]) / Math.max(norm(st[k]), 1));
-  return {
-    diverged: false, distinct: new Set(idx).size, recalled30: good.size, inOrder: `${inOrder}/${n - 1}`,
-    allInOrder: inOrder === n - 1, psnrMin: sorted[0], psnrMedian: sorted[n >> 1], periodErr: per, cycle: last,
-  } as const;
-}
-
 async function evaluate(model: Model, data: Dataset, frames: Float32Array[], tag: string) {
   const t0 = performance.now();
   const mse = datasetLoss(model, data);
   const res: string[] = [`mse=${mse.toExponential(2)}`];
-  let cycle: Float32Array[] | null = null;
-  for (let s = 0; s < tries; s++) {
-    const r = ownRecall(model, frames, s);
-    if (r.diverged) {
-      res.push(`noise#${s}: diverged`);
-      continue;
-    }
-    res.push(`noise#${s}: ${r.recalled30}/${frames.length}@30dB distinct=${r.distinct} order ${r.inOrder} psnr min/med ${r.psnrMin.toFixed(1)}/${r.psnrMedian.toFixed(1)} periodErr ${r.periodErr.toExponential(1)}`);
-    if (s === 0) cycle = r.cycle;
-  }
-  // ρ of the training cycle (frames in order) and of the recalled cycle (when periodic)
+  const rr = recallFromNoise(model, frames, tries, 3000);
+  res.push(summarize(rr, frames.length));
   try {
-    const [c] = certifyByArnoldi(model, [frames], 3);
-    res.push(`rho(frames)=${c.rho.toFixed(4)}${c.converged ? '' : '(unconv)'}`);
+    const t1 = performance.now();
+    const c = flag('dense') ? certifyCycle(model, frames, 3, 'reduced') : certifyByArnoldi(model, [frames], 3)[0];
+    res.push(`rho(frames, ${c.method})=${c.rho.toFixed(4)}${c.converged === false ? '(unconv)' : ''} [${((performance.now() - t1) / 1000).toFixed(1)} s]`);
   } catch (e) {
     res.push(`rho(frames)=err ${String(e).slice(0, 80)}`);
   }
@@ -121,7 +86,6 @@ async function evaluate(model: Model, data: Dataset, frames: Float32Array[], tag
       res.push(`runRecall: crash ${String(e).slice(0, 100)}`);
     }
   }
-  void cycle;
   out(`  eval[${tag}] ${res.join(' | ')} (eval ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return mse;
 }
@@ -136,12 +100,22 @@ async function main() {
   const model = createFcModel(spec);
   out(`\n# ${new Date().toISOString()} ${label}: ${input} ${size}x${size} gray n=${data.n} d=${d}; FC W=${width} D=${depth} ${act} ${init} seed ${seed}; ` +
     `adam lr ${lr} eps ${eps} warmup ${warmup} schedule ${schedule}; steps ≤ ${maxSteps}, cap ${cap} s; polish-at [${polishAt}]; ${describeBackend(b)}; params ${model.paramCount}`);
+  const w0 = performance.now(), c0 = cpuSec();
+  if (arg('sample')) sampleFirstLayer(model, data, { adjacent: Number(arg('adjacent', '0.2')), seed: seed + 10 });
+  if (arg('solve') === 'contractive') {
+    const p = contractiveOutputLayer(model, data, { mu: Number(arg('mu', '1e-3')) });
+    out(`  contractive solve: mse ${p.mse.map((x) => x.toExponential(2)).join(' → ')}; mean‖J_i‖_F ${p.jacobianFrobMean.toFixed(3)}; gram ${p.gramSeconds.toFixed(1)} s`);
+  } else if (arg('solve') === 'ls') {
+    const p = polishOutputLayer(model, data);
+    out(`  ls solve: mse ${p.mse.map((x) => x.toExponential(2)).join(' → ')}`);
+  }
+  if (arg('sample') || arg('solve')) out(`  INIT (sample ${arg('sample') ?? 'none'}, solve ${arg('solve') ?? 'none'}): ${((performance.now() - w0) / 1000).toFixed(2)} s wall / ${(cpuSec() - c0).toFixed(2)} s cpu (incl. in the training clock)`);
   const trainer = createTrainer(model, data, { name: 'adam', lr, eps });
-  const tStart = performance.now();
+  const tStart = w0;
   const wall = () => (performance.now() - tStart) / 1000;
   let evalWall = 0, evalCpu = 0; // time spent in evaluations, excluded from the training clock
   const trainWall = () => wall() - evalWall;
-  const cpuStart = cpuSec();
+  const cpuStart = c0;
   const trainCpu = () => cpuSec() - cpuStart - evalCpu;
   let lastLog = -Infinity;
   let step = 0, loss = NaN, reached = -1;

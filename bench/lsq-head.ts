@@ -23,6 +23,7 @@ import { activation } from '../engine/activations.ts';
 import type { Model } from '../engine/model.ts';
 import type { Dataset } from '../engine/objectives.ts';
 import { loadBlasAddon } from '../engine/native-blas.ts';
+import { Rng } from '../engine/random.ts';
 
 /** Last hidden layer h(x) of an FC model for n inputs packed [n, d]: Float32Array [n, W]. */
 export function hiddenFeatures(model: Model, inputs: Float32Array): Float32Array {
@@ -190,6 +191,12 @@ export interface ContractiveOptions {
   /** Relative Tikhonov weight on ‖W_out‖²: μ = mu·tr(C)/W (default 1e-3). */
   mu?: number;
   passes?: number;
+  /**
+   * 0: exact C = Σ M_i M_iᵀ (cost n·2·W²·d per net with W×d factors). k > 0: sketch
+   * C ≈ Σ (M_i R)(M_i R)ᵀ with R (d×k) Gaussian, E[RRᵀ] = I — cost n·2·W²·k, for large d.
+   */
+  sketch?: number;
+  seed?: number;
 }
 
 export interface ContractiveResult extends PolishResult {
@@ -217,10 +224,24 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
   // C = Σ M_i M_iᵀ, with M_i (W×d) from the Jacobian factors of each training input
   const c = new Float64Array(wa * wa);
   const tg = performance.now();
-  const jf = fcJacobianFactorsBatch(model, data);
-  for (const m of jf) {
-    const g = dgemm(m, transpose(m, w, d), w, d, w);
-    for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) c[i * wa + j] += g[i * w + j];
+  const k = opts.sketch ?? 0;
+  let R: Float64Array | null = null;
+  if (k > 0) {
+    const rng = new Rng(opts.seed ?? 5);
+    R = new Float64Array(d * k);
+    const sd = 1 / Math.sqrt(k);
+    for (let i = 0; i < d * k; i++) R[i] = rng.normal() * sd;
+  }
+  const cols = k > 0 ? k : d;
+  if (k > 0) {
+    const jf = fcJacobianFactorsBatch(model, data, R, cols);
+    for (const m of jf) {
+      const g = dgemm(m, transpose(m, w, cols), w, cols, w);
+      for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) c[i * wa + j] += g[i * w + j];
+    }
+  } else {
+    const g = jacobianGramExact(model, data);
+    for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) c[i * wa + j] = g[i * w + j];
   }
   const gramSeconds = (performance.now() - tg) / 1000;
   let tr = 0;
@@ -264,7 +285,7 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
   let on = 0;
   for (let i = 0; i < w * d; i++) on += W[i] * W[i];
   res.outNorm = Math.sqrt(on);
-  // mean ‖J_i‖_F² = tr(W_outᵀ M_i M_iᵀ W_out) = tr(W_outᵀ (C − μI)_{W×W} W_out) / n
+  // mean ‖J_i‖_F² = tr(W_outᵀ M_i M_iᵀ W_out) = tr(W_outᵀ (C − μI)_{W×W} W_out) / n (sketched C: an estimate)
   const W64 = Float64Array.from(W);
   const cw = new Float64Array(w * w);
   for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) cw[i * w + j] = c[i * wa + j] - (i === j ? mu : 0);
@@ -277,7 +298,7 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
 }
 
 /** M(x_i) (W×d, row-major float64) for every training input: D_L W_Lᵀ ⋯ D_1 W_1ᵀ of the hidden layers. */
-function fcJacobianFactorsBatch(model: Model, data: Dataset): Float64Array[] {
+function fcJacobianFactorsBatch(model: Model, data: Dataset, R: Float64Array | null, cols: number): Float64Array[] {
   const { dim: d, width: w, depth } = model.spec;
   const act = activation(model.spec.activation);
   const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
@@ -302,18 +323,69 @@ function fcJacobianFactorsBatch(model: Model, data: Dataset): Float64Array[] {
     const [fi, fo] = v.shape;
     return transpose(Float64Array.from(v.dataSync()), fi, fo);
   });
+  // first factor W_0ᵀ (W×d), or its sketch W_0ᵀR (W×cols)
+  const first = R ? dgemm(wt[0], R, w, d, cols) : wt[0];
   const res: Float64Array[] = [];
   for (let i = 0; i < n; i++) {
     // M = D_1 W_0ᵀ (W×d); then M ← D_{l} W_{l}ᵀ M
-    let m = wt[0].slice();
+    let m: Float64Array = first.slice();
     const d0 = derivs[0];
-    for (let r = 0; r < w; r++) { const s = d0[i * w + r]; for (let c2 = 0; c2 < d; c2++) m[r * d + c2] *= s; }
+    for (let r = 0; r < w; r++) { const s = d0[i * w + r]; for (let c2 = 0; c2 < cols; c2++) m[r * cols + c2] *= s; }
     for (let l = 1; l < depth; l++) {
-      m = dgemm(wt[l], m, w, w, d);
+      m = dgemm(wt[l], m, w, w, cols);
       const dl = derivs[l];
-      for (let r = 0; r < w; r++) { const s = dl[i * w + r]; for (let c2 = 0; c2 < d; c2++) m[r * d + c2] *= s; }
+      for (let r = 0; r < w; r++) { const s = dl[i * w + r]; for (let c2 = 0; c2 < cols; c2++) m[r * cols + c2] *= s; }
     }
     res.push(m);
   }
   return res;
+}
+
+/**
+ * Exact C = Σ_i M_i M_iᵀ without forming M_i (W×d): with P = W_0ᵀW_0 (one W×d×W product),
+ * M_i M_iᵀ = D_L W_{L−1}ᵀ ⋯ D_1 P D_1 ⋯ W_{L−1} D_L: per input and hidden layer after the first, two
+ * W×W×W products (instead of two W×W×d), so the cost does not grow with d.
+ */
+function jacobianGramExact(model: Model, data: Dataset): Float64Array {
+  const { dim: d, width: w, depth } = model.spec;
+  const act = activation(model.spec.activation);
+  const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
+  const n = data.n;
+  const dphi = tf.grad((z: tf.Tensor) => tf.sum(act.apply(z)));
+  const derivs: Float32Array[] = tf.tidy(() => {
+    let h: tf.Tensor2D = tf.tensor2d(data.inputs, [n, d]);
+    const out: tf.Tensor[] = [];
+    for (let l = 0; l < depth; l++) {
+      let z = tf.matMul(h, p(`W${l}`)! as tf.Tensor2D);
+      const b = p(`b${l}`);
+      if (b) z = tf.add(z, b);
+      out.push(dphi(z));
+      h = act.apply(z) as tf.Tensor2D;
+    }
+    return out.map((t) => t.dataSync().slice() as Float32Array);
+  });
+  const W0 = Float64Array.from(p('W0')!.dataSync()); // [d, W]
+  const P = dgemm(transpose(W0, d, w), W0, w, d, w);
+  const Wl = Array.from({ length: depth }, (_, l) => (l === 0 ? null : Float64Array.from(p(`W${l}`)!.dataSync()))); // [W, W] in×out
+  const WlT = Wl.map((x) => (x ? transpose(x, w, w) : null));
+  const C = new Float64Array(w * w);
+  for (let i = 0; i < n; i++) {
+    const d1 = derivs[0];
+    let q: Float64Array = new Float64Array(w * w);
+    for (let r = 0; r < w; r++) {
+      const a = d1[i * w + r];
+      if (a === 0) continue;
+      for (let c2 = 0; c2 < w; c2++) q[r * w + c2] = a * P[r * w + c2] * d1[i * w + c2];
+    }
+    for (let l = 1; l < depth; l++) {
+      q = dgemm(dgemm(WlT[l]!, q, w, w, w), Wl[l]!, w, w, w);
+      const dl = derivs[l];
+      for (let r = 0; r < w; r++) {
+        const a = dl[i * w + r];
+        for (let c2 = 0; c2 < w; c2++) q[r * w + c2] *= a * dl[i * w + c2];
+      }
+    }
+    for (let t = 0; t < w * w; t++) C[t] += q[t];
+  }
+  return C;
 }

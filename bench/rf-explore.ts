@@ -21,7 +21,7 @@ await selectBackend();
 const size = Number(arg('size', '32')), nF = Number(arg('frames', '96'));
 const frames = (await readVideoFrames('/work/shared/media/astronaut-orbit.mp4', { width: size, height: size, gray: true, frames: nF })).map((f) => f.data);
 const data = makeDataset('cycle', [frames]);
-out(`\n# ${new Date().toISOString()} rf-explore ${size}x${size} n=${data.n}: ${arg('solve', 'ls')} output layer at init (mu ${arg('mu', '1e-3')}) sample=${arg('sample', 'none')} scale ${arg('scale', '1')} offset ${arg('offset', '0.5')} adjacent ${arg('adjacent', '0.5')}${argv.includes('--zero-out') ? ' (from W_out = 0)' : ''}`);
+out(`\n# ${new Date().toISOString()} rf-explore ${size}x${size} n=${data.n}: ${arg('solve', 'ls')} output layer at init (mu ${arg('mu', '1e-3')}) sample=${arg('sample', 'none')} scale ${arg('scale', '1')} offset ${arg('offset', '0.5')} adjacent ${arg('adjacent', '0.5')} sketch ${arg('sketch', '0')}${argv.includes('--zero-out') ? ' (from W_out = 0)' : ''}`);
 for (const cfg of arg('configs', '512x2:relu').split(',')) {
   const m = /^(\d+)x(\d+):(\S+?)(?:@(\d+))?$/.exec(cfg)!;
   const [w, dep, act, seed] = [Number(m[1]), Number(m[2]), m[3], Number(m[4] ?? 1)];
@@ -31,8 +31,8 @@ for (const cfg of arg('configs', '512x2:relu').split(',')) {
   if (argv.includes('--zero-out')) model.setWeights(model.weights().map((p) => (p.name === `W${dep}` || p.name === `b${dep}` ? { ...p, data: new Float32Array(p.data.length) } : p)));
   if (arg('sample', '') !== '') sampleFirstLayer(model, data, { scale: Number(arg('scale', '1')), offset: Number(arg('offset', '0.5')), adjacent: Number(arg('adjacent', '0.5')), seed });
   const mode = arg('solve', 'ls');
-  const p = mode === 'ls' ? polishOutputLayer(model, data) : contractiveOutputLayer(model, data, { mu: Number(arg('mu', '1e-3')) });
-  const extra = 'jacobianFrobMean' in p ? `; mean‖J_i‖_F ${(p as { jacobianFrobMean: number }).jacobianFrobMean.toFixed(3)}; gram ${(p as { gramSeconds: number }).gramSeconds.toFixed(1)} s` : '';
+  const p = mode === 'ls' ? polishOutputLayer(model, data) : contractiveOutputLayer(model, data, { mu: Number(arg('mu', '1e-3')), sketch: Number(arg('sketch', '0')) });
+  const extra = 'jacobianFrobMean' in p ? `; mean‖J_i‖_F ${(p as unknown as { jacobianFrobMean: number }).jacobianFrobMean.toFixed(3)}; gram ${(p as unknown as { gramSeconds: number }).gramSeconds.toFixed(1)} s` : '';
   const wall = (performance.now() - t0) / 1000, u = process.cpuUsage(cpu0), cpu = (u.user + u.system) / 1e6;
   let rho = NaN;
   try { rho = certifyByArnoldi(model, [frames], 3)[0].rho; } catch { /* */ }
