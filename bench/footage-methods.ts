@@ -73,7 +73,7 @@ async function evaluate(model: Model, data: Dataset, frames: Float32Array[], tag
   try {
     const t1 = performance.now();
     const c = flag('dense') ? certifyCycle(model, frames, 3, 'reduced') : certifyByArnoldi(model, [frames], 3)[0];
-    res.push(`rho(frames, ${c.method})=${c.rho.toFixed(4)}${c.converged === false ? '(unconv)' : ''} [${((performance.now() - t1) / 1000).toFixed(1)} s]`);
+    res.push(`rho(frames, ${c.method})=${c.rho.toExponential(3)}${c.converged === false ? '(unconv)' : ''} [${((performance.now() - t1) / 1000).toFixed(1)} s]`);
   } catch (e) {
     res.push(`rho(frames)=err ${String(e).slice(0, 80)}`);
   }
@@ -126,7 +126,7 @@ async function main() {
     const w0 = performance.now(), c0 = cpuSec();
     const m = onCopy ? createFcModel(spec) : model;
     if (onCopy) m.setWeights(model.weights());
-    const p = polishOutputLayer(m, data);
+    const p = arg('polish-solve') === 'contractive' ? contractiveOutputLayer(m, data, { mu: Number(arg('mu', '1e-3')) }) : polishOutputLayer(m, data);
     const pw = (performance.now() - w0) / 1000, pc = cpuSec() - c0;
     out(`  polish[${tag}] at step ${step} train ${trainWall().toFixed(1)} s wall / ${trainCpu().toFixed(1)} s cpu; polish ${pw.toFixed(2)} s wall / ${pc.toFixed(2)} s cpu; ` +
       `mse ${p.mse.map((x) => x.toExponential(2)).join(' → ')}; |Δ| ${p.deltaNorm.map((x) => x.toExponential(1)).join(', ')}; |W_out| ${p.outNorm.toFixed(1)}; ` +
