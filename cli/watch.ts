@@ -3,10 +3,7 @@
  * while the run is still writing it (a run in the background, in another shell, or finished).
  * Without a terminal: the summary so far and, while the run goes on, plain progress lines until it ends.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { EngramError } from '../errors.ts';
-import { followEventLog, readEventLog } from '../sources/event-log.ts';
+import { watchRun } from '../pipelines/watch.ts';
 import { mountDashboard } from '../tui/mount.tsx';
 import { reduceEvents, type ViewState } from '../tui/view-state.ts';
 import { jsonLine } from './execute.ts';
@@ -23,24 +20,17 @@ export interface WatchOptions {
 }
 
 export async function watchCommand(runDir: string, o: WatchOptions): Promise<number> {
-  const path = join(runDir, 'events.jsonl');
-  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) {
-    throw new EngramError('E_INPUT_MISSING', `run directory ${runDir} does not exist; pass a directory made by engram memorize or engram demo`);
-  }
-  if (!existsSync(path)) {
-    throw new EngramError('E_INPUT_MISSING', `${runDir} has no events.jsonl; pass a directory made by engram memorize or engram demo`);
-  }
+  const watched = watchRun(runDir);
   const out = o.out ?? console.log;
-  const { events } = readEventLog(path);
+  const { events } = watched;
   const state = reduceEvents(events);
   const live = state.status === 'running' || state.status === 'idle';
   if (o.json) {
     for (const e of events) out(jsonLine(e));
     if (!live) return 0;
     await new Promise<void>((resolve, reject) => {
-      let skip = events.length;
-      followEventLog(path, { pollMs: o.pollMs, untilEnd: true }).subscribe({
-        next: (e) => (skip > 0 ? void skip-- : out(jsonLine(e))),
+      watched.follow({ pollMs: o.pollMs, untilEnd: true }).subscribe({
+        next: (e) => out(jsonLine(e)),
         error: reject,
         complete: resolve,
       });
@@ -54,10 +44,8 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
     const printer = createProgressPrinter({ quiet: o.quiet, maxSteps: state.maxSteps ?? 0, lossTarget: state.lossTarget ?? 0 }, out);
     let last: ViewState = state;
     await new Promise<void>((resolve, reject) => {
-      let skip = events.length; // followEventLog starts from the top of the file
-      followEventLog(path, { pollMs: o.pollMs, untilEnd: true }).subscribe({
+      watched.follow({ pollMs: o.pollMs, untilEnd: true }).subscribe({
         next: (e) => {
-          if (skip > 0) return void skip--;
           printer(e);
           last = reduceEvents([e], last);
         },
@@ -69,7 +57,6 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
     return 0;
   }
   return new Promise<number>((resolve, reject) => {
-    let skip = events.length;
     let running = live;
     const dash = mountDashboard({
       mode: 'watch', state, clock: () => (running ? Date.now() : null),
@@ -79,9 +66,8 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
         resolve(0);
       },
     });
-    const sub = followEventLog(path, { pollMs: o.pollMs }).subscribe({
+    const sub = watched.follow({ pollMs: o.pollMs }).subscribe({
       next: (e) => {
-        if (skip > 0) return void skip--;
         if (e.kind === 'run-start' || e.kind === 'run-end') running = e.kind === 'run-start';
         dash.push(e);
       },

@@ -112,7 +112,7 @@ describe('kill -9 and resume', () => {
   it('a checkpoint killed mid-write leaves the previous one loadable', async () => {
     const path = join(dir, 'big.ckpt');
     const script = `
-      import { saveCheckpoint } from ${JSON.stringify(join(root, 'engine/checkpoint.ts'))};
+      import { saveCheckpoint } from ${JSON.stringify(join(root, 'sinks/checkpoints.ts'))};
       const w = new Float32Array(8_000_000);
       for (let step = 1; ; step++) {
         w.fill(step);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngramError } from '../../errors.ts';
 import { resolveFfmpeg } from '../../media/ffmpeg.ts';
-import { makeLavfiClip, readVideoFrames, videoFrames$ } from '../../sources/video.ts';
+import { makeLavfiClip } from '../../sinks/lavfi-clip.ts';
+import { readVideoFrames, videoFrames$ } from '../../sources/video.ts';
 
 let dir: string;
 let clip: string;
