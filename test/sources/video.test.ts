@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngramError } from '../../errors.ts';
-import { resolveFfmpeg } from '../../media/ffmpeg.ts';
 import { makeLavfiClip, readVideoFrames, videoFrames$ } from '../../sources/video.ts';
 
 let dir: string;
@@ -35,14 +34,6 @@ async function ffmpegChildren(): Promise<number[]> {
   }
   return pids;
 }
-
-describe('resolveFfmpeg', () => {
-  it('finds a binary that exists', () => {
-    const { path, source } = resolveFfmpeg();
-    expect(existsSync(path)).toBe(true);
-    expect(['FFMPEG_PATH', 'PATH', '@ffmpeg-installer/ffmpeg']).toContain(source);
-  });
-});
 
 describe('makeLavfiClip', () => {
   it('renders atomically, leaving no partial file', async () => {
