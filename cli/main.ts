@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       return basinsCommand(args, argv, startBackend);
     case 'watch':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'watch takes one run directory: engram watch <run-dir>');
-      return watchCommand(rest[0], { tui: presenterOf(args) === 'dashboard', quiet: args.flags.quiet, json: args.flags.json });
+      return watchCommand(rest[0], { presenter: presenterOf(args) });
     case 'inspect':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'inspect takes one run directory: engram inspect <run-dir> [options]');
       return inspectCommand(args, rest[0], startBackend);
