@@ -31,10 +31,13 @@ export interface EventBase {
 export interface OptimizerConfig {
   name: OptimizerName;
   lr: number;
+  /** momentum coefficient (momentum, momentum-wd); default 0.9 */
   momentum?: number;
+  /** L2 weight decay added to the gradient (momentum-wd; also honoured by adam/rmsprop); default 5e-4 for momentum-wd */
   weightDecay?: number;
   beta1?: number;
   beta2?: number;
+  /** rmsprop smoothing; default 0.99 */
   rho?: number;
   eps?: number;
 }
@@ -48,6 +51,7 @@ export type InputConfig =
 /** An FC network without its dimension (that comes from the data). */
 export interface FcConfig {
   width: number;
+  /** Number of hidden layers D. */
   depth: number;
   activation: string;
   bias: boolean;

@@ -23,7 +23,7 @@ import { loadBlasAddon } from '../engine/native-blas.ts';
 import { Rng } from '../engine/random.ts';
 import type { AttractorMonitorEvent, TrainEndEvent } from '../events.ts';
 import { memorize, type MemorizeConfig } from '../pipelines/memorize.ts';
-import { makeLavfiClip } from '../sources/video.ts';
+import { makeLavfiClip } from '../sinks/lavfi-clip.ts';
 
 const time = <T>(f: () => T): [T, number] => {
   const t = performance.now();

@@ -18,7 +18,7 @@ import { selectBackend } from '../engine/backend.ts';
 import { createProgressPrinter } from '../cli/progress.ts';
 import type { EngramEvent } from '../events.ts';
 import { memorize, type MemorizeConfig } from '../pipelines/memorize.ts';
-import { makeLavfiClip } from '../sources/video.ts';
+import { makeLavfiClip } from '../sinks/lavfi-clip.ts';
 import { mountDashboard } from '../tui/mount.tsx';
 
 const { values: a } = parseArgs({

@@ -4,12 +4,12 @@
  * gives the final L, L01, minimum margin and the fraction of positive margins.
  */
 import { join } from 'node:path';
-import { ASSOC_OPTIMIZERS, parseEmbeddings, validateEmbeddings, type AssocOptimizerName } from '../engine/assoc.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, MarginsEvent } from '../events.ts';
-import { assoc, type AssocConfig, type AssocSummary } from '../pipelines/assoc.ts';
-import { checkRunDir, newRunId, readRunJson } from '../sinks/run-dir.ts';
-import { parseFrequencies } from '../sources/tokens.ts';
+import {
+  ASSOC_OPTIMIZERS, assoc, parseEmbeddings, parseFrequencies, validateEmbeddings, type AssocConfig, type AssocOptimizerName, type AssocSummary,
+} from '../pipelines/assoc.ts';
+import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
 import { num, type Parsed } from './args.ts';
 import { execute, presenterOf } from './execute.ts';
 import type { StartBackend } from './main.ts';

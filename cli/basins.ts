@@ -3,13 +3,11 @@
  * point each grid cell's limit reaches (basins.png in the run directory, docs/math.md §6).
  */
 import { join } from 'node:path';
-import { parseInit } from '../engine/initializers.ts';
-import { validateSpec } from '../engine/model.ts';
-import { withDefaults } from '../engine/optimizers.ts';
-import { EngramError, isEngramError } from '../errors.ts';
+import { EngramError } from '../errors.ts';
 import type { BasinsEvent, RecallEvent } from '../events.ts';
 import { basinsRun, parsePoints, type BasinsRunConfig } from '../pipelines/basins-run.ts';
-import { checkRunDir, newRunId } from '../sinks/run-dir.ts';
+import { checkFcOptions } from '../pipelines/config-checks.ts';
+import { checkRunDir, newRunId } from '../pipelines/run-dir.ts';
 import { num, type Parsed } from './args.ts';
 import { execute, presenterOf } from './execute.ts';
 import type { StartBackend } from './main.ts';
@@ -26,13 +24,7 @@ export async function basinsCommand(args: Parsed, argv: string[], startBackend: 
     activation: v.activation!, bias: !args.flags['no-bias'], init: v.init!, seed: num('seed', v.seed, { int: true, min: 0 }),
   };
   const optimizer = { name: v.optimizer as BasinsRunConfig['optimizer']['name'], lr: num('lr', v.lr, { min: 0 }) };
-  try {
-    validateSpec({ kind: 'fc', dim: 2, ...model });
-    if (parseInit(model.init).kind === 'rank1' && model.depth !== 1) throw new Error('--init rank1 needs --depth 1 (a single hidden layer)');
-    withDefaults(optimizer);
-  } catch (e) {
-    throw isEngramError(e) ? e : bad((e as Error).message);
-  }
+  checkFcOptions(2, model, optimizer);
   const id = newRunId('basins');
   const cfg: BasinsRunConfig = {
     runId: id, command: ['engram', ...argv].join(' '), outDir: v.out ?? join('runs', id), points, objective, model, optimizer,

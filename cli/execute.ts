@@ -14,7 +14,7 @@ import { Subject, type Observable } from 'rxjs';
 import { isEngramError } from '../errors.ts';
 import { serializeEvent } from '../event-codec.ts';
 import type { ControlCommand, EngramEvent } from '../events.ts';
-import { mountDashboard } from '../tui/mount.tsx';
+import { mountDashboard, type MountedDashboard } from '../tui/mount.tsx';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
 import type { Parsed } from './args.ts';
 import { createProgressPrinter } from './progress.ts';
@@ -37,6 +37,10 @@ export interface Execution {
   commands?: readonly ControlCommand[];
   /** A stop while this holds ends the run as complete (exit 0), e.g. a watched directory between memories. */
   stopCompletes?: (view: ViewState, events: EngramEvent[]) => boolean;
+  /** The view before the first event (engram watch: the run as logged so far). */
+  initial?: ViewState;
+  /** The dashboard follows a run someone else is writing (engram watch): no keys for it; its clock runs while `live` says the run does. */
+  watching?: { live: (view: ViewState) => boolean };
 }
 
 export const EXIT = { done: 0, failed: 1, usage: 2, nonfinite: 3, interrupted: 130 } as const;
@@ -76,12 +80,12 @@ export const jsonLine = (e: EngramEvent) => serializeEvent(e);
 export function execute(x: Execution): Promise<number> {
   const control = new Subject<ControlCommand>();
   const kept: EngramEvent[] = [];
-  let view: ViewState = initialViewState;
+  let view: ViewState = x.initial ?? initialViewState;
   const printer = createProgressPrinter({ quiet: x.presenter !== 'lines', maxSteps: x.progress?.maxSteps ?? 0, lossTarget: x.progress?.lossTarget ?? 0 });
   return new Promise<number>((resolve) => {
-    const dash = x.presenter === 'dashboard'
-      ? mountDashboard({ mode: 'live', onCommand: (c) => control.next(c), onQuit: (force) => quit(force), commands: x.commands })
-      : null;
+    const dash: MountedDashboard | null = x.presenter !== 'dashboard' ? null
+      : x.watching ? mountDashboard({ mode: 'watch', state: view, clock: (): number | null => (x.watching!.live(dash?.state ?? view) ? Date.now() : null), onQuit: (force) => quit(force) })
+      : mountDashboard({ mode: 'live', onCommand: (c) => control.next(c), onQuit: (force) => quit(force), commands: x.commands });
     let settled = false;
     const settle = (code: number, say: () => void) => {
       if (settled) return;

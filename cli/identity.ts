@@ -5,14 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateSpec } from '../engine/model.ts';
-import { withDefaults } from '../engine/optimizers.ts';
-import { EngramError, isEngramError } from '../errors.ts';
+import { EngramError } from '../errors.ts';
 import type { IdentityEvent } from '../events.ts';
-import { rhoGrid } from '../operators/identity-probe.ts';
-import { identityRun, identitySpec, type IdentityArch, type IdentityConfig } from '../pipelines/identity.ts';
-import { formatIdentitySummary, formatIdentityTable } from '../sinks/identity-table.ts';
-import { checkRunDir, newRunId } from '../sinks/run-dir.ts';
+import { checkNetOptions } from '../pipelines/config-checks.ts';
+import { formatIdentitySummary, formatIdentityTable, identityRun, identitySpec, rhoGrid, type IdentityArch, type IdentityConfig } from '../pipelines/identity.ts';
+import { checkRunDir, newRunId } from '../pipelines/run-dir.ts';
 import { num, parseSize, type Parsed } from './args.ts';
 import { execute, presenterOf } from './execute.ts';
 import type { StartBackend } from './main.ts';
@@ -66,12 +63,7 @@ export async function identityCommand(args: Parsed, argv: string[], startBackend
     seed: num('seed', v.seed, { int: true, min: 0 }),
     force: args.flags.force,
   };
-  try {
-    withDefaults(cfg.optimizer);
-    for (const arch of cfg.archs) for (const depth of cfg.depths) validateSpec(identitySpec(cfg, arch, depth));
-  } catch (e) {
-    throw isEngramError(e) ? e : bad((e as Error).message);
-  }
+  checkNetOptions(cfg.optimizer, cfg.archs.flatMap((arch) => cfg.depths.map((depth) => identitySpec(cfg, arch, depth))));
   if (!cfg.input.startsWith('lavfi:') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(cfg.input) && !existsSync(cfg.input)) {
     throw new EngramError('E_INPUT_MISSING', `--input ${cfg.input} does not exist; pass an image or video file, or lavfi:GRAPH`);
   }

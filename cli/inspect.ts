@@ -4,7 +4,7 @@
  */
 import type { AttractorMonitorEvent } from '../events.ts';
 import { inspectJob } from '../pipelines/inspect.ts';
-import { readRunJson } from '../sinks/run-dir.ts';
+import { readRunJson } from '../pipelines/run-dir.ts';
 import { eigMethodOf, type Parsed } from './args.ts';
 import { execute, presenterOf } from './execute.ts';
 import type { StartBackend } from './main.ts';

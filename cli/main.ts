@@ -6,20 +6,16 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defer } from 'rxjs';
-import { describeBackend, fallbackWarning, isBackendName, BACKEND_ORDER, selectBackend, type BackendInfo } from '../engine/backend.ts';
-import { parseInit } from '../engine/initializers.ts';
-import { validateSpec } from '../engine/model.ts';
-import { withDefaults } from '../engine/optimizers.ts';
-import { EngramError, isEngramError } from '../errors.ts';
+import { EngramError } from '../errors.ts';
 import type { ArtifactEvent, AttractorEvent, EngramEvent, RecallEvent } from '../events.ts';
-import { resolveFfmpeg } from '../media/ffmpeg.ts';
-import { detectKind, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
+import { checkBackendOption, startBackend as selectBackendOnce, type BackendInfo } from '../pipelines/backend-start.ts';
+import { checkFcOptions } from '../pipelines/config-checks.ts';
+import { demoClipPath, renderDemoClip } from '../pipelines/demo.ts';
+import { detectKind, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
 import { memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
 import { recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
-import { checkpointStore } from '../sinks/checkpoints.ts';
-import { checkRunDir, newRunId, readRunJson } from '../sinks/run-dir.ts';
-import { makeLavfiClip } from '../sources/video.ts';
+import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
+import { resumePoint } from '../pipelines/saved-run.ts';
 import { commandHelp, eigMethodOf, globalHelp, isCommand, monitorOf, nearestName, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
 import { basinsCommand } from './basins.ts';
@@ -55,9 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(commandHelp(args.command));
     return 0;
   }
-  if (args.values.backend !== undefined && !isBackendName(args.values.backend)) {
-    throw new EngramError('E_BAD_ARGUMENT', `--backend must be one of ${BACKEND_ORDER.join(', ')} (got '${args.values.backend}')`);
-  }
+  checkBackendOption(args.values.backend);
   const rest = args.positionals;
   switch (args.command) {
     case 'demo':
@@ -84,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       return basinsCommand(args, argv, startBackend);
     case 'watch':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'watch takes one run directory: engram watch <run-dir>');
-      return watchCommand(rest[0], { tui: presenterOf(args) === 'dashboard', quiet: args.flags.quiet, json: args.flags.json });
+      return watchCommand(rest[0], { presenter: presenterOf(args) });
     case 'inspect':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'inspect takes one run directory: engram inspect <run-dir> [options]');
       return inspectCommand(args, rest[0], startBackend);
@@ -95,11 +89,10 @@ export type StartBackend = (args: Parsed) => Promise<BackendInfo>;
 
 /** Select the backend once; its description goes to stdout only where people read it (not json, not quiet). */
 async function startBackend(args: Parsed): Promise<BackendInfo> {
-  const backend = await selectBackend(args.values.backend ?? (process.env.ENGRAM_BACKEND || undefined));
-  const warn = fallbackWarning(backend);
-  if (warn) console.error(warn);
+  const { backend, warning, description } = await selectBackendOnce(args.values.backend ?? (process.env.ENGRAM_BACKEND || undefined));
+  if (warning) console.error(warning);
   const p = presenterOf(args);
-  if (p === 'lines' || p === 'dashboard') console.log(describeBackend(backend));
+  if (p === 'lines' || p === 'dashboard') console.log(description);
   return backend;
 }
 
@@ -153,13 +146,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
     name: v.optimizer as MemorizeConfig['optimizer']['name'], lr: num('lr', v.lr, { min: 0 }),
     weightDecay: v['weight-decay'] === undefined ? undefined : num('weight-decay', v['weight-decay'], { min: 0 }),
   };
-  try {
-    validateSpec({ kind: 'fc', dim: 1, ...model });
-    if (parseInit(model.init).kind === 'rank1' && model.depth !== 1) throw new Error('--init rank1 needs --depth 1 (a single hidden layer)');
-    withDefaults(optimizer);
-  } catch (e) {
-    throw isEngramError(e) ? e : bad((e as Error).message);
-  }
+  checkFcOptions(1, model, optimizer);
   return {
     runId: id, command: ['engram', ...process.argv.slice(2)].join(' '), input, outDir, objective: v.objective, model, optimizer,
     lossTarget: num('loss-target', v['loss-target'], { min: 0 }),
@@ -181,26 +168,19 @@ async function demo(args: Parsed): Promise<number> {
   const v = args.values;
   const id = newRunId('demo');
   const outDir = v.out ?? join('runs', id);
-  const clip = join(outDir, 'source.mkv');
+  const clip = demoClipPath(outDir);
   const { width, height } = parseSize(v.size!);
   const frames = num('frames', v.frames, { int: true, min: 2 });
   const cfg = buildConfig(args, { kind: 'video', path: clip, width, height, gray: !args.flags.rgb, frames }, id, outDir);
-  resolveFfmpeg();
+  requireFfmpeg();
   checkRunDir(outDir, args.flags.force);
-  // Conway's life: every frame differs from every other (testsrc2 barely moves at 32x32), seeded.
-  const source = `life=s=${width}x${height}:r=12:ratio=0.5:mold=10:seed=${cfg.model.seed}:death_color=#000000:life_color=#ffffff`;
-  return runMemorize(args, cfg, {
-    before: (job) => defer(async () => {
-      await makeLavfiClip(clip, { source, width, height, frames, fps: 12 });
-      return job.ev({ kind: 'log', level: 'info', message: `made ${clip}: ${frames} frames of ffmpeg's life source at ${width}x${height}` });
-    }),
-  });
+  return runMemorize(args, cfg, renderDemoClip(clip, { width, height, frames, seed: cfg.model.seed }));
 }
 
 async function memorizeCmd(args: Parsed, path: string): Promise<number> {
   const id = newRunId('memorize');
   const cfg = buildConfig(args, inputSpec(args, path), id, args.values.out ?? join('runs', id));
-  resolveFfmpeg(); // a missing ffmpeg is reported before anything is created
+  requireFfmpeg(); // a missing ffmpeg is reported before anything is created
   checkRunDir(cfg.outDir, args.flags.force);
   return runMemorize(args, cfg);
 }
@@ -213,11 +193,7 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
     // the same command line with --resume added must work; saying so beats silently ignoring them
     console.error(`engram: note: --resume continues ${runDir} with its own settings; ${other.map((k) => `--${k}`).join(', ')} ignored (only --max-steps, --loss-target, --lr and --stop-on-nonfinite can change)`);
   }
-  const run = readRunJson(runDir);
-  const newest = checkpointStore(runDir).newest();
-  if (!newest) {
-    throw new EngramError('E_INPUT_MISSING', `${runDir} has no loadable checkpoint to resume from; start a new run with engram memorize <input>`);
-  }
+  const { run, newest } = resumePoint(runDir);
   const saved = run.config as Omit<MemorizeConfig, 'command' | 'runId' | 'outDir'>;
   const cfg: MemorizeConfig = {
     ...saved, runId: run.id, outDir: runDir, command: ['engram', ...process.argv.slice(2)].join(' '),

@@ -1,94 +1,52 @@
 /**
  * engram watch <run-dir>: the dashboard of a run rebuilt from its events.jsonl, following the file
- * while the run is still writing it (a run in the background, in another shell, or finished).
- * Without a terminal: the summary so far and, while the run goes on, plain progress lines until it ends.
+ * while the run is still writing it (a run in the background, in another shell, or finished),
+ * through the one executor like every command. Without a terminal: the summary so far and, while
+ * the run goes on, plain progress lines until it ends; --json: the log so far, then followed, as
+ * JSON lines.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { EngramError } from '../errors.ts';
-import { followEventLog, readEventLog } from '../sources/event-log.ts';
-import { mountDashboard } from '../tui/mount.tsx';
-import { reduceEvents, type ViewState } from '../tui/view-state.ts';
-import { jsonLine } from './execute.ts';
-import { createProgressPrinter, formatSummary } from './progress.ts';
+import { EMPTY, concat, from } from 'rxjs';
+import { watchRun } from '../pipelines/watch.ts';
+import { reduceEvents } from '../tui/view-state.ts';
+import { execute, type PresenterName } from './execute.ts';
+import { formatSummary } from './progress.ts';
 
 export interface WatchOptions {
-  tui: boolean;
-  quiet: boolean;
-  /** Every event as a JSON line (the log so far, then followed while the run is live). */
-  json?: boolean;
+  presenter: PresenterName;
   /** Poll interval for new events, ms. */
   pollMs?: number;
-  out?: (line: string) => void;
 }
 
 export async function watchCommand(runDir: string, o: WatchOptions): Promise<number> {
-  const path = join(runDir, 'events.jsonl');
-  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) {
-    throw new EngramError('E_INPUT_MISSING', `run directory ${runDir} does not exist; pass a directory made by engram memorize or engram demo`);
-  }
-  if (!existsSync(path)) {
-    throw new EngramError('E_INPUT_MISSING', `${runDir} has no events.jsonl; pass a directory made by engram memorize or engram demo`);
-  }
-  const out = o.out ?? console.log;
-  const { events } = readEventLog(path);
-  const state = reduceEvents(events);
+  const watched = watchRun(runDir);
+  const state = reduceEvents(watched.events);
   const live = state.status === 'running' || state.status === 'idle';
-  if (o.json) {
-    for (const e of events) out(jsonLine(e));
-    if (!live) return 0;
-    await new Promise<void>((resolve, reject) => {
-      let skip = events.length;
-      followEventLog(path, { pollMs: o.pollMs, untilEnd: true }).subscribe({
-        next: (e) => (skip > 0 ? void skip-- : out(jsonLine(e))),
-        error: reject,
-        complete: resolve,
-      });
+  const stopped = () => `stopped watching ${runDir}; the run goes on`;
+  if (o.presenter === 'json') {
+    return execute({
+      presenter: 'json',
+      start: () => concat(from(watched.events), live ? watched.follow({ pollMs: o.pollMs, untilEnd: true }) : EMPTY),
+      stopped,
     });
-    return 0;
   }
-  if (!o.tui) {
-    out(`${state.runId ?? runDir}: ${state.status} at step ${state.step}${live ? ' (following; Ctrl-C stops watching)' : ''}`);
-    out(formatSummary(state, runDir));
-    if (!live) return 0;
-    const printer = createProgressPrinter({ quiet: o.quiet, maxSteps: state.maxSteps ?? 0, lossTarget: state.lossTarget ?? 0 }, out);
-    let last: ViewState = state;
-    await new Promise<void>((resolve, reject) => {
-      let skip = events.length; // followEventLog starts from the top of the file
-      followEventLog(path, { pollMs: o.pollMs, untilEnd: true }).subscribe({
-        next: (e) => {
-          if (skip > 0) return void skip--;
-          printer(e);
-          last = reduceEvents([e], last);
-        },
-        error: reject,
-        complete: resolve,
-      });
+  if (o.presenter === 'dashboard') {
+    return execute({
+      presenter: 'dashboard', initial: state,
+      watching: { live: (view) => view.status === 'running' || view.status === 'idle' },
+      start: () => watched.follow({ pollMs: o.pollMs }),
+      stopped,
     });
-    out(formatSummary(last, runDir));
-    return 0;
   }
-  return new Promise<number>((resolve, reject) => {
-    let skip = events.length;
-    let running = live;
-    const dash = mountDashboard({
-      mode: 'watch', state, clock: () => (running ? Date.now() : null),
-      onQuit: () => {
-        sub.unsubscribe();
-        dash.stop();
-        resolve(0);
-      },
-    });
-    const sub = followEventLog(path, { pollMs: o.pollMs }).subscribe({
-      next: (e) => {
-        if (skip > 0) return void skip--;
-        if (e.kind === 'run-start' || e.kind === 'run-end') running = e.kind === 'run-start';
-        dash.push(e);
-      },
-      error: (err) => {
-        dash.stop();
-        reject(err);
-      },
-    });
+  if (o.presenter === 'lines') {
+    console.log(`${state.runId ?? runDir}: ${state.status} at step ${state.step}${live ? ' (following; Ctrl-C stops watching)' : ''}`);
+    console.log(formatSummary(state, runDir));
+  }
+  if (!live) return o.presenter === 'quiet' ? (console.log(formatSummary(state, runDir)), 0) : 0;
+  return execute({
+    presenter: o.presenter, initial: state,
+    progress: { maxSteps: state.maxSteps ?? 0, lossTarget: state.lossTarget ?? 0 },
+    start: () => watched.follow({ pollMs: o.pollMs, untilEnd: true }),
+    summary: (view) => formatSummary(view, runDir),
+    stopped,
   });
 }

@@ -3,10 +3,10 @@
  * the training vectors, so a run can be recalled or resumed without its source media.
  *
  * Layout: "ENGRAMCK" (8 bytes) · u32 LE header length · header JSON (UTF-8, padded to 4) · float32 LE
- * data. Written to a temporary name and renamed, so a checkpoint that exists is complete.
+ * data. `encodeCheckpoint` makes the bytes; sinks/checkpoints.ts writes them to a temporary name and
+ * renames it, so a checkpoint that exists is complete.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { EngramError } from '../errors.ts';
 import { createFcModel, validateSpec, type Model, type NetSpec } from './model.ts';
 import { createUnetModel } from './unet.ts';
@@ -38,7 +38,11 @@ interface Entry {
   length: number;
 }
 
-export function saveCheckpoint(path: string, c: CheckpointContents): void {
+/**
+ * The checkpoint file's bytes, in order: magic, header length, header, then each array's float32
+ * data as a view (no copy). sinks/checkpoints.ts writes them to disk atomically.
+ */
+export function encodeCheckpoint(c: CheckpointContents): Buffer[] {
   const arrays: [Entry['group'], NamedArray][] = [
     ...c.weights.map((w): [Entry['group'], NamedArray] => ['weights', w]),
     ...(c.optimizer?.state ?? []).map((w): [Entry['group'], NamedArray] => ['optimizer', w]),
@@ -61,35 +65,10 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
   json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-
-  const tmp = join(dirname(path), `.${basename(path)}.partial`);
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'w');
-  } catch (e) {
-    throw new EngramError('E_CHECKPOINT', `cannot write checkpoint ${path}: ${(e as Error).message}; check that its directory exists and is writable`);
-  }
-  try {
-    writeSync(fd, Buffer.from(MAGIC, 'latin1'));
-    writeSync(fd, len);
-    writeSync(fd, json);
-    for (const [, a] of arrays) writeSync(fd, Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength));
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw new EngramError('E_CHECKPOINT', `could not write checkpoint ${path}: ${(e as Error).message}`);
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  // make the rename itself durable, so a crash right after cannot bring the old name back
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    fsyncSync(dfd);
-    closeSync(dfd);
-  } catch {
-    // some file systems do not allow fsync on a directory; the rename is still atomic
-  }
+  return [
+    Buffer.from(MAGIC, 'latin1'), len, json,
+    ...arrays.map(([, a]) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength)),
+  ];
 }
 
 export function loadCheckpoint(path: string): CheckpointContents {

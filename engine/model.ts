@@ -3,24 +3,18 @@
  * Operators use the plain-array methods; engine code (trainer, checkpoints) uses the tensors.
  * The convolutional U-Net behind the same interface lives in unet.ts.
  */
+import type { FcConfig } from '../events.ts';
 import { EngramError } from '../errors.ts';
 import { tf } from './tf.ts';
 import { activation, type Activation } from './activations.ts';
 import { formatInit, initLayers, parseInit } from './initializers.ts';
 import { Rng } from './random.ts';
 
-/** An FC network (the default; checkpoints of FC runs hold exactly these fields). */
-export interface ModelSpec {
+/** An FC network (the default; checkpoints of FC runs hold exactly these fields): the run config's FC net with its kind and dimension. */
+export interface ModelSpec extends FcConfig {
   kind: 'fc';
   /** Input and output dimension d. */
   dim: number;
-  width: number;
-  /** Number of hidden layers D. */
-  depth: number;
-  activation: string;
-  bias: boolean;
-  init: string;
-  seed: number;
 }
 
 /**

@@ -2,25 +2,15 @@
  * Optimizers of docs/math.md §3.3 as explicit update rules (PyTorch conventions), so one step can be checked
  * by hand. Adam on the wasm-blas backend runs as one native pass per parameter.
  */
+import type { OptimizerConfig } from '../events.ts';
 import { tf } from './tf.ts';
 import { nativeAdamStep } from './native-blas.ts';
 
 export const OPTIMIZER_NAMES = ['gd', 'momentum', 'momentum-wd', 'rmsprop', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
-export interface OptimizerSpec {
-  name: OptimizerName;
-  lr: number;
-  /** momentum coefficient (momentum, momentum-wd); default 0.9 */
-  momentum?: number;
-  /** L2 weight decay added to the gradient (momentum-wd; also honoured by adam/rmsprop); default 5e-4 for momentum-wd */
-  weightDecay?: number;
-  beta1?: number;
-  beta2?: number;
-  /** rmsprop smoothing; default 0.99 */
-  rho?: number;
-  eps?: number;
-}
+/** An optimizer as configured; the one definition is the run config's (events.ts), which run-start records. */
+export type OptimizerSpec = OptimizerConfig;
 
 export interface Optimizer {
   readonly spec: Readonly<Required<OptimizerSpec>>;

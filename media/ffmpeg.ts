@@ -1,9 +1,12 @@
 /**
- * Finding and running ffmpeg. Everything media-related spawns ffmpeg through `ffmpegCommand` so the
- * binary is resolved once, the same way everywhere, and failures read the same.
+ * Finding and running ffmpeg: the one place that starts it. Everything media-related runs ffmpeg
+ * through the functions here so the binary is resolved once, the same way everywhere, and failures
+ * read the same. Outside sinks/, ffmpeg writes only to a pipe (`ffmpegCommand(…).pipe()`,
+ * `ffmpegToBuffer`, `ffmpegToStdout`); `runFfmpeg` runs a command to the files it names, for sinks/.
  *
  * Only ffmpeg itself is used: `@ffmpeg-installer/ffmpeg` ships no ffprobe, so nothing here may need it.
  */
+import { execFile, execFileSync, type ChildProcess, type ExecFileException } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, delimiter, dirname, join } from 'node:path';
@@ -14,6 +17,8 @@ import { EngramError } from '../errors.ts';
 export type FfmpegSource = 'FFMPEG_PATH' | 'PATH' | '@ffmpeg-installer/ffmpeg';
 export type ResolvedFfmpeg = { path: string; source: FfmpegSource };
 export type FfmpegCommand = ffmpeg.FfmpegCommand;
+/** A running ffmpeg started by `ffmpegToStdout` (to kill it). */
+export type FfmpegProcess = ChildProcess;
 
 let resolved: ResolvedFfmpeg | undefined;
 
@@ -91,6 +96,48 @@ export function runFfmpeg(cmd: FfmpegCommand, what: string): Promise<void> {
       })
       .run();
   });
+}
+
+/**
+ * Run a command whose output is `pipe:1` (no file) and collect it: the bytes ffmpeg wrote once it
+ * has exited and its stdout has ended. Failure is E_FFMPEG saying `what` failed and why.
+ */
+export function ffmpegToBuffer(cmd: FfmpegCommand, what: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let exited = false, drained = false, failed = false;
+    const settle = () => exited && drained && !failed && resolve(Buffer.concat(chunks));
+    cmd
+      .on('end', () => {
+        exited = true;
+        settle();
+      })
+      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+        failed = true;
+        const detail = stderrTail(stderr) || err.message;
+        reject(new EngramError('E_FFMPEG', `ffmpeg failed while ${what}:\n${detail}`, { cause: err }));
+      });
+    const out = cmd.pipe();
+    out.on('data', (c: Buffer) => chunks.push(c));
+    out.on('end', () => {
+      drained = true;
+      settle();
+    });
+  });
+}
+
+/** ffmpeg with `args` and its output on standard output (`pipe:1` is appended); both streams as buffers. */
+export function ffmpegToStdout(
+  args: string[],
+  o: { maxBuffer: number },
+  done: (err: ExecFileException | null, stdout: Buffer, stderr: Buffer) => void,
+): FfmpegProcess {
+  return execFile(resolveFfmpeg().path, [...args, 'pipe:1'], { encoding: 'buffer', maxBuffer: o.maxBuffer }, done);
+}
+
+/** `ffmpeg -encoders`: the encoders this ffmpeg was built with (throws when it cannot run). */
+export function ffmpegEncoders(): string {
+  return execFileSync(resolveFfmpeg().path, ['-hide_banner', '-encoders'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 /**

@@ -29,6 +29,10 @@ import { createTokenSampler, formatFrequencies, makeTokenTask, type FrequencySpe
  * What an assoc job is given: the run config its run-start records (events.ts, where embeddings and
  * frequencies are written as on the command line), with the command line itself.
  */
+// The parsers and checks of assoc's own options (--embeddings, --frequencies, --optimizer), for the CLI.
+export { ASSOC_OPTIMIZERS, parseEmbeddings, validateEmbeddings, type AssocOptimizerName } from '../engine/assoc.ts';
+export { parseFrequencies } from '../sources/tokens.ts';
+
 export type AssocConfig = Omit<AssocRunConfig, 'command' | 'embeddings' | 'frequencies'> & {
   command: string;
   embeddings: EmbeddingSpec;

@@ -26,6 +26,10 @@ import { runJob } from './job.ts';
 
 export type IdentityArch = IdentityEvent['arch'];
 
+// What the CLI needs of the probe: its ρ grid, and the tables it prints (the same text as identity.txt).
+export { rhoGrid } from '../operators/identity-probe.ts';
+export { formatIdentitySummary, formatIdentityTable } from '../sinks/identity-table.ts';
+
 /** What an identity job is given: the run config its run-start records (events.ts), with the command line itself. */
 export type IdentityConfig = Omit<IdentityRunConfig, 'command'> & { command: string; force: boolean };
 

@@ -5,11 +5,17 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Observable, debounceTime, filter, from, lastValueFrom, map, scan, toArray } from 'rxjs';
+import { resolveFfmpeg } from '../media/ffmpeg.ts';
 import { readAudioSeconds } from '../sources/audio.ts';
 import { images$, readImages, type ImageSample } from '../sources/images.ts';
 import { videoFrames$, type Frame } from '../sources/video.ts';
 
 export type MediaKind = 'video' | 'audio' | 'images';
+
+/** Find ffmpeg now (E_FFMPEG when there is none), so a missing one is reported before anything is created. */
+export function requireFfmpeg(): void {
+  resolveFfmpeg();
+}
 
 export type InputSpec =
   | { kind: 'video'; path: string; width: number; height: number; gray: boolean; frames?: number; fps?: number; start?: number; duration?: number }

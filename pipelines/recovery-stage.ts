@@ -5,7 +5,6 @@
  *
  *   recall ─▶ recovery ─▶ (PNGs) ─▶ recovery, spurious events ─▶ (plot) ─▶ log
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Observable, catchError, concat, defer, from, mergeMap, of } from 'rxjs';
 import { certifyCycle } from '../engine/certify.ts';
@@ -17,7 +16,7 @@ import type { RecallOutput } from '../operators/recall.ts';
 import { recovery, type RecoveryOptions, type RecoveryOutput } from '../operators/recovery.ts';
 import { writePlot } from '../sinks/plot.ts';
 import { recoveryPlotSpec } from '../sinks/plots/recovery.ts';
-import { contactSheet, writePng } from '../sinks/png.ts';
+import { contactSheet, writePngSeries } from '../sinks/png.ts';
 import type { MediaShape } from './inputs.ts';
 
 /** What `memorize` runs after recall (options of the monitor; the run's own id/step are added). */
@@ -55,12 +54,6 @@ export function recoveryStage(
 
 /** Each spurious limit as a PNG (a cycle: its states side by side); returns the paths. */
 function writeSpurious(outDir: string, out: RecoveryOutput, shape: Extract<MediaShape, { kind: 'video' | 'images' }>): string[] {
-  if (out.spuriousLimits.length === 0) return [];
-  const dir = join(outDir, 'spurious');
-  mkdirSync(dir, { recursive: true });
-  return out.spuriousLimits.map((states, i) => {
-    const path = join(dir, `spurious-${i}.png`);
-    writePng(path, contactSheet([states], shape.width, shape.height, shape.channels, { scale: 4 }));
-    return path;
-  });
+  const sheets = out.spuriousLimits.map((states) => contactSheet([states], shape.width, shape.height, shape.channels, { scale: 4 }));
+  return writePngSeries(join(outDir, 'spurious'), 'spurious', sheets);
 }

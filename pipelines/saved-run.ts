@@ -28,6 +28,16 @@ export function openSavedRun(runDir: string, missing = 'memorize again to make o
   return { run, checkpoint, data, frames, sequences: sequencesOf(frames, data.sequenceLengths) };
 }
 
+/** Where `memorize --resume` continues `runDir`: its run.json and newest loadable checkpoint. */
+export function resumePoint(runDir: string): { run: RunJson; newest: { path: string; contents: CheckpointContents } } {
+  const run = readRunJson(runDir);
+  const newest = checkpointStore(runDir).newest();
+  if (!newest) {
+    throw new EngramError('E_INPUT_MISSING', `${runDir} has no loadable checkpoint to resume from; start a new run with engram memorize <input>`);
+  }
+  return { run, newest };
+}
+
 /** The training sequences back from the packed rows and their lengths. */
 export function sequencesOf(frames: Float32Array[], lengths: number[]): Float32Array[][] {
   const sequences: Float32Array[][] = [];

@@ -3,11 +3,10 @@
  * Part 2 when this ffmpeg build has no libx264. `writeRecording` picks the format from the path.
  * Frames are values in [0,1], HWC; every file is written under a partial name and renamed when done.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { extname, sep } from 'node:path';
 import { EngramError } from '../errors.ts';
-import { resolveFfmpeg } from '../media/ffmpeg.ts';
+import { ffmpegEncoders } from '../media/ffmpeg.ts';
 import { writePngFrames } from './png-frames.ts';
 import { encodeFrames, type WriteVideoOptions, writeVideo } from './video.ts';
 
@@ -30,7 +29,7 @@ let h264: boolean | undefined;
 export function h264Available(): boolean {
   if (h264 === undefined) {
     try {
-      const out = execFileSync(resolveFfmpeg().path, ['-hide_banner', '-encoders'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = ffmpegEncoders();
       h264 = /^\s*V\S*\s+libx264\s/m.test(out);
     } catch {
       h264 = false;

@@ -1,14 +1,15 @@
 /**
  * The checkpoints of a run directory: `checkpoints/step-<n>.ckpt` every interval (the newest
- * `keep` are kept) and `model.ckpt` when training ends. Each file is written atomically by
- * engine/checkpoint, so the newest one on disk is always complete; `newest()` still verifies by
+ * `keep` are kept) and `model.ckpt` when training ends. Each file is written atomically (a
+ * temporary name, flushed, renamed; the directory flushed too), so the newest one on disk is always complete; `newest()` still verifies by
  * loading, and falls back to an older one if a file cannot be read. With --stop-on-nonfinite,
  * `checkpoints/last-finite.ckpt` holds the state before a NaN/Inf loss and counts as a candidate
  * too. No file of NaN/Inf weights is ever written: every save checks the weights first.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { assertFiniteWeights, loadCheckpoint, saveCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { assertFiniteWeights, encodeCheckpoint, loadCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
+import { EngramError } from '../errors.ts';
 
 export interface CheckpointStore {
   /** Save an interval checkpoint; returns its path. */
@@ -26,6 +27,36 @@ export interface CheckpointStore {
 
 const STEP_FILE = /^step-(\d+)\.ckpt$/;
 export const LAST_FINITE_FILE = 'last-finite.ckpt';
+
+/** Write one checkpoint file (engine/checkpoint's encoding) to a temporary name, flush, rename. */
+export function saveCheckpoint(path: string, c: CheckpointContents): void {
+  const parts = encodeCheckpoint(c);
+  const tmp = join(dirname(path), `.${basename(path)}.partial`);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw new EngramError('E_CHECKPOINT', `cannot write checkpoint ${path}: ${(e as Error).message}; check that its directory exists and is writable`);
+  }
+  try {
+    for (const part of parts) writeSync(fd, part);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new EngramError('E_CHECKPOINT', `could not write checkpoint ${path}: ${(e as Error).message}`);
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  // make the rename itself durable, so a crash right after cannot bring the old name back
+  try {
+    const dfd = openSync(dirname(path), 'r');
+    fsyncSync(dfd);
+    closeSync(dfd);
+  } catch {
+    // some file systems do not allow fsync on a directory; the rename is still atomic
+  }
+}
 
 /** Refuse to write NaN/Inf weights (E_CHECKPOINT naming the file), then write atomically. */
 function saveFinite(path: string, c: CheckpointContents): void {

@@ -2,7 +2,8 @@
  * PNG output without dependencies: 8-bit gray, RGB or RGBA, unfiltered rows, zlib-deflated. Plus a
  * contact sheet that lays frames out in rows (e.g. originals above their recalls) for a glance.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { EngramError } from '../errors.ts';
 import { partialPathFor } from '../media/ffmpeg.ts';
@@ -64,6 +65,17 @@ export function writePng(path: string, img: Image): void {
     if (e instanceof EngramError) throw e;
     throw new EngramError('E_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as Error).message}; check the directory exists and is writable`, { cause: e });
   }
+}
+
+/** `images` as `dir/<name>-<i>.png` (the directory made first when there is any); returns the paths. */
+export function writePngSeries(dir: string, name: string, images: Image[]): string[] {
+  if (images.length === 0) return [];
+  mkdirSync(dir, { recursive: true });
+  return images.map((img, i) => {
+    const path = join(dir, `${name}-${i}.png`);
+    writePng(path, img);
+    return path;
+  });
 }
 
 const MAX_PER_LINE = 16;

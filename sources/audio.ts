@@ -9,13 +9,11 @@
  *   audioSeconds$('clip.mp3', { rate: 22050, chunkSeconds: 1 })
  *   --s0--s1--s2-|        (each a Float32Array of 22050 samples)
  */
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { open, readFile, stat } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import { decode as decodeWavBytes } from 'wav-decoder';
 import { EngramError, isEngramError } from '../errors.ts';
-import { ffmpegCommand, runFfmpeg } from '../media/ffmpeg.ts';
+import { ffmpegCommand, ffmpegToBuffer } from '../media/ffmpeg.ts';
 import type { Sample } from './sample.ts';
 
 export type AudioOptions = {
@@ -204,23 +202,22 @@ function mixToMono(channels: Float32Array[]): Float32Array {
   return out;
 }
 
-/** ffmpeg → 16-bit mono PCM WAV at `rate` in a private temp dir; returns the file's bytes. */
+/**
+ * ffmpeg → 16-bit mono PCM WAV at `rate` on a pipe; returns the bytes. ffmpeg cannot seek back in a
+ * pipe to write the RIFF and data sizes, so they are filled in here.
+ */
 async function transcode(path: string, rate: number, maxSeconds: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'engram-audio-'));
-  const out = join(dir, 'audio.wav');
   // Metadata off and bitexact: no LIST/INFO chunk in the output for wav-decoder to trip over.
   const cmd = ffmpegCommand(path)
     .inputOptions(['-nostdin', '-hide_banner', '-loglevel', 'error'])
     .outputOptions(['-vn', '-sn', '-dn', '-map_metadata', '-1', '-fflags', '+bitexact'])
     .outputOptions(['-ac', '1', '-ar', String(rate), '-c:a', 'pcm_s16le', '-f', 'wav', '-y'])
     // A second of slack so rounding in ffmpeg's cut can never cost the last requested chunk.
-    .outputOptions(maxSeconds === undefined ? [] : ['-t', String(maxSeconds + 1)])
-    .output(out);
+    .outputOptions(maxSeconds === undefined ? [] : ['-t', String(maxSeconds + 1)]);
   const kill = () => cmd.kill('SIGKILL');
   signal?.addEventListener('abort', kill, { once: true });
   try {
-    await runFfmpeg(cmd, `decoding ${path} as audio`);
-    return await readFile(out);
+    return sealWavSizes(await ffmpegToBuffer(cmd, `decoding ${path} as audio`));
   } catch (e) {
     if (isEngramError(e) && e.code === 'E_FFMPEG' && !signal?.aborted) {
       throw new EngramError('E_FFMPEG', `${e.message}\nCheck that ${path} is a complete audio file (mp3, ogg, flac, wav, …).`, { cause: e });
@@ -228,8 +225,20 @@ async function transcode(path: string, rate: number, maxSeconds: number | undefi
     throw e;
   } finally {
     signal?.removeEventListener('abort', kill);
-    await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The RIFF size and the data chunk's size of a whole WAV held in `wav` (data last), in place. */
+function sealWavSizes(wav: Buffer): Buffer {
+  if (wav.length < 12 || wav.toString('latin1', 0, 4) !== 'RIFF') return wav;
+  wav.writeUInt32LE(wav.length - 8, 4);
+  for (let pos = 12; pos + 8 <= wav.length; pos += 8 + wav.readUInt32LE(pos + 4)) {
+    if (wav.toString('latin1', pos, pos + 4) === 'data') {
+      wav.writeUInt32LE(wav.length - pos - 8, pos + 4);
+      break;
+    }
+  }
+  return wav;
 }
 
 function checkOptions(path: string, opts: AudioOptions): { rate: number; chunkSeconds: number; partial: 'drop' | 'pad'; maxChunks?: number } {

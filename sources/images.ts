@@ -9,12 +9,11 @@
  *   images$('shots/', { …, watch: true })
  *   --a.png--b.png-------------d.png (written later)------…   (until unsubscribed)
  */
-import { type ChildProcess, execFile } from 'node:child_process';
 import { type FSWatcher, accessSync, constants, existsSync, readdirSync, statSync, watch } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
-import { resolveFfmpeg, stderrTail } from '../media/ffmpeg.ts';
+import { ffmpegToStdout, stderrTail, type FfmpegProcess } from '../media/ffmpeg.ts';
 import type { Sample } from './sample.ts';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', 'tif', 'tiff'] as const;
@@ -57,7 +56,7 @@ export function images$(input: string, opts: ImageStreamOptions): Observable<Ima
     let index = 0;
     let closed = false;
     let busy = false;
-    let child: ChildProcess | undefined;
+    let child: FfmpegProcess | undefined;
     let watcher: FSWatcher | undefined;
     let timer: NodeJS.Timeout | undefined;
     const stop = () => {
@@ -229,7 +228,7 @@ function listMatching(target: Target): string[] {
 function decodeImage(
   path: string,
   opts: ImageStreamOptions,
-  onSpawn: (c: ChildProcess) => void,
+  onSpawn: (c: FfmpegProcess) => void,
 ): Promise<Pick<ImageSample, 'data' | 'originalSize'>> {
   const fmt = opts.gray ? 'gray' : 'rgb24';
   const bytes = opts.width * opts.height * (opts.gray ? 1 : 3);
@@ -243,10 +242,10 @@ function decodeImage(
   const args = [
     '-hide_banner', '-nostdin', ...literal, '-i', `file:${resolve(path)}`, // file: so ':' in a name is no protocol
     '-frames:v', '1', '-vf', `scale=${opts.width}:${opts.height}:flags=area,format=${fmt}`,
-    '-f', 'rawvideo', '-pix_fmt', fmt, 'pipe:1',
+    '-f', 'rawvideo', '-pix_fmt', fmt,
   ];
   return new Promise((resolvePromise, reject) => {
-    const c = execFile(resolveFfmpeg().path, args, { encoding: 'buffer', maxBuffer: bytes + (1 << 20) }, (err, stdout, stderr) => {
+    const c = ffmpegToStdout(args, { maxBuffer: bytes + (1 << 20) }, (err, stdout, stderr) => {
       const log = stderr.toString();
       if (err || stdout.length !== bytes) {
         const detail = stderrTail(log) || err?.message || `ffmpeg produced ${stdout.length} bytes, expected ${bytes}`;

@@ -6,12 +6,11 @@
  *   videoFrames$('clip.mp4', { width: 32, height: 32, gray: true })
  *   --f0--f1--f2--…--fN-|
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import { extname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
-import { ffmpegCommand, partialPathFor, runFfmpeg, stderrTail } from '../media/ffmpeg.ts';
+import { ffmpegCommand, stderrTail } from '../media/ffmpeg.ts';
 
 /** One decoded frame: values in [0,1], channel-interleaved (HWC); `timestamp` in seconds. */
 export type Frame = { index: number; timestamp: number; width: number; height: number; channels: 1 | 3; data: Float32Array };
@@ -175,41 +174,5 @@ function checkOptions(path: string, opts: VideoFrameOptions): void {
   }
   if (opts.fps !== undefined && !(opts.fps > 0)) {
     throw new EngramError('E_BAD_ARGUMENT', `cannot decode ${path} at fps ${opts.fps}: fps must be a positive number`);
-  }
-}
-
-export type LavfiClipOptions = { source: 'life' | 'testsrc2' | string; width: number; height: number; frames: number; fps?: number };
-
-/**
- * Render a synthetic lavfi source to `outPath` (.mkv → ffv1, .mp4 → lossless libx264), for demos and
- * tests without committed media. `source` is 'life', 'testsrc2', or any lavfi graph used verbatim.
- */
-export async function makeLavfiClip(outPath: string, opts: LavfiClipOptions): Promise<void> {
-  const { width: w, height: h, frames } = opts;
-  const fps = opts.fps ?? 12;
-  const graph =
-    opts.source === 'life'
-      ? `life=s=${w}x${h}:mold=10:r=${fps}:ratio=0.5:death_color=#000000:life_color=#ffffff`
-      : opts.source === 'testsrc2'
-        ? `testsrc2=s=${w}x${h}:r=${fps}`
-        : opts.source;
-  const ext = extname(outPath).toLowerCase();
-  // Both choices are lossless so tests compare against what the source drew, not codec noise.
-  const codec =
-    ext === '.mkv' ? ['-c:v', 'ffv1', '-pix_fmt', 'gbrp'] : ext === '.mp4' ? ['-c:v', 'libx264', '-qp', '0', '-pix_fmt', 'yuv444p'] : undefined;
-  if (!codec) {
-    throw new EngramError('E_BAD_ARGUMENT', `cannot write ${outPath}: unsupported extension '${ext}'; use .mkv or .mp4`);
-  }
-  const tmp = partialPathFor(outPath);
-  const cmd = ffmpegCommand(graph)
-    .inputOptions(['-f', 'lavfi', '-nostdin', '-hide_banner', '-loglevel', 'error'])
-    .outputOptions([...codec, '-frames:v', String(frames), '-y'])
-    .output(tmp);
-  try {
-    await runFfmpeg(cmd, `rendering lavfi source '${graph}' to ${outPath}`);
-    renameSync(tmp, outPath);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
   }
 }

@@ -4,8 +4,8 @@
  * the signal (checked between microtasks, so before any of the command's I/O can finish): whether
  * it arrives in time does not depend on how fast this machine is.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'engram-exit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const SMALL = ['--size', '8x8', '--frames', '6', '--width', '32', '--lr', '1e-3', '--no-recovery', '--monitor-every', '0', '--quiet'];
 const run = join(tmp, 'done');
+
+/** A run that is still going, as its log says: its run-start and nothing after it (watch follows it until stopped). */
+function liveRun(): string {
+  const dir = join(tmp, 'live');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'events.jsonl'), readFileSync(join(run, 'events.jsonl'), 'utf8').split('\n')[0] + '\n');
+  return dir;
+}
 
 /** main() as the CLI would exit: its code, or the code of the error it threw. */
 const codeOf = (argv: string[]) => main(argv).then((c) => c, (e: unknown) => exitCodeOf(e));
@@ -56,6 +64,7 @@ describe('exit codes, the same for every command', () => {
     ['assoc', () => ['assoc', '--steps', '100000', '--quiet', '--out', join(tmp, 'assoc-int')], () => ['assoc', '--out', run]],
     ['identity', () => ['identity', '--quiet', '--width', '32', '--out', join(tmp, 'id-int')], () => ['identity', '--input', join(tmp, 'nope.png')]],
     ['basins', () => ['basins', '--quiet', '--out', join(tmp, 'basins-int')], () => ['basins', '--out', run]],
+    ['watch', () => ['watch', liveRun(), '--quiet'], () => ['watch', join(tmp, 'not-a-run')]],
   ];
   it.each(cases)('%s: Ctrl-C → 130, a coded error → 1', async (_name, ctrlC, failing) => {
     expect(await interrupted(ctrlC())).toBe(130);
@@ -67,6 +76,16 @@ describe('exit codes, the same for every command', () => {
       const p = join(tmp, d, 'run.json');
       if (existsSync(p)) expect(JSON.parse(readFileSync(p, 'utf8')).status, d).toBe('cancelled');
     }
+  });
+
+  it('--json prints only JSON lines on stdout: the events, as events.jsonl holds them', () => {
+    const r = spawnSync(process.execPath, [join(root, 'bin/engram.mjs'), 'watch', run, '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toEqual(readFileSync(join(run, 'events.jsonl'), 'utf8').trim().split('\n'));
+    const bad = spawnSync(process.execPath, [join(root, 'bin/engram.mjs'), 'recall', join(tmp, 'not-a-run'), '--json'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout.trim().split('\n').at(-1)!)).toMatchObject({ kind: 'error', code: 'E_INPUT_MISSING' });
   });
 
   it('bad arguments → 2, with the command\'s own options named', async () => {

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../engine/backend.ts';
 import { certifyCycle } from '../../engine/certify.ts';
-import { saveCheckpoint } from '../../engine/checkpoint.ts';
 import { createFcModel, type Model } from '../../engine/model.ts';
 import { Rng } from '../../engine/random.ts';
+import { saveCheckpoint } from '../../sinks/checkpoints.ts';
 
 const root = join(import.meta.dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'engram-inspect-'));

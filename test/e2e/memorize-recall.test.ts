@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendInfo } from '../../engine/backend.ts';
 import { loadCheckpoint } from '../../engine/checkpoint.ts';
 import { Rng } from '../../engine/random.ts';
-import type { AttractorEvent, RecallEvent } from '../../events.ts';
+import type { AttractorEvent, RecallEvent, TrainStepEvent } from '../../events.ts';
 import { memorize, type MemorizeConfig } from '../../pipelines/memorize.ts';
 import { recallRun } from '../../pipelines/recall-run.ts';
 import { prepareRunDir } from '../../sinks/run-dir.ts';
@@ -84,6 +84,31 @@ describe('memorize → recall, end to end', () => {
     expect(again.event.framesMatched).toBe(6);
     expect(again.event.orderCorrect).toBe(true);
     expect(existsSync(join(dir, 'again.mp4'))).toBe(true);
+  });
+});
+
+describe('a memorize job', () => {
+  it('creates nothing until subscribed, and each subscription is a complete, independent run', async () => {
+    const outDir = join(dir, 'twice');
+    const job$ = memorize({ ...config(outDir), maxSteps: 3000, force: true, recovery: false, monitor: { every: 0, examples: 1 } }, backend);
+    expect(existsSync(outDir)).toBe(false); // built, not subscribed: no run directory, no log
+    const first = await firstValueFrom(job$.pipe(toArray()));
+    const firstLog = readFileSync(join(outDir, 'events.jsonl'), 'utf8');
+    const second = await firstValueFrom(job$.pipe(toArray()));
+    for (const run of [first, second]) {
+      expect(run[0].kind).toBe('run-start');
+      expect(run.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
+      expect(run.find((e): e is RecallEvent => e.kind === 'recall')).toMatchObject({ framesMatched: 6, orderCorrect: true });
+    }
+    // the second run trained its own fresh model from step 1 (not a continuation of the first)
+    const firstStep = (run: typeof first) => run.find((e): e is TrainStepEvent => e.kind === 'train-step')!;
+    expect(firstStep(second).step).toBe(1);
+    expect(Math.abs(firstStep(second).loss - firstStep(first).loss)).toBeLessThan(1e-6 * firstStep(first).loss);
+    // and its log is its own: one run-start, the first run's log replaced, not appended to
+    const lines = readFileSync(join(outDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.kind === 'run-start')).toHaveLength(1);
+    expect(lines).toHaveLength(firstLog.trim().split('\n').length);
+    expect(JSON.parse(readFileSync(join(outDir, 'run.json'), 'utf8')).status).toBe('complete');
   });
 });
 

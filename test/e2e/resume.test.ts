@@ -27,6 +27,8 @@ beforeAll(async () => {
 const bin = join(root, 'bin/engram.mjs');
 // an unreachable loss target keeps it training until the step cap
 const TRAIN = ['--size', '16x16', '--width', '256', '--lr', '1e-4', '--loss-target', '1e-30', '--max-steps', '1500', '--checkpoint-every', String(EVERY), '--quiet'];
+/** A resume keeps the run's own settings and refuses the others (--size, --width, --checkpoint-every). */
+const RESUME = ['--lr', '1e-4', '--loss-target', '1e-30', '--max-steps', '1500', '--quiet'];
 
 /**
  * Run the CLI and kill -9 it once its event log shows training past `killAt` (unless it ends first).
@@ -74,7 +76,7 @@ describe('kill -9 and resume', () => {
     let kills = 0;
     let started = false;
     for (let attempt = 0; attempt < 8 && kills < 3; attempt++) {
-      const args = started ? ['memorize', '--resume', run, ...TRAIN] : ['memorize', clip, '--out', run, ...TRAIN];
+      const args = started ? ['memorize', '--resume', run, ...RESUME] : ['memorize', clip, '--out', run, ...TRAIN];
       const log = join(run, 'events.jsonl');
       const killed = await runAndKill(args, log, lastStep(log) + 60 + Math.floor(rng.next() * 240));
       if (!existsSync(join(run, 'run.json'))) continue; // killed before it started: try again
@@ -88,7 +90,7 @@ describe('kill -9 and resume', () => {
     expect(kills, 'the run was killed mid-training at least twice').toBeGreaterThanOrEqual(2);
 
     // finish it
-    const done = spawnSync(process.execPath, [bin, 'memorize', '--resume', run, ...TRAIN], { encoding: 'utf8' });
+    const done = spawnSync(process.execPath, [bin, 'memorize', '--resume', run, ...RESUME], { encoding: 'utf8' });
     expect(done.stderr).not.toMatch(/internal error/);
     expect(done.status).toBe(0);
     expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status).toBe('complete');
@@ -112,24 +114,36 @@ describe('kill -9 and resume', () => {
   it('a checkpoint killed mid-write leaves the previous one loadable', async () => {
     const path = join(dir, 'big.ckpt');
     const script = `
-      import { saveCheckpoint } from ${JSON.stringify(join(root, 'engine/checkpoint.ts'))};
+      import { saveCheckpoint } from ${JSON.stringify(join(root, 'sinks/checkpoints.ts'))};
       const w = new Float32Array(8_000_000);
       for (let step = 1; ; step++) {
         w.fill(step);
         saveCheckpoint(${JSON.stringify(path)}, { spec: { kind: 'fc', dim: 4, width: 2, depth: 1, activation: 'relu', bias: false, init: 'torch', seed: 1 }, step, weights: [{ name: 'W0', shape: [8_000_000], data: w }] });
         process.stdout.write(step + '\\n');
       }`;
+    // saveCheckpoint writes here first, then renames: while this file exists a save is under way
+    const partial = join(dir, '.big.ckpt.partial');
     const rng = new Rng(7);
     let sawCheckpoint = 0;
     for (let i = 0; i < 5; i++) {
+      rmSync(partial, { force: true }); // left by the previous kill
       await new Promise<void>((resolve) => {
-        // kill at a random moment after the first save has finished, mostly in the middle of a later one
+        // after 1-3 saves have finished (random), kill in the middle of the next one: the moment its
+        // partial file appears, not after some milliseconds
         const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'ignore'], cwd: root });
+        const after = 1 + Math.floor(rng.next() * 3);
+        let saved = 0;
         let armed = false;
-        child.stdout.on('data', () => {
-          if (armed) return;
+        const killMidWrite = () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          if (existsSync(partial)) child.kill('SIGKILL');
+          else setImmediate(killMidWrite);
+        };
+        child.stdout.on('data', (b: Buffer) => {
+          saved += b.toString().split('\n').filter((l) => l.trim()).length;
+          if (armed || saved < after) return;
           armed = true;
-          setTimeout(() => child.kill('SIGKILL'), rng.next() * 600);
+          killMidWrite();
         });
         child.on('exit', () => resolve());
       });

@@ -12,10 +12,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const engram = (args: string[]) => {
   const child = spawn(process.execPath, [join(root, 'bin/engram.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '' } });
   let stdout = '', stderr = '';
-  child.stdout.on('data', (b) => (stdout += b));
+  const waiting: { text: string; resolve: () => void }[] = [];
+  const check = () => {
+    for (const w of [...waiting]) if (stdout.includes(w.text) || child.exitCode !== null) waiting.splice(waiting.indexOf(w), 1), w.resolve();
+  };
+  child.stdout.on('data', (b) => ((stdout += b), check()));
   child.stderr.on('data', (b) => (stderr += b));
-  const code = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  return { code, out: () => stdout, err: () => stderr };
+  const code = new Promise<number | null>((r) => child.on('exit', (c) => (r(c), check())));
+  /** Resolves once stdout contains `text`, or the process has exited (then the caller's expect says what is missing). */
+  const printed = (text: string) => new Promise<void>((resolve) => (waiting.push({ text, resolve }), check()));
+  return { code, out: () => stdout, err: () => stderr, printed };
 };
 const lines = (events: unknown[]) => events.map((e) => JSON.stringify(e) + '\n').join('');
 
@@ -42,8 +48,7 @@ describe('engram watch (no terminal)', () => {
     const cut = all.findIndex((e) => e.kind === 'train-end');
     writeFileSync(join(run, 'events.jsonl'), lines(all.slice(0, cut)));
     const r = engram(['watch', run]);
-    const t0 = Date.now();
-    while (!r.out().includes('following') && Date.now() - t0 < 30_000) await new Promise((res) => setTimeout(res, 50));
+    await r.printed('following');
     expect(r.out()).toContain('demo-fixture: running at step 300 (following');
     appendFileSync(join(run, 'events.jsonl'), lines(all.slice(cut)));
     expect(await r.code).toBe(0);

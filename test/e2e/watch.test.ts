@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +17,13 @@ const events = (run: string) =>
     ? readFileSync(join(run, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
     : [];
 
-const until = async (what: () => boolean, ms = 60_000) => {
-  const t0 = Date.now();
+/**
+ * Waits for a condition of the run's output (a line in events.jsonl, re-read every 100 ms), for as
+ * long as engram runs: no duration decides the outcome, and an engram that exits first fails at once.
+ */
+const until = async (what: () => boolean, child: ChildProcess) => {
   while (!what()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`engram exited (${child.exitCode ?? child.signalCode}) before the run got there`);
     await new Promise((r) => setTimeout(r, 100));
   }
 };
@@ -38,13 +41,13 @@ describe('memorize --watch', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     const memorized = (n: number) => () => events(run).some((e) => e.kind === 'log' && e.message.startsWith(`memorized ${n} images`));
 
-    await until(memorized(3));
+    await until(memorized(3), child);
     // two more arrive; written under a dot name and renamed, as a camera or a sync tool would
     for (const i of [4, 5]) {
       image(join(imgs, `.tmp${i}.png`), i);
       renameSync(join(imgs, `.tmp${i}.png`), join(imgs, `img${i}.png`));
     }
-    await until(memorized(5));
+    await until(memorized(5), child);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
 

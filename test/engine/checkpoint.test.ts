@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../engine/tf.ts';
 import { selectBackend } from '../../engine/backend.ts';
-import { CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint, type CheckpointContents, type NamedArray } from '../../engine/checkpoint.ts';
+import { CHECKPOINT_VERSION, loadCheckpoint, type CheckpointContents, type NamedArray } from '../../engine/checkpoint.ts';
 import { createFcModel, type ModelSpec } from '../../engine/model.ts';
 import { makeDataset } from '../../engine/objectives.ts';
 import { createTrainer } from '../../engine/trainer.ts';
 import { EngramError } from '../../errors.ts';
+import { saveCheckpoint } from '../../sinks/checkpoints.ts';
 
 let root: string;
 let n = 0;

@@ -5,12 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { withNative } from '../native.ts';
 import { tf } from '../../engine/tf.ts';
 import { selectBackend } from '../../engine/backend.ts';
-import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../../engine/checkpoint.ts';
+import { loadCheckpoint, modelFromCheckpoint } from '../../engine/checkpoint.ts';
 import { fcModel, validateSpec, type UnetSpec } from '../../engine/model.ts';
 import { makeDataset } from '../../engine/objectives.ts';
 import { Rng } from '../../engine/random.ts';
 import { createTrainer } from '../../engine/trainer.ts';
 import { conv3x3, createUnetModel, unetFullDepth, unetReceptiveField } from '../../engine/unet.ts';
+import { saveCheckpoint } from '../../sinks/checkpoints.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-unet-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -135,10 +135,12 @@ describe('recall', () => {
     const sub = of({ map, sequences: [[Float32Array.of(0), Float32Array.of(1)]], objective: 'cycle' as const })
       .pipe(recall({ runId: 'r', from: 'gaussian', maxIterations: 1e7 }))
       .subscribe();
-    await new Promise((r) => setTimeout(r, 30));
+    // The search yields to the event loop once per block (one call of the map): count turns, not ms.
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    while (calls < 3) await turn();
     sub.unsubscribe();
     const after = calls;
-    await new Promise((r) => setTimeout(r, 30));
+    for (let i = 0; i < 20; i++) await turn(); // a search still running would make ~20 more calls
     expect(calls - after).toBeLessThanOrEqual(1);
   });
 

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EVENT_SCHEMA_VERSION, type EngramEvent } from '../../events.ts';
 import { appendEvent } from '../../sinks/events-jsonl.ts';
 import { followEventLog, readEventLog } from '../../sources/event-log.ts';
@@ -62,20 +62,36 @@ describe('event log source', () => {
     }
   });
 
-  it('follows a file being written, joining a line written in two pieces, and ends after run-end', async () => {
-    const path = join(dir, 'b.jsonl');
-    writeFileSync(path, line(step(1)));
-    const got: EngramEvent[] = [];
-    const done = new Promise<void>((resolve, reject) => followEventLog(path, { pollMs: 10, untilEnd: true }).subscribe({ next: (e) => got.push(e), error: reject, complete: resolve }));
-    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await wait(30);
-    const l2 = line(step(2));
-    appendFileSync(path, l2.slice(0, 15));
-    await wait(30);
-    expect(got.map((e) => e.step)).toEqual([1]);
-    appendFileSync(path, l2.slice(15) + 'not json\n');
-    appendFileSync(path, line({ runId: 'r', step: 2, time: 3, kind: 'run-end', status: 'complete', wallMs: 3 }));
-    await done;
-    expect(got.map((e) => e.kind)).toEqual(['train-step', 'train-step', 'run-end']);
+  it('follows a file being written, joining a line written in two pieces, and ends after run-end', () => {
+    // The follower polls on setInterval: fake timers make each poll happen exactly when the test says.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const path = join(dir, 'b.jsonl');
+      writeFileSync(path, line(step(1)));
+      const got: EngramEvent[] = [];
+      let completed = false;
+      let failed: unknown;
+      const sub = followEventLog(path, { pollMs: 10, untilEnd: true }).subscribe({
+        next: (e) => got.push(e),
+        error: (e) => (failed = e),
+        complete: () => (completed = true),
+      });
+      expect(got.map((e) => e.step)).toEqual([1]); // what is there is read at once
+      const l2 = line(step(2));
+      appendFileSync(path, l2.slice(0, 15));
+      vi.advanceTimersByTime(10);
+      expect(got.map((e) => e.step)).toEqual([1]); // half a line is held back
+      appendFileSync(path, l2.slice(15) + 'not json\n');
+      appendFileSync(path, line({ runId: 'r', step: 2, time: 3, kind: 'run-end', status: 'complete', wallMs: 3 }));
+      expect(got).toHaveLength(1); // read on the next poll, not before
+      vi.advanceTimersByTime(10);
+      expect(got.map((e) => e.kind)).toEqual(['train-step', 'train-step', 'run-end']);
+      expect(failed).toBeUndefined();
+      expect(completed).toBe(true);
+      expect(sub.closed).toBe(true);
+      expect(vi.getTimerCount()).toBe(0); // and it stopped polling
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

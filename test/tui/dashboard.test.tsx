@@ -2,9 +2,7 @@ import { EventEmitter } from 'node:events';
 import { renderToString } from 'ink';
 import { render } from 'ink-testing-library';
 import { Subject } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dashboardWanted } from '../../cli/execute.ts';
-import { createProgressPrinter } from '../../cli/progress.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_KINDS, type ControlCommand, type EngramEvent, type EventKind } from '../../events.ts';
 import { Dashboard } from '../../tui/Dashboard.tsx';
 import { LiveDashboard, type KeyCommand } from '../../tui/LiveDashboard.tsx';
@@ -15,12 +13,17 @@ import { fixtureRun } from './fixtures.ts';
 
 const plain = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
 const done = reduceEvents(fixtureRun({ steps: 600 }));
-const tick = (ms = 60) => new Promise((r) => setTimeout(r, ms));
-/** Waits (up to 20 s: the machine may be busy) until `what` holds. */
-const until = async (what: () => boolean) => {
-  for (let t = Date.now(); !what() && Date.now() - t < 20_000; ) await tick(10);
+/**
+ * Lets Ink and React run until `what` holds. React schedules renders and effects with setImmediate
+ * and Ink handles a key synchronously once its listener is attached, so this counts event-loop
+ * turns, never milliseconds: a slow machine takes longer per turn, not more turns.
+ */
+const until = async (what: () => boolean, turns = 2000) => {
+  for (let i = 0; i < turns && !what(); i++) await new Promise((r) => setImmediate(r));
   expect(what()).toBe(true);
 };
+/** Ink reads keys once useInput's effect has put a 'readable' listener on stdin; keys written before are lost. */
+const listening = (stdin: EventEmitter) => until(() => stdin.listenerCount('readable') > 0);
 
 const dashboard = (columns: number, rows: number, extra: Partial<Parameters<typeof Dashboard>[0]> = {}) => (
   <Dashboard state={done} columns={columns} rows={rows} now={null} colorMode="256" mode="live" showHelp={false} notice={null} {...extra} />
@@ -103,7 +106,7 @@ describe('LiveDashboard keys', () => {
   it('turns p, c, r, q and Ctrl-C into commands, ? into the help and any key out of it', async () => {
     const keys: KeyCommand[] = [];
     const r = render(<LiveDashboard state={done} now={null} mode="live" colorMode="256" notice={null} onKey={(k) => keys.push(k)} />);
-    await tick();
+    await listening(r.stdin);
     for (const [i, k] of ['p', 'c', 'r', 'q'].entries()) {
       r.stdin.write(k);
       await until(() => keys.length === i + 1);
@@ -125,11 +128,10 @@ describe('LiveDashboard keys', () => {
   it('ignores the training keys when watching', async () => {
     const keys: KeyCommand[] = [];
     const r = render(<LiveDashboard state={done} now={null} mode="watch" colorMode="256" notice={null} onKey={(k) => keys.push(k)} />);
-    await tick();
-    for (const k of ['p', 'c', 'r', 'q']) {
-      r.stdin.write(k);
-      await tick();
-    }
+    await listening(r.stdin);
+    for (const k of ['p', 'c', 'r']) r.stdin.write(k);
+    expect(keys).toEqual([]); // a key is handled as it is written: these were ignored, not delayed
+    r.stdin.write('q');
     await until(() => keys.length === 1);
     expect(keys).toEqual(['quit']);
     r.unmount();
@@ -177,7 +179,7 @@ describe('mountDashboard', () => {
       stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, colorMode: '256', patchConsole: false,
     });
     for (const e of fixtureRun({ steps: 50, end: false })) mounted.push(e);
-    await tick(80);
+    await listening(stdin);
     for (const [i, k] of ['p', 'c', 'r'].entries()) {
       stdin.write(k);
       await until(() => sent.length === i + 1);
@@ -207,9 +209,8 @@ describe('mountDashboard', () => {
         stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, colorMode: '256', patchConsole: false,
       });
       for (const e of events) mounted.push(e);
-      await tick(80);
-      stdin.write('p');
-      await tick(300);
+      await listening(stdin);
+      stdin.write('p'); // handled as it is written (the notice is set at once)
       // under CI=true Ink writes only the final frame, at unmount
       mounted.stop();
       mounted = null;
@@ -218,45 +219,27 @@ describe('mountDashboard', () => {
     }
   });
 
-  it('hands state to React at most about 30 times a second however fast events come', async () => {
-    const stdout = new FakeTerminal(80, 24);
-    mounted = mountDashboard({ mode: 'live', onQuit: () => {}, stdout: stdout as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, patchConsole: false });
-    const events = fixtureRun({ steps: 5000, end: false });
-    const t0 = Date.now();
-    let i = 0;
-    while (Date.now() - t0 < 300) {
-      for (let k = 0; k < 50 && i < events.length; k++) mounted.push(events[i++]);
-      await new Promise((r) => setImmediate(r));
+  it('hands state to React at most about 30 times a second however fast events come', () => {
+    // The frame pacing (setInterval, Date.now) runs on fake timers: 300 ms of virtual time with 50
+    // events every 5 ms, whatever this machine's speed. (Drawing cost, measured with the real
+    // performance.now, can only make frames rarer.)
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const stdout = new FakeTerminal(80, 24);
+      mounted = mountDashboard({ mode: 'live', onQuit: () => {}, stdout: stdout as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, patchConsole: false });
+      const events = fixtureRun({ steps: 5000, end: false });
+      let i = 0;
+      for (let t = 0; t < 300; t += 5) {
+        for (let k = 0; k < 50 && i < events.length; k++) mounted.push(events[i++]);
+        vi.advanceTimersByTime(5);
+      }
+      expect(i).toBe(3000);
+      expect(mounted.frames).toBeLessThanOrEqual(Math.ceil(300 / 33) + 2);
+      expect(mounted.frames).toBeGreaterThan(0);
+      mounted.stop();
+      mounted = null;
+    } finally {
+      vi.useRealTimers();
     }
-    const elapsed = Date.now() - t0;
-    expect(mounted.frames).toBeLessThanOrEqual(Math.ceil(elapsed / 33) + 2);
-    expect(mounted.frames).toBeGreaterThan(0);
-  });
-});
-
-describe('without a terminal', () => {
-  it('chooses plain lines for --no-tui, --quiet, a pipe, CI=true and TERM=dumb', () => {
-    const tty = { isTTY: true }, env = { TERM: 'xterm-256color' };
-    expect(dashboardWanted({ noTui: false, quiet: false }, tty, env)).toBe(true);
-    expect(dashboardWanted({ noTui: true, quiet: false }, tty, env)).toBe(false);
-    expect(dashboardWanted({ noTui: false, quiet: true }, tty, env)).toBe(false);
-    expect(dashboardWanted({ noTui: false, quiet: false }, { isTTY: false }, env)).toBe(false);
-    expect(dashboardWanted({ noTui: false, quiet: false }, {}, env)).toBe(false);
-    expect(dashboardWanted({ noTui: false, quiet: false }, tty, { ...env, CI: 'true' })).toBe(false);
-    expect(dashboardWanted({ noTui: false, quiet: false }, tty, { ...env, CI: 'false' })).toBe(true);
-    expect(dashboardWanted({ noTui: false, quiet: false }, tty, { TERM: 'dumb' })).toBe(false);
-  });
-
-  it('prints plain progress lines, one per notable event, no escapes', () => {
-    const out: string[] = [];
-    const p = createProgressPrinter({ quiet: false, maxSteps: 20000, lossTarget: 1e-8 }, (l) => out.push(l));
-    for (const e of fixtureRun({ steps: 600 })) p(e);
-    const text = out.join('\n');
-    expect(text).not.toMatch(/\x1b\[/);
-    expect(text).toMatch(/^dataset: 48 frames of 32x32x1/m);
-    expect(text).toMatch(/^loss spike at step 200/m);
-    expect(text).toMatch(/^recall from gaussian: cycle/m);
-    expect(text).toMatch(/^attractors \(reduced Jacobian/m);
-    expect(out.filter((l) => l.startsWith('step ')).length).toBeLessThan(10);
   });
 });

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EngramEvent, IdentityEvent } from '../../events.ts';
-import { identityHeatmap } from '../../sinks/plots/identity.ts';
-import { PLOT_BUILDERS, writePlots } from '../../sinks/plots/index.ts';
+import type { EngramEvent, IdentityEvent } from '../../../events.ts';
+import { identityHeatmap } from '../../../sinks/plots/identity.ts';
+import { PLOT_BUILDERS, writePlots } from '../../../sinks/plots/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-plots-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,8 +3,7 @@ import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EngramError } from '../../errors.ts';
 import { resolveFfmpeg } from '../../media/ffmpeg.ts';
 import { encodePng } from '../../sinks/png.ts';
@@ -151,65 +150,99 @@ describe('readImages', () => {
   });
 });
 
-describe('images$ with watch', () => {
-  async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error('timed out waiting');
-      await sleep(20);
+/** A stream's values as they arrive; `atLeast(n)` resolves once n have come, and rejects on the stream's error. */
+function collect<T>() {
+  const got: T[] = [];
+  let failed: unknown;
+  const waiters: { n: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const settle = () => {
+    for (const w of [...waiters]) {
+      if (failed !== undefined) w.reject(failed);
+      else if (got.length >= w.n) w.resolve();
+      else continue;
+      waiters.splice(waiters.indexOf(w), 1);
     }
-  }
+  };
+  return {
+    got,
+    observer: { next: (v: T) => (got.push(v), settle()), error: (e: unknown) => ((failed = e), settle()) },
+    atLeast: (n: number) => new Promise<void>((resolve, reject) => (waiters.push({ n, resolve, reject }), settle())),
+  };
+}
+
+// The watcher's poll (setInterval) and its "kept its size for pollMs" rule (Date.now) run on fake
+// timers, so the test decides when a poll happens; ffmpeg and fs.watch stay real. Nothing here waits
+// for a duration: it waits for the images themselves.
+describe('images$ with watch', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it('emits existing images, then new ones once fully written; unsubscribing stops it', async () => {
     const dir = freshDir();
     const a = writeGray(join(dir, 'a1.png'), 8, 8, 1);
     writeGray(join(dir, 'a2.png'), 8, 8, 2);
-    const got: ImageSample[] = [];
-    let failed: unknown;
-    const sub = images$(dir, { width: 8, height: 8, gray: true, watch: true, pollMs: 100 }).subscribe({
-      next: (s) => got.push(s),
-      error: (e) => (failed = e),
-    });
-    await until(() => got.length === 2);
-    expect(toBytes(got[0])).toEqual(Array.from(a));
+    const c = collect<ImageSample>();
+    const sub = images$(dir, { width: 8, height: 8, gray: true, watch: true, pollMs: 100 }).subscribe(c.observer);
+    await c.atLeast(2);
+    expect(toBytes(c.got[0])).toEqual(Array.from(a));
 
     // written under a dotfile name, then renamed into place
     const b = grayPixels(8, 8, 3);
     writeFileSync(join(dir, '.a3.png.tmp'), encodePng(b, 8, 8, 1));
     writeFileSync(join(dir, 'readme.txt'), 'ignored');
     renameSync(join(dir, '.a3.png.tmp'), join(dir, 'a3.png'));
-    await until(() => got.length === 3);
-    expect(got[2].path).toBe(join(dir, 'a3.png'));
-    expect(got[2].index).toBe(2);
-    expect(toBytes(got[2])).toEqual(Array.from(b));
+    vi.advanceTimersByTime(100); // a poll sees a3.png (if fs.watch has not already)
+    vi.advanceTimersByTime(100); // a poll finds it kept its size for pollMs: decode it
+    await c.atLeast(3);
+    expect(c.got[2].path).toBe(join(dir, 'a3.png'));
+    expect(c.got[2].index).toBe(2);
+    expect(toBytes(c.got[2])).toEqual(Array.from(b));
 
-    // written slowly in pieces, with pauses shorter than the poll: decoded only once complete
-    const c = grayPixels(16, 16, 4);
-    const bytes = encodePng(c, 16, 16, 1);
+    // written slowly in pieces, with pauses shorter than the poll: decoded only once complete.
+    // A complete image m.png appears alongside; it is decoded while a4.png is still half written,
+    // and a watcher that took a4.png then would fail on it (or emit it) before m.png.
+    const px = grayPixels(16, 16, 4);
+    const bytes = encodePng(px, 16, 16, 1);
     const fd = openSync(join(dir, 'a4.png'), 'w');
     const piece = Math.ceil(bytes.length / 6);
-    for (let off = 0; off < bytes.length; off += piece) {
+    writeSync(fd, bytes.subarray(0, piece));
+    writeGray(join(dir, 'm.png'), 8, 8, 6);
+    vi.advanceTimersByTime(100); // a poll sees both
+    writeSync(fd, bytes.subarray(piece, 2 * piece));
+    vi.advanceTimersByTime(100); // a poll: m.png kept its size, a4.png did not
+    await c.atLeast(4);
+    expect(c.got[3].path).toBe(join(dir, 'm.png'));
+    for (let off = 2 * piece; off < bytes.length; off += piece) {
       writeSync(fd, bytes.subarray(off, off + piece));
-      await sleep(40);
+      vi.advanceTimersByTime(40);
     }
     closeSync(fd);
-    await until(() => got.length === 4 || failed !== undefined);
-    expect(failed).toBeUndefined();
-    expect(got[3].originalSize).toEqual({ width: 16, height: 16 });
+    vi.advanceTimersByTime(200); // one poll sees the final size, the next finds it unchanged
+    await c.atLeast(5);
+    expect(c.got[4].path).toBe(join(dir, 'a4.png'));
+    expect(c.got[4].originalSize).toEqual({ width: 16, height: 16 });
 
+    // unsubscribed: no poll is left to find a5.png
     sub.unsubscribe();
+    expect(vi.getTimerCount()).toBe(0);
     writeGray(join(dir, 'a5.png'), 8, 8, 5);
-    await sleep(400);
-    expect(got).toHaveLength(4);
-    expect(failed).toBeUndefined();
+    vi.advanceTimersByTime(1000);
+    expect(c.got).toHaveLength(5);
   });
 
   it('waits on an empty directory instead of failing', async () => {
     const dir = freshDir();
-    const got: ImageSample[] = [];
-    const sub = images$(dir, { width: 4, height: 4, gray: true, watch: true, pollMs: 50 }).subscribe((s) => got.push(s));
+    const c = collect<ImageSample>();
+    const sub = images$(dir, { width: 4, height: 4, gray: true, watch: true, pollMs: 50 }).subscribe(c.observer);
+    vi.advanceTimersByTime(200); // polls of an empty directory: no error
     writeGray(join(dir, 'x.png'), 4, 4, 1);
-    await until(() => got.length === 1);
+    vi.advanceTimersByTime(100);
+    await c.atLeast(1);
+    expect(c.got).toHaveLength(1);
     sub.unsubscribe();
   });
 
@@ -232,7 +265,7 @@ const sub = images$(${JSON.stringify(dir)}, { width: 4, height: 4, gray: true, w
 `,
     );
     const result = await new Promise<{ code: number | null; signal: string | null; stdout: string }>((done) => {
-      const child = execFile(resolve('node_modules/.bin/tsx'), [script], { cwd: resolve('.'), timeout: 30_000 }, (_err, stdout) =>
+      const child = execFile(resolve('node_modules/.bin/tsx'), [script], { cwd: resolve('.'), timeout: 60_000 } /* only a child that never exits reaches this */, (_err, stdout) =>
         done({ code: child.exitCode, signal: child.signalCode, stdout }),
       );
     });

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from, toArray, lastValueFrom } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EngramEvent, SpikeEvent, TrainStepEvent } from '../../events.ts';
-import { spikes } from '../../operators/spikes.ts';
-import { plotSvg, writePlot } from '../../sinks/plot.ts';
-import { lossPlotSpec } from '../../sinks/plots/loss.ts';
+import type { EngramEvent, SpikeEvent, TrainStepEvent } from '../../../events.ts';
+import { spikes } from '../../../operators/spikes.ts';
+import { plotSvg, writePlot } from '../../../sinks/plot.ts';
+import { lossPlotSpec } from '../../../sinks/plots/loss.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-loss-plot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

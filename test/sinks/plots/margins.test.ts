@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { MarginsEvent } from '../../events.ts';
-import { plotSvg } from '../../sinks/plot.ts';
-import { marginsPlot, plotTokens } from '../../sinks/plots/margins.ts';
+import type { MarginsEvent } from '../../../events.ts';
+import { plotSvg } from '../../../sinks/plot.ts';
+import { marginsPlot, plotTokens } from '../../../sinks/plots/margins.ts';
 
 const ev = (step: number, tokens: [number, number, number][]): MarginsEvent => ({
   kind: 'margins', runId: 'r', step, time: 0, n: 10, m: 3, min: Math.min(...tokens.map((t) => t[2])), median: 0, fractionPositive: 0.5,
