@@ -10,9 +10,10 @@
  *          --polish-at k1,k2,… (least-squares output layer on a copy at these steps; evaluated)
  *          --polish-final (polish the trained net at the end) --log-every SECONDS --target 1e-8
  *          --tries K (noise starts for the recall check) --no-official (skip operators/recall runRecall)
- * Output: lines to stdout and appended to /work/logs/research-footage.txt.
+ * Output: lines to stdout and appended to scratch/research-footage.txt (not tracked).
  */
-import { appendFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { selectBackend, describeBackend } from '../engine/backend.ts';
 import { createFcModel, type Model } from '../engine/model.ts';
 import { makeDataset, type Dataset } from '../engine/objectives.ts';
@@ -25,7 +26,8 @@ import { sampleFirstLayer } from './sampled-init.ts';
 import { recallFromNoise, summarize } from './recall-check.ts';
 import { certifyCycle } from '../engine/certify.ts';
 
-const LOG = process.env.RESEARCH_LOG ?? '/work/logs/research-footage.txt';
+const LOG = process.env.RESEARCH_LOG ?? join(import.meta.dirname, '../scratch/research-footage.txt');
+mkdirSync(dirname(LOG), { recursive: true });
 const argv = process.argv.slice(2);
 const arg = (k: string, def?: string) => {
   const i = argv.indexOf(`--${k}`);
@@ -51,7 +53,7 @@ const logEvery = Number(arg('log-every', '5'));
 const target = Number(arg('target', '1e-8'));
 const tries = Number(arg('tries', '8'));
 const polishAt = (arg('polish-at', '') ?? '').split(',').filter(Boolean).map(Number);
-const input = arg('input', '/work/shared/media/astronaut-orbit.mp4')!;
+const input = arg('input', join(import.meta.dirname, '../../shared/media/astronaut-orbit.mp4'))!;
 
 function out(line: string) {
   console.log(line);
