@@ -84,11 +84,6 @@ export function backendJson(b: BackendInfo): RunStartEvent['backend'] {
   return { name: b.name, tfBackend: b.tfBackend, device: b.device, blas: b.blas, threads: b.threads };
 }
 
-/** Every run's events are stamped the same way: run id, the step, wall-clock time. */
-export function stamp(body: EventBody, runId: string, step: number): EngramEvent {
-  return { ...body, runId, step, time: Date.now() };
-}
-
 export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent>): Observable<EngramEvent> {
   return new Observable<EngramEvent>((sub) => {
     const started = Date.now();
@@ -105,7 +100,7 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
 
     const job: Job = {
       runId: spec.runId, outDir: spec.outDir, started, step: spec.mode.kind === 'resume' ? spec.mode.fromStep : 0,
-      ev: (b) => stamp(b, spec.runId, job.step),
+      ev: (body) => ({ ...body, runId: spec.runId, step: job.step, time: Date.now() }),
       saveRunJson: (fields) => {
         if (!tracksStatus || !ready) return;
         runJson = Object.assign(runJson, fields, { updated: new Date().toISOString() });
@@ -156,20 +151,17 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
       }
       ready = true;
       if (!spec.start || !tracksStatus) return [];
-      const config = spec.start.config;
+      const { config } = spec.start;
+      const backend = backendJson(spec.start.backend);
       const resume = mode.kind === 'resume' ? { fromStep: mode.fromStep, checkpoint: mode.checkpoint } : undefined;
-      if (mode.kind === 'new') {
-        runJson = {
-          id: spec.runId, command: spec.command, status: 'running', created: new Date(started).toISOString(),
-          config, backend: backendJson(spec.start.backend), ...spec.start.runJson,
-        };
-      }
+      // a new run's run.json starts here; a resumed run keeps its id, created time and summary so far
+      if (mode.kind === 'new') runJson = { id: spec.runId, created: new Date(started).toISOString() };
       job.saveRunJson({
-        status: 'running', command: spec.command, config, backend: backendJson(spec.start.backend), ...spec.start.runJson,
+        command: spec.command, status: 'running', config, backend, ...spec.start.runJson,
         ...(resume ? { resumedFrom: { checkpoint: resume.checkpoint, step: resume.fromStep } } : {}),
       });
       return [
-        job.ev({ kind: 'run-start', command: spec.command, backend: backendJson(spec.start.backend), schemaVersion: EVENT_SCHEMA_VERSION, config, ...(resume ? { resume } : {}) }),
+        job.ev({ kind: 'run-start', command: spec.command, backend, schemaVersion: EVENT_SCHEMA_VERSION, config, ...(resume ? { resume } : {}) }),
         ...notes.map((message) => job.ev({ kind: 'log', level: 'info', message })),
       ];
     };
