@@ -121,10 +121,10 @@ export function execute(x: Execution): Promise<number> {
     for (const s of SIGNALS) process.on(s, onSignal);
     const sub = x.start(control).subscribe({
       next: (e) => {
-        view = reduceEvent(view, e);
         if (e.kind !== 'train-step') kept.push(e);
-        if (dash) dash.push(e);
-        else if (x.presenter === 'json') console.log(jsonLine(e));
+        if (dash) return dash.push(e); // the dashboard keeps its own view state
+        view = reduceEvent(view, e);
+        if (x.presenter === 'json') console.log(jsonLine(e));
         else if (x.presenter === 'lines') {
           const own = x.line?.(e);
           if (own === undefined) printer(e);
