@@ -22,7 +22,9 @@ export function Header({ state: s, now, width }: HeaderProps) {
     ? `${s.dataset.n}×${s.dataset.height === 1 && s.dataset.channels === 1 ? `${s.dataset.width}` : `${s.dataset.width}x${s.dataset.height}x${s.dataset.channels}`}`
     : '';
   const pastCap = eta !== null && s.maxSteps !== null && s.step + eta.steps > s.maxSteps;
-  const etaText = eta === null ? 'ETA –' : eta.steps === 0 ? 'at target' : pastCap ? `ETA past the step cap (${count(eta.steps)} steps)`
+  // a target of 0 (train to the cap) is never reached: no count of steps to show
+  const etaText = eta === null ? 'ETA –' : eta.steps === 0 ? 'at target' : !Number.isFinite(eta.steps) ? 'ETA – (target not reachable)'
+    : pastCap ? `ETA past the step cap (${count(eta.steps)} steps)`
     : `ETA ${eta.seconds !== null ? duration(eta.seconds * 1000) : '–'} (${count(eta.steps)} steps)`;
   return (
     <Box flexDirection="column" width={width}>

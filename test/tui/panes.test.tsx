@@ -28,6 +28,10 @@ describe('Header', () => {
 
   it('says so when the target lies past the step cap', () => {
     expect(plain(render(<Header state={{ ...live, maxSteps: 200 }} now={null} width={120} />).lastFrame())).toMatch(/ETA past the step cap \(\d+ steps\)/);
+    // a loss target of 0 is never reached: no "Infinity" steps
+    const never = plain(render(<Header state={{ ...live, lossTarget: 0 }} now={null} width={120} />).lastFrame());
+    expect(never).toContain('ETA – (target not reachable)');
+    expect(never).not.toMatch(/Infinity/);
   });
 
   it('says PAUSED and has no ETA once the run is over', () => {
