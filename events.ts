@@ -284,7 +284,7 @@ export interface RecallOutcome {
   /** Frames the trajectory passed at ≥ minPsnr, of the `of` frames of the sequence it shadows most. */
   coverage: number;
   of: number;
-  /** At least 90% of the steps between close states advanced frame i → i+1; null for autoencoders. */
+  /** At least 90% of the steps between close states go forward by ≤ 2 frames and at least half advance exactly one (docs/math.md §4.4); null for autoencoders. */
   inOrder: boolean | null;
   /** Worst and median over the `of` frames of the best PSNR at which the trajectory passed each. */
   worstPsnr: number;

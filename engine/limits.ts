@@ -139,9 +139,13 @@ export interface Shadow {
   close: number;
   /** Frames passed at ≥ minPsnr. */
   coverage: number;
-  /** Consecutive pairs of close states (with `cyclic`, the last → first pair too), and how many advanced i → succ[i]. */
+  /**
+   * Consecutive pairs of close states (with `cyclic`, the last → first pair too); how many advanced
+   * i → succ[i]; how many went forward by at most two frames (stayed, advanced, or skipped one).
+   */
   pairs: number;
   advanced: number;
+  forward: number;
 }
 
 /**
@@ -163,16 +167,18 @@ export function shadow(states: readonly Float32Array[], frames: readonly Float32
     ps.push(bp);
   }
   const isClose = (s: number) => nearestOf[s] >= 0 && ps[s] >= o.minPsnr;
-  let pairs = 0, advanced = 0;
+  let pairs = 0, advanced = 0, forward = 0;
   const last = o.cyclic ? states.length : states.length - 1;
   for (let s = 0; s < last; s++) {
     const t = (s + 1) % states.length;
     if (!isClose(s) || !isClose(t)) continue;
     pairs++;
-    if (succ[nearestOf[s]] === nearestOf[t]) advanced++;
+    const [i, j] = [nearestOf[s], nearestOf[t]];
+    if (succ[i] === j) advanced++;
+    if (i === j || succ[i] === j || succ[succ[i]] === j) forward++;
   }
   return {
-    nearest: nearestOf, psnr: ps, best, bestState, pairs, advanced,
+    nearest: nearestOf, psnr: ps, best, bestState, pairs, advanced, forward,
     close: states.filter((_, s) => isClose(s)).length,
     coverage: best.filter((b) => b >= o.minPsnr).length,
   };

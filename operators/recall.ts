@@ -189,7 +189,11 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
  * a blur (the mean of a clip is 12–17 dB from its frames).
  */
 export const DEFAULT_SHADOW_PSNR = 20;
-/** Share of the steps between close states that must advance frame i → i+1 for "in order". */
+/**
+ * "In order": at least this share of the steps between close states go forward by at most two
+ * frames (an orbit whose pass is a little longer or shorter than the sequence repeats or skips a
+ * frame now and then), and at least half of them advance exactly one frame.
+ */
 export const IN_ORDER_SHARE = 0.9;
 /** Share of the classified states that must be within the threshold for an approximate orbit. */
 export const SHADOW_SHARE = 0.9;
@@ -239,7 +243,7 @@ function judge(lim: Limit, c: Ctx, seed: number): Judged {
   const seq = covered.indexOf(Math.max(...covered));
   const of = c.input.sequences[seq]?.length ?? 0;
   const coverage = covered[seq] ?? 0;
-  const inOrder = !c.autoencode && sh.pairs > 0 && sh.advanced >= IN_ORDER_SHARE * sh.pairs;
+  const inOrder = !c.autoencode && sh.pairs > 0 && sh.forward >= IN_ORDER_SHARE * sh.pairs && sh.advanced >= 0.5 * sh.pairs;
   const seqPsnr = sh.best.filter((_, i) => c.seqIndex[i] === seq).map((v) => Math.min(v, 200)).sort((a, b) => a - b);
   const median = seqPsnr.length ? seqPsnr[(seqPsnr.length - 1) >> 1] : -Infinity;
   const exact = converged ? lim.states.map((x) => matchTarget(x, c.stored, c.tol.match)) : [];

@@ -273,6 +273,10 @@ describe('tails and shadowing', () => {
     expect(sh.best[0]).toBeCloseTo(10 * Math.log10(1 / (0.0001 / 2)), 3);
     expect(sh.bestState).toEqual([0, 1, 3]);
     const cyc = shadow([frames[0], frames[1], frames[2]], frames, succ, { minPsnr: 30, peak: 1, cyclic: true });
-    expect([cyc.pairs, cyc.advanced]).toEqual([3, 3]);
+    expect([cyc.pairs, cyc.advanced, cyc.forward]).toEqual([3, 3, 3]);
+    // five frames walked backwards: never forward (with three, one back would be two forward)
+    const five = Array.from({ length: 5 }, (_, i) => Float32Array.from({ length: 5 }, (_, k) => (k === i ? 1 : 0)));
+    const back = shadow([4, 3, 2, 1, 0].map((i) => five[i]), five, [1, 2, 3, 4, 0], { minPsnr: 30, peak: 1, cyclic: false });
+    expect([back.pairs, back.advanced, back.forward]).toEqual([4, 0, 0]);
   });
 });
