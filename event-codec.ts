@@ -17,7 +17,7 @@ import {
   type ArtifactEvent, type AssocRunConfig, type AudioPreviewEvent, type BasinsEvent, type BasinsRunConfig, type ControlEvent,
   type DatasetEvent, type EngramEvent, type EventBase, type EventKind, type FcConfig, type Histogram, type IdentityEvent,
   type IdentityRow, type IdentityRunConfig, type ImagePreviewEvent, type LogEvent, type MarginToken, type MarginsEvent,
-  type MemorizeRunConfig, type OptimizerConfig, type RecallEvent, type RecallFrame, type RecoveryConfig, type RecoveryEvent,
+  type MemorizeRunConfig, type OptimizerConfig, type RecallEvent, type RecallFrame, type RecallOutcome, type RecoveryConfig, type RecoveryEvent,
   type RecoveryLevel, type RecoveryNoise, type RunEndEvent, type RunStartEvent, type SpikeEvent, type SpuriousEvent,
   type SpuriousItem, type StabilityEvent, type TrainEndEvent, type TrainStepEvent,
 } from './events.ts';
@@ -136,6 +136,10 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
     framesMatched: num, framesTotal: num, framesStored: num, orderCorrect: nullable(bool), meanPsnr: num, cycle: arr(num),
     frames: arr(obj<RecallFrame>({ index: num, matched: bool, stored: bool, state: num, l2: num, l2Stored: num, psnr: num })),
     tolerances: obj<RecallEvent['tolerances']>({ step: num, cycle: num, match: num, storedMinPsnr: num }),
+    outcome: opt(obj<RecallOutcome>({
+      kind: lit('exact', 'approximate-orbit', 'spurious', 'diverged', 'undecided'), recalled: bool, coverage: num, of: num,
+      inOrder: nullable(bool), worstPsnr: num, medianPsnr: num, minPsnr: num, window: num, close: num, tries: num, seed: num, why: str,
+    })),
   }),
   attractors: body<AttractorEvent>({
     method: eigMethod, solver: eigSolver,

@@ -264,6 +264,41 @@ export interface RecallEvent extends EventBase {
   cycle: number[];
   frames: RecallFrame[];
   tolerances: { step: number; cycle: number; match: number; storedMinPsnr: number };
+  /** What the trajectory did, classified (docs/math.md §4); absent in logs written before it existed. */
+  outcome?: RecallOutcome;
+}
+
+/**
+ * A recall's trajectory, classified after the burn-in (docs/math.md §4):
+ *   exact              a fixed point or cycle whose every state matches a stored pattern
+ *   approximate-orbit  no exact repeat (or a repeat matching no stored pattern) whose states shadow a
+ *                      stored sequence: nearly every state within minPsnr of a training frame
+ *   spurious           a fixed point or cycle that matches no stored pattern and shadows no sequence
+ *   diverged           the trajectory left every bound (or became non-finite)
+ *   undecided          the step cap came first and the states shadow no sequence
+ */
+export interface RecallOutcome {
+  kind: 'exact' | 'approximate-orbit' | 'spurious' | 'diverged' | 'undecided';
+  /** A stored memory came back: exact (in order for a sequence), or an approximate orbit passing every frame of its sequence in order. */
+  recalled: boolean;
+  /** Frames the trajectory passed at ≥ minPsnr, of the `of` frames of the sequence it shadows most. */
+  coverage: number;
+  of: number;
+  /** At least 90% of the steps between close states go forward by ≤ 2 frames and at least half advance exactly one (docs/math.md §4.4); null for autoencoders. */
+  inOrder: boolean | null;
+  /** Worst and median over the `of` frames of the best PSNR at which the trajectory passed each. */
+  worstPsnr: number;
+  medianPsnr: number;
+  /** Shadowing threshold (dB). */
+  minPsnr: number;
+  /** States classified (the period, or the trajectory's last states) and how many were within minPsnr of a frame. */
+  window: number;
+  close: number;
+  /** Noise starts tried (seeds seed, seed+1, …) and the seed of the one reported (the best). */
+  tries: number;
+  seed: number;
+  /** The reason in words, and what to try when nothing stored came back. */
+  why: string;
 }
 
 export interface AttractorItem {

@@ -3,7 +3,8 @@
  * it with the chosen presenter, owns the signals, and turns the way the run ended into the exit code
  * (the same for every command):
  *
- *   0 done · 1 failed with a coded error · 2 bad arguments · 3 stopped at a non-finite loss · 130 interrupted
+ *   0 done · 1 failed with a coded error · 2 bad arguments · 3 stopped at a non-finite loss ·
+ *   4 completed, but no stored memory came back (engram recall) · 130 interrupted
  *
  * Presenters: `dashboard` (Ink, on a terminal), `lines` (progress lines, at most one training line a
  * second), `quiet` (the summary only), `json` (every event as one JSON line on stdout; a failure
@@ -31,6 +32,8 @@ export interface Execution {
   line?: (e: EngramEvent) => string | null | undefined;
   /** The summary printed when the run ends (not in json mode); `events` are all but train-step events. */
   summary?: (view: ViewState, events: EngramEvent[]) => string | null;
+  /** The exit code of a run that completed (default 0), from its events (all but train-step events). */
+  exitCode?: (events: EngramEvent[]) => number;
   /** Said when the run is stopped (signal or q): what is kept and how to go on. */
   stopped: (view: ViewState) => string;
   /** Dashboard keys the pipeline acts on (default all). */
@@ -43,7 +46,7 @@ export interface Execution {
   watching?: { live: (view: ViewState) => boolean };
 }
 
-export const EXIT = { done: 0, failed: 1, usage: 2, nonfinite: 3, interrupted: 130 } as const;
+export const EXIT = { done: 0, failed: 1, usage: 2, nonfinite: 3, notRecalled: 4, interrupted: 130 } as const;
 
 /** The exit code of an error: usage errors 2, the non-finite stop 3, every other coded or internal error 1. */
 export function exitCodeOf(e: unknown): number {
@@ -132,7 +135,7 @@ export function execute(x: Execution): Promise<number> {
         }
       },
       error: (err: unknown) => settle(exitCodeOf(err), () => reportError(err, x.presenter === 'json')),
-      complete: () => settle(EXIT.done, printSummary),
+      complete: () => settle(x.exitCode?.(kept) ?? EXIT.done, printSummary),
     });
   });
 }

@@ -19,7 +19,7 @@ import { resumePoint } from '../pipelines/saved-run.ts';
 import { commandHelp, eigMethodOf, globalHelp, isCommand, monitorOf, nearestName, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
 import { basinsCommand } from './basins.ts';
-import { execute, exitCodeOf, presenterOf, reportError } from './execute.ts';
+import { EXIT, execute, exitCodeOf, presenterOf, reportError } from './execute.ts';
 import { identityCommand } from './identity.ts';
 import { inspectCommand } from './inspect.ts';
 import { COMMAND_NAMES, COMMON, optionsOf } from './options.ts';
@@ -241,7 +241,7 @@ async function recallCmd(args: Parsed, runDir: string): Promise<number> {
   const cfg: RecallRunConfig = {
     runDir, from: v.from!, sigma: num('sigma', v.sigma, { min: 0 }),
     maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
-    seed: num('seed', v.seed, { int: true, min: 0 }), out: v.out, force: args.flags.force,
+    seed: num('seed', v.seed, { int: true, min: 0 }), tries: num('tries', v.tries, { int: true, min: 1 }), out: v.out, force: args.flags.force,
     eigMethod: v['eig-method'] === undefined ? undefined : eigMethodOf(v),
     command: ['engram', ...process.argv.slice(2)].join(' '),
   };
@@ -260,6 +260,7 @@ async function recallCmd(args: Parsed, runDir: string): Promise<number> {
       return `${describeRecall(r)} → ${out?.path ?? '(not recorded)'}` +
         (item ? `\nrecalled limit: ρ = ${item.rho.toFixed(4)} (${item.attractor ? 'attractor' : 'NOT an attractor'}; ${c!.method}, ${c!.ms.toFixed(0)} ms)` : '');
     },
+    exitCode: (events) => (events.find((e): e is RecallEvent => e.kind === 'recall')?.outcome?.recalled === false ? EXIT.notRecalled : EXIT.done),
     stopped: () => `recall of ${runDir} stopped; nothing was recorded`,
   });
 }

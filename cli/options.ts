@@ -134,6 +134,7 @@ export const COMMANDS = {
       from: s('F', 'noise|gaussian (N(0, sigma²)), uniform (U[0,1]), frame:I (training sample I), or a file of the run\'s kind (e.g. a corrupted image)', 'noise'),
       ...RECALL_FROM,
       seed: s('N', 'seed of the noise start', '1'),
+      tries: s('K', 'noise starts (seeds seed, seed+1, …); the best trajectory is reported and recorded', '1'),
       'eig-method': { ...EIG_METHOD, help: `certify the limit reached with this method: ${EIG_METHOD.help}` },
       out: s('PATH', 'file.mp4 | file.gif | file.mkv | dir/ (PNG frames) | file.wav (audio runs) (default: a new recall-<time>.mp4/.wav in the run directory)'),
       force: b('replace an existing recording'),
@@ -224,5 +225,6 @@ export const EXIT_CODES: [number, string][] = [
   [1, 'failed with a coded error (bad input, ffmpeg, backend, checkpoint, divergence)'],
   [2, 'bad arguments'],
   [3, 'stopped at a non-finite loss (--stop-on-nonfinite)'],
+  [4, 'engram recall: no stored memory came back (neither an exact stored limit nor an approximate orbit passing every frame in order)'],
   [130, 'interrupted (Ctrl-C, SIGTERM, SIGHUP)'],
 ];

@@ -89,8 +89,17 @@ export function describeOrder(e: RecallEvent): string {
 }
 
 export function describeRecall(e: RecallEvent): string {
-  return `recall from ${e.from}: ${e.rule} after ${e.iterations} iterations (period ${e.period}); ` +
+  const line = `recall from ${e.from}: ${e.rule} after ${e.iterations} iterations (period ${e.period}); ` +
     `${e.framesMatched}/${e.framesTotal} samples matched (${e.framesStored} stored), order ${describeOrder(e)}, mean PSNR ${e.meanPsnr.toFixed(1)} dB`;
+  return e.outcome ? `${line}\n${describeOutcome(e)}` : line;
+}
+
+/** The classified outcome in one line: which, whether a stored memory came back, why and what to try. */
+export function describeOutcome(e: RecallEvent): string {
+  const o = e.outcome;
+  if (!o) return 'n/a (logged before recall outcomes)';
+  const tries = o.tries > 1 ? ` (best of ${o.tries} noise starts, seed ${o.seed})` : '';
+  return `${o.kind}${tries}: ${o.recalled ? 'a stored memory came back' : 'no stored memory came back'} — ${o.why}`;
 }
 
 export function formatSummary(v: ViewState, outDir: string): string {
@@ -100,6 +109,7 @@ export function formatSummary(v: ViewState, outDir: string): string {
     `frames recalled : ${rec ? `${rec.framesMatched}/${rec.framesTotal}` : 'n/a'}`,
     `order           : ${rec ? describeOrder(rec) : 'n/a'}`,
     `PSNR (mean)     : ${rec ? `${rec.meanPsnr.toFixed(1)} dB` : 'n/a'}`,
+    `recall outcome  : ${rec ? describeOutcome(rec) : 'n/a'}`,
     `attractors      : ${describeCertificates(v.attractors)}`,
     `steps           : ${t ? `${t.step} (${t.reason}, final loss ${t.loss.toExponential(3)})` : 'n/a'}`,
     `loss spikes     : ${v.spikes}`,

@@ -25,7 +25,7 @@
  *   blocks:  |--128--|--128--|--12-|
  *   limits:  [cycle p=5 @40, fixed-point @131, step-cap @268]
  */
-import { norm } from './vectors.ts';
+import { norm, psnr } from './vectors.ts';
 
 /** What the search needs of a map: its dimension and k-step iteration of a batch. */
 export interface IteratedMap {
@@ -61,6 +61,11 @@ export interface LimitOptions {
   block?: number;
   /** Known points (null: no point): a trajectory within tol.match of one at the end of a block is decided. */
   targets?: readonly (Float32Array | null)[];
+  /**
+   * States a step-cap or diverged limit keeps (default 1): the last `tail` states of the trajectory
+   * in iteration order, for callers that classify what an undecided trajectory was doing (shadowing).
+   */
+  tail?: number;
 }
 
 /** A non-empty list of states. */
@@ -75,6 +80,8 @@ export type States = [Float32Array, ...Float32Array[]];
  *   diverged     [x_{k−1}], the last finite state below the bound (the start when k = 1);
  *                k = 0 and [x_0] when the start itself was non-finite or beyond the bound
  *   step-cap     [x_k], the state at the cap
+ * With `tail` = m > 1, diverged and step-cap keep up to m states [x_{k−m+1}, …, x_k] (diverged:
+ * ending at x_{k−1}), in iteration order; the last one is the state above.
  * `period` is 1 for a fixed point, p for a cycle, 0 otherwise.
  */
 export type Limit = FixedPoint | Cycle | TargetReached | Diverged | StepCap;
@@ -116,6 +123,67 @@ export function matchTarget(x: Float32Array, targets: readonly (Float32Array | n
   return best;
 }
 
+/**
+ * How a run of states (a limit's period, or the tail of a trajectory that never repeated) shadows
+ * stored sequences: each state's nearest frame and the PSNR against it; for each frame the best PSNR
+ * at which some state passed it; and whether consecutive close states advance frame i → succ[i].
+ */
+export interface Shadow {
+  /** Per state: global index of the nearest frame (−1 for a non-finite state) and the PSNR against it. */
+  nearest: number[];
+  psnr: number[];
+  /** Per frame: the best PSNR at which a state passed it (−∞ when none was finite) and that state's index. */
+  best: number[];
+  bestState: number[];
+  /** States within minPsnr of their nearest frame. */
+  close: number;
+  /** Frames passed at ≥ minPsnr. */
+  coverage: number;
+  /**
+   * Consecutive pairs of close states (with `cyclic`, the last → first pair too); how many advanced
+   * i → succ[i]; how many went forward by at most two frames (stayed, advanced, or skipped one).
+   */
+  pairs: number;
+  advanced: number;
+  forward: number;
+}
+
+/**
+ * Shadowing of `states` (in iteration order) against `frames`; succ[i] is the frame that follows
+ * frame i in its sequence. PSNR uses `peak` (1 for pixels in [0,1], 2 for audio in [−1,1]).
+ */
+export function shadow(states: readonly Float32Array[], frames: readonly Float32Array[], succ: readonly number[], o: { minPsnr: number; peak: number; cyclic: boolean }): Shadow {
+  const nearestOf: number[] = [], ps: number[] = [];
+  const best = frames.map(() => -Infinity), bestState = frames.map(() => -1);
+  for (const [s, x] of states.entries()) {
+    let j = -1, bp = -Infinity;
+    frames.forEach((f, i) => {
+      const v = psnr(x, f, o.peak);
+      if (!Number.isFinite(v) && v !== Infinity) return; // NaN: a non-finite state passes nothing
+      if (v > bp) [j, bp] = [i, v];
+      if (v > best[i]) [best[i], bestState[i]] = [v, s];
+    });
+    nearestOf.push(j);
+    ps.push(bp);
+  }
+  const isClose = (s: number) => nearestOf[s] >= 0 && ps[s] >= o.minPsnr;
+  let pairs = 0, advanced = 0, forward = 0;
+  const last = o.cyclic ? states.length : states.length - 1;
+  for (let s = 0; s < last; s++) {
+    const t = (s + 1) % states.length;
+    if (!isClose(s) || !isClose(t)) continue;
+    pairs++;
+    const [i, j] = [nearestOf[s], nearestOf[t]];
+    if (succ[i] === j) advanced++;
+    if (i === j || succ[i] === j || succ[succ[i]] === j) forward++;
+  }
+  return {
+    nearest: nearestOf, psnr: ps, best, bestState, pairs, advanced, forward,
+    close: states.filter((_, s) => isClose(s)).length,
+    coverage: best.filter((b) => b >= o.minPsnr).length,
+  };
+}
+
 export class LimitSearchCancelled extends Error {
   constructor(readonly iterations: number) {
     super(`limit search cancelled after ${iterations} iterations`);
@@ -144,6 +212,7 @@ export function findLimitsSync(map: IteratedMap, starts: readonly Float32Array[]
 /** One undecided trajectory: its index, the last maxPeriod+1 states, and the repeat streak per period. */
 interface Track {
   index: number;
+  /** The last max(maxPeriod + 1, tail) states. */
   hist: Float32Array[];
   streak: Int32Array;
 }
@@ -154,6 +223,8 @@ export class LimitSearch {
   private readonly tol: Tolerances;
   private readonly block: number;
   private readonly bound: number;
+  private readonly keep: number;
+  private readonly tail: number;
   private readonly out: (Limit | undefined)[];
   private active: Track[] = [];
   private k = 0;
@@ -168,6 +239,8 @@ export class LimitSearch {
     this.block = Math.max(1, Math.floor(o.block ?? DEFAULT_BLOCK));
     const norms = [...starts, ...(o.targets ?? [])].map((x) => (x ? norm(x) : 0)).filter(Number.isFinite);
     this.bound = DIVERGENCE_FACTOR * Math.max(1, ...norms);
+    this.tail = Math.max(1, Math.floor(o.tail ?? 1));
+    this.keep = Math.max(o.maxPeriod + 1, this.tail);
     this.out = starts.map(() => undefined);
     starts.forEach((s, i) => {
       const x0 = s.slice();
@@ -211,7 +284,7 @@ export class LimitSearch {
         const j = matchTarget(x, o.targets, this.tol.match);
         if (j >= 0) decided = this.finish(t, { outcome: 'target', iterations: end, period: 0, target: j, states: [x.slice()] });
       }
-      if (!decided && end >= o.maxIterations) decided = this.finish(t, { outcome: 'step-cap', iterations: end, period: 0, states: [t.hist[t.hist.length - 1].slice()] });
+      if (!decided && end >= o.maxIterations) decided = this.finish(t, { outcome: 'step-cap', iterations: end, period: 0, states: this.tailOf(t.hist) });
       if (!decided) still.push(t);
     });
     this.k = end;
@@ -228,9 +301,9 @@ export class LimitSearch {
   private step(t: Track, x: Float32Array, k: number): boolean {
     const { hist, streak } = t;
     const nx = norm(x);
-    if (!(nx <= this.bound)) return this.finish(t, { outcome: 'diverged', iterations: k, period: 0, states: [hist[hist.length - 1].slice()] });
+    if (!(nx <= this.bound)) return this.finish(t, { outcome: 'diverged', iterations: k, period: 0, states: this.tailOf(hist) });
     hist.push(x);
-    if (hist.length > this.o.maxPeriod + 1) hist.shift();
+    if (hist.length > this.keep) hist.shift();
     const scale = Math.max(nx, 1), h = hist.length;
     for (let p = 1; p <= this.o.maxPeriod && p < h; p++) {
       const lim = (p === 1 ? this.tol.step : this.tol.cycle) * scale;
@@ -243,6 +316,11 @@ export class LimitSearch {
       return this.finish(t, { outcome: 'cycle', iterations: k, period: p, states: states.map((y) => y.slice()) as States });
     }
     return false;
+  }
+
+  /** Copies of the last `tail` states of a history, in iteration order. */
+  private tailOf(hist: Float32Array[]): States {
+    return hist.slice(-this.tail).map((y) => y.slice()) as States;
   }
 
   private finish(t: Track, l: Limit): true {

@@ -44,6 +44,9 @@ export interface MemorizeSummary {
   framesMatched: number;
   orderCorrect: boolean | null;
   meanPsnr: number;
+  /** The recall's classified outcome (exact, approximate-orbit, spurious, diverged, undecided) and whether a stored memory came back. */
+  recallOutcome?: string;
+  recalled?: boolean;
   steps: number;
   finalLoss: number;
   trainReason: string;
@@ -291,6 +294,7 @@ function summarize(
 ): MemorizeSummary {
   return {
     frames: r.framesTotal, framesMatched: r.framesMatched, orderCorrect: r.orderCorrect, meanPsnr: r.meanPsnr,
+    recallOutcome: r.outcome?.kind, recalled: r.outcome?.recalled,
     steps: t.steps, finalLoss: t.loss, trainReason: t.reason, wallMs: Date.now() - started, backend: b.name, outDir: cfg.outDir,
   };
 }

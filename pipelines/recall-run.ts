@@ -24,6 +24,8 @@ export interface RecallRunConfig {
   sigma: number;
   maxIterations: number;
   seed: number;
+  /** Noise starts (seeds seed, seed+1, …); the best trajectory is kept (default 1). */
+  tries?: number;
   /** Output file (extension picks the format) or directory; default a new file in the run. */
   out?: string;
   force: boolean;
@@ -61,7 +63,7 @@ export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
         mergeMap((from0) => {
           const model = job.hold(modelFromCheckpoint(newest.path, ck));
           return of({ map: model, sequences, objective: data.objective }).pipe(
-            recall({ runId: run.id, step: ck.step, from: from0, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed, peak: peakOf(shape) }),
+            recall({ runId: run.id, step: ck.step, from: from0, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed, tries: cfg.tries, peak: peakOf(shape) }),
             mergeMap((result) => concat(
               from(notes.map((message) => job.ev({ kind: 'log', level: 'warn', message }))),
               of<EngramEvent>(result.event),

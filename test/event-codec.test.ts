@@ -32,12 +32,20 @@ describe('event codec', () => {
     },
   );
 
+  it('loads a recall event written before outcomes existed, and refuses an unknown outcome kind', () => {
+    const { outcome, ...old } = ONE_OF_EACH.recall;
+    const back = ok(serializeEvent(old as EngramEvent));
+    expect(back.kind === 'recall' && back.outcome).toBeUndefined();
+    expect(rejected({ ...ONE_OF_EACH.recall, outcome: { ...outcome!, kind: 'maybe' } })).toMatch(/^recall: outcome\.kind: expected/);
+  });
+
   it('turns "NaN" and "Infinity" back into numbers only where the schema has a number', () => {
     expect(ok(serializeEvent(ONE_OF_EACH.log))).toMatchObject({ message: 'NaN' });
     expect(ok(serializeEvent(ONE_OF_EACH.artifact))).toMatchObject({ path: 'NaN' });
     const rec = ok(serializeEvent(ONE_OF_EACH.recall));
     expect(rec.kind === 'recall' && rec.frames[0]).toMatchObject({ l2Stored: Number.NaN, psnr: Infinity });
     expect(rec).toMatchObject({ meanPsnr: -Infinity });
+    expect(rec.kind === 'recall' && rec.outcome).toMatchObject({ kind: 'approximate-orbit', worstPsnr: Number.NaN, why: 'NaN', inOrder: null });
     const sp = ok(serializeEvent(ONE_OF_EACH.spurious));
     expect(sp.kind === 'spurious' && sp.items[0]).toMatchObject({ from: ['NaN', 'U[0,1]'], l2Nearest: Infinity, path: 'Infinity.png' });
     const rs = ok(serializeEvent(runStart({ ...memorizeConfig, runId: 'NaN' })));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  findLimits, findLimitsSync, isConverged, lastState, LimitSearch, LimitSearchCancelled, matchTarget, stateAt,
+  findLimits, findLimitsSync, isConverged, lastState, LimitSearch, LimitSearchCancelled, matchTarget, shadow, stateAt,
   type IteratedMap, type Limit, type LimitOptions,
 } from '../../engine/limits.ts';
 
@@ -243,5 +243,40 @@ describe('findLimits: cancellation', () => {
     expect(() => s.limits()).toThrow(/before the search is done/);
     while (!s.done) s.advance();
     expect(s.limits().map((l) => l.outcome)).toEqual(['fixed-point', 'fixed-point']);
+  });
+});
+
+describe('tails and shadowing', () => {
+  it('a step-cap or diverged limit keeps its last `tail` states in iteration order', async () => {
+    const drift = await one(rowwise(2, (x) => [x[0] + 1, x[1]]), [0, 0], { maxIterations: 20, tail: 4 });
+    expect(drift.outcome).toBe('step-cap');
+    expect(drift.states.map((s) => s[0])).toEqual([17, 18, 19, 20]);
+    expect(lastState(drift)[0]).toBe(20);
+    const blow = await one(rowwise(1, (x) => [x[0] * 10]), [1], { maxIterations: 100, tail: 3 });
+    expect(blow.outcome).toBe('diverged');
+    expect(blow.states.map((s) => s[0])).toEqual([1e4, 1e5, 1e6]);
+    const short = await one(rowwise(1, (x) => [x[0] + 1]), [0], { maxIterations: 5 });
+    expect(short.states).toHaveLength(1); // the default keeps one state
+  });
+
+  it('shadow: nearest frames, best PSNR per frame, coverage and steps that advance in order', () => {
+    const frames = [Float32Array.of(0, 0), Float32Array.of(1, 0), Float32Array.of(0, 1)];
+    const succ = [1, 2, 0];
+    const states = [Float32Array.of(0.01, 0), Float32Array.of(1, 0.01), Float32Array.of(0.5, 0.5), Float32Array.of(0, 0.99)];
+    const sh = shadow(states, frames, succ, { minPsnr: 30, peak: 1, cyclic: false });
+    expect(sh.nearest.slice(0, 2)).toEqual([0, 1]);
+    expect(sh.nearest[3]).toBe(2);
+    expect(sh.close).toBe(3);
+    expect(sh.coverage).toBe(3);
+    expect(sh.pairs).toBe(1); // 0 → 1; the far state breaks the chain
+    expect(sh.advanced).toBe(1);
+    expect(sh.best[0]).toBeCloseTo(10 * Math.log10(1 / (0.0001 / 2)), 3);
+    expect(sh.bestState).toEqual([0, 1, 3]);
+    const cyc = shadow([frames[0], frames[1], frames[2]], frames, succ, { minPsnr: 30, peak: 1, cyclic: true });
+    expect([cyc.pairs, cyc.advanced, cyc.forward]).toEqual([3, 3, 3]);
+    // five frames walked backwards: never forward (with three, one back would be two forward)
+    const five = Array.from({ length: 5 }, (_, i) => Float32Array.from({ length: 5 }, (_, k) => (k === i ? 1 : 0)));
+    const back = shadow([4, 3, 2, 1, 0].map((i) => five[i]), five, [1, 2, 3, 4, 0], { minPsnr: 30, peak: 1, cyclic: false });
+    expect([back.pairs, back.advanced, back.forward]).toEqual([4, 0, 0]);
   });
 });

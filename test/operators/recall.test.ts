@@ -222,15 +222,98 @@ describe('recall that does not converge', () => {
         expect(out.event.period).toBe(0);
         expect(out.event.framesMatched).toBe(0);
         expect(out.event.framesStored).toBe(0);
-        expect(out.event.meanPsnr).toBe(0);
+        // the nearest-frame PSNR, never a 0.0 placeholder
+        const mean = out.event.frames.reduce((a, f) => a + f.psnr, 0) / out.event.frames.length;
+        expect(out.event.meanPsnr).toBeCloseTo(mean, 6);
+        expect(out.event.outcome).toMatchObject({ kind: rule === 'diverged' ? 'diverged' : 'undecided', recalled: false, coverage: 0 });
+        expect(out.event.outcome!.why).toMatch(/train longer/);
         expect(out.states.length).toBeGreaterThan(0);
         for (const s of out.states) expect(s.every(Number.isFinite)).toBe(true);
         for (const f of out.event.frames) {
-          expect(f.state).toBe(0);
+          expect(f.state).toBeLessThan(out.states.length);
           expect(Number.isFinite(f.psnr)).toBe(true);
           expect(Number.isFinite(f.l2)).toBe(true);
         }
       }
     });
   }
+});
+
+describe('recall outcomes: exact, approximate orbit, spurious, and the best of several tries', () => {
+  const n = 5, d = 16;
+  const seq = Array.from({ length: n }, () => rng.uniformArray(d, 0, 1));
+  const e = Float32Array.from({ length: d }, (_, k) => (k % 2 ? 1 : -1) / 4); // unit direction
+  const nearestOf = (x: Float32Array) => {
+    let bi = 0, bd = Infinity;
+    seq.forEach((c, i) => { const dd = c.reduce((a, v, k) => a + (v - x[k]) ** 2, 0); if (dd < bd) [bi, bd] = [i, dd]; });
+    return bi;
+  };
+  /**
+   * Frame i goes to a slightly perturbed frame next(i): c_next + 0.02·a'·e with a' = 3.9·a·(1 − a), a read
+   * off the state (the logistic map is chaotic), so the trajectory shadows the frames and never repeats.
+   */
+  const shadowing = (next: (i: number) => number, trap?: { when: (x: Float32Array) => boolean; at: Float32Array }): IteratedMap => ({
+    spec: { dim: d },
+    iterate: rowwise(d, (x) => {
+      if (trap?.when(x)) return trap.at.map((v, k) => v + 0.5 * (x[k] - v));
+      const i = nearestOf(x);
+      const a = Math.min(0.99, Math.max(0.01, Math.abs(seq[i].reduce((s, v, k) => s + (x[k] - v) * e[k], 0) / 0.02) || 0.3));
+      const a2 = 3.9 * a * (1 - a);
+      return seq[next(i)].map((v, k) => v + 0.02 * a2 * e[k]);
+    }),
+  });
+
+  it('an orbit that shadows the whole sequence without repeating is an approximate orbit, n/n in order, recorded one pass round', async () => {
+    const out = await runRecall({ map: shadowing((i) => (i + 1) % n), sequences: [seq], objective: 'cycle' }, { runId: 'r', from: 'gaussian', maxIterations: 400 });
+    expect(out.event.rule).toBe('step-cap');
+    expect(out.event.outcome).toMatchObject({ kind: 'approximate-orbit', recalled: true, coverage: n, of: n, inOrder: true, tries: 1 });
+    expect(out.event.outcome!.worstPsnr).toBeGreaterThan(40);
+    expect(out.event.outcome!.medianPsnr).toBeGreaterThanOrEqual(out.event.outcome!.worstPsnr);
+    expect(out.event.framesMatched).toBe(n);
+    expect(out.event.orderCorrect).toBe(true);
+    expect(out.event.meanPsnr).toBeGreaterThan(40);
+    expect(out.states).toHaveLength(n);
+    expect(out.event.cycle).toEqual([0, 1, 2, 3, 4]); // starts where it passes frame 0
+    for (const f of out.event.frames) expect(f.psnr).toBeGreaterThan(40);
+  });
+
+  it('an orbit that shadows only part of the sequence reports its coverage and that the order is wrong, and is no stored memory', async () => {
+    const out = await runRecall({ map: shadowing((i) => (i < 2 ? i + 1 : 0)), sequences: [seq], objective: 'cycle' }, { runId: 'r', from: 'gaussian', maxIterations: 400 });
+    expect(out.event.outcome).toMatchObject({ kind: 'approximate-orbit', recalled: false, coverage: 3, of: n, inOrder: false });
+    expect(out.event.outcome!.why).toMatch(/shadows part .*train longer/);
+    expect(out.event.frames.filter((f) => f.matched).map((f) => f.index)).toEqual([0, 1, 2]);
+    expect(out.states.length).toBeGreaterThan(1);
+  });
+
+  it('a fixed point that matches no stored pattern is spurious, with its real PSNR', async () => {
+    const p = new Float32Array(d).fill(3);
+    const out = await runRecall({ map: contractingMap([p], () => 0), sequences: [seq], objective: 'cycle' }, { runId: 'r', from: 'gaussian', maxIterations: 400 });
+    expect(out.event.rule).toBe('fixed-point');
+    expect(out.event.outcome).toMatchObject({ kind: 'spurious', recalled: false, coverage: 0 });
+    expect(out.event.meanPsnr).toBeLessThan(0);
+    expect(out.event.meanPsnr).toBeCloseTo(out.event.outcome!.medianPsnr, 0);
+    expect(out.states).toHaveLength(1);
+  });
+
+  it('an exact stored cycle is exact and recalled', async () => {
+    const out = await runRecall({ map: contractingMap(seq, (i) => (i + 1) % n), sequences: [seq], objective: 'cycle' }, { runId: 'r', from: 'gaussian' });
+    expect(out.event.outcome).toMatchObject({ kind: 'exact', recalled: true, coverage: n, of: n, inOrder: true });
+    expect(out.states).toHaveLength(n);
+  });
+
+  it('--tries 3 keeps the best of three noise starts (seeds seed, seed+1, seed+2)', async () => {
+    // starts with x[0] > 0.5 and x[1] < 0 (no frame is there) fall into a spurious fixed point; the others shadow the sequence
+    const inTrap = (x: ArrayLike<number>) => x[0] > 0.5 && x[1] < 0;
+    const trapped = (s: number) => inTrap(new Rng(s).normalArray(d, 0, 1));
+    let seed = 1;
+    while (!(trapped(seed) && (!trapped(seed + 1) || !trapped(seed + 2)))) seed++;
+    const map = shadowing((i) => (i + 1) % n, { when: inTrap, at: Float32Array.from({ length: d }, (_, k) => (k === 1 ? -3 : 3)) });
+    const input = { map, sequences: [seq], objective: 'cycle' as const };
+    const one = await runRecall(input, { runId: 'r', from: 'gaussian', seed, maxIterations: 400 });
+    expect(one.event.outcome).toMatchObject({ kind: 'spurious', tries: 1, seed });
+    const three = await runRecall(input, { runId: 'r', from: 'gaussian', seed, tries: 3, maxIterations: 400 });
+    expect(three.event.outcome).toMatchObject({ kind: 'approximate-orbit', recalled: true, tries: 3, coverage: n });
+    expect(three.event.outcome!.seed).not.toBe(seed);
+    expect(trapped(three.event.outcome!.seed)).toBe(false);
+  });
 });
