@@ -5,7 +5,7 @@
  * it arrives in time does not depend on how fast this machine is.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,10 +79,13 @@ describe('exit codes, the same for every command', () => {
   });
 
   it('--json prints only JSON lines on stdout: the events, as events.jsonl holds them', () => {
-    const r = spawnSync(process.execPath, [join(root, 'bin/engram.mjs'), 'watch', run, '--json'], { encoding: 'utf8' });
+    // a copy of its own: the jobs stopped by Ctrl-C above may still be settling in the shared run
+    const copy = join(tmp, 'json-copy');
+    cpSync(run, copy, { recursive: true });
+    const log = readFileSync(join(copy, 'events.jsonl'), 'utf8').trim().split('\n');
+    const r = spawnSync(process.execPath, [join(root, 'bin/engram.mjs'), 'watch', copy, '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    expect(lines).toEqual(readFileSync(join(run, 'events.jsonl'), 'utf8').trim().split('\n'));
+    expect(r.stdout.trim().split('\n')).toEqual(log);
     const bad = spawnSync(process.execPath, [join(root, 'bin/engram.mjs'), 'recall', join(tmp, 'not-a-run'), '--json'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout.trim().split('\n').at(-1)!)).toMatchObject({ kind: 'error', code: 'E_INPUT_MISSING' });
