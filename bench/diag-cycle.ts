@@ -1,5 +1,5 @@
 /** Diagnostic: trajectory from noise of an LS-at-init net (period, nearest frame, PSNR over time). */
-import { join } from 'node:path';
+import { footagePath } from './footage.ts';
 import { selectBackend } from '../engine/backend.ts';
 import { createFcModel } from '../engine/model.ts';
 import { makeDataset } from '../engine/objectives.ts';
@@ -13,7 +13,7 @@ const argv = process.argv.slice(2);
 const arg = (k: string, def: string) => { const i = argv.indexOf(`--${k}`); return i >= 0 ? argv[i + 1] : def; };
 await selectBackend();
 const size = Number(arg('size', '32')), nF = Number(arg('frames', '96'));
-const frames = (await readVideoFrames(join(import.meta.dirname, '../../shared/media/astronaut-orbit.mp4'), { width: size, height: size, gray: true, frames: nF })).map((f) => f.data);
+const frames = (await readVideoFrames(footagePath('astronaut-orbit.mp4'), { width: size, height: size, gray: true, frames: nF })).map((f) => f.data);
 const data = makeDataset('cycle', [frames]);
 const d = data.dim;
 const model = createFcModel({ kind: 'fc', dim: d, width: Number(arg('width', '512')), depth: Number(arg('depth', '2')), activation: arg('act', 'relu'), bias: true, init: 'torch', seed: 1 });

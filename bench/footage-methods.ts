@@ -12,6 +12,7 @@
  *          --tries K (noise starts for the recall check) --no-official (skip operators/recall runRecall)
  * Output: lines to stdout and appended to scratch/research-footage.txt (not tracked).
  */
+import { footagePath } from './footage.ts';
 import { dirname, join } from 'node:path';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { selectBackend, describeBackend } from '../engine/backend.ts';
@@ -53,7 +54,7 @@ const logEvery = Number(arg('log-every', '5'));
 const target = Number(arg('target', '1e-8'));
 const tries = Number(arg('tries', '8'));
 const polishAt = (arg('polish-at', '') ?? '').split(',').filter(Boolean).map(Number);
-const input = arg('input', join(import.meta.dirname, '../../shared/media/astronaut-orbit.mp4'))!;
+const input = arg('input', footagePath('astronaut-orbit.mp4'))!;
 
 function out(line: string) {
   console.log(line);

@@ -3,6 +3,7 @@
  * architectures: time, MSE, ρ of the training cycle, and recall from 8 noise starts.
  *   npx tsx bench/rf-explore.ts --configs 512x2:relu,1024x1:relu --size 32 --frames 96 [--zero-out]
  */
+import { footagePath } from './footage.ts';
 import { dirname, join } from 'node:path';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { selectBackend } from '../engine/backend.ts';
@@ -21,7 +22,7 @@ const arg = (k: string, def: string) => { const i = argv.indexOf(`--${k}`); retu
 const out = (s: string) => { console.log(s); appendFileSync(LOG, s + '\n'); };
 await selectBackend();
 const size = Number(arg('size', '32')), nF = Number(arg('frames', '96'));
-const frames = (await readVideoFrames(join(import.meta.dirname, '../../shared/media/astronaut-orbit.mp4'), { width: size, height: size, gray: true, frames: nF })).map((f) => f.data);
+const frames = (await readVideoFrames(footagePath('astronaut-orbit.mp4'), { width: size, height: size, gray: true, frames: nF })).map((f) => f.data);
 const data = makeDataset('cycle', [frames]);
 out(`\n# ${new Date().toISOString()} rf-explore ${size}x${size} n=${data.n}: ${arg('solve', 'ls')} output layer at init (mu ${arg('mu', '1e-3')}) sample=${arg('sample', 'none')} scale ${arg('scale', '1')} offset ${arg('offset', '0.5')} adjacent ${arg('adjacent', '0.5')} sketch ${arg('sketch', '0')}${argv.includes('--zero-out') ? ' (from W_out = 0)' : ''}`);
 for (const cfg of arg('configs', '512x2:relu').split(',')) {
