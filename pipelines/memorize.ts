@@ -84,9 +84,6 @@ export interface MemorizeOptions {
   before?: (job: Job) => Observable<EngramEvent>;
 }
 
-/** The plots a finished memorize run draws (recovery.png is drawn by its own stage). */
-const memorizePlots = MEMORIZE_PLOTS;
-
 export function memorize(cfg: MemorizeConfig, backend: BackendInfo, o: MemorizeOptions = {}): Observable<EngramEvent> {
   const { resume } = o;
   return runJob({
@@ -96,7 +93,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, o: MemorizeO
       backend, config: { ...cfg, command: 'memorize' },
       runJson: { input: cfg.input.path, kind: cfg.input.kind, reduction: 'mean squared error over all elements (mean over pairs and dimensions)' },
     },
-    metrics: true, plots: memorizePlots,
+    metrics: true, plots: MEMORIZE_PLOTS, // recovery.png is drawn by its own stage
   }, (job) => concat(o.before?.(job) ?? of(), memorizeBody(job, cfg, backend, o)));
 }
 
