@@ -297,13 +297,12 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
   return res;
 }
 
-/** M(x_i) (W×d, row-major float64) for every training input: D_L W_Lᵀ ⋯ D_1 W_1ᵀ of the hidden layers. */
-function fcJacobianFactorsBatch(model: Model, data: Dataset, R: Float64Array | null, cols: number): Float64Array[] {
-  const { dim: d, width: w, depth } = model.spec;
+/** φ'(z_l) of every hidden layer at every training input, per layer [n, W] (float32). */
+function hiddenDerivatives(model: Model, data: Dataset): Float32Array[] {
+  const { dim: d, depth } = model.spec;
   const act = activation(model.spec.activation);
   const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
   const n = data.n;
-  // pre-activation derivatives φ'(z_l) for all inputs, per layer: [n, W]
   const dphi = tf.grad((z: tf.Tensor) => tf.sum(act.apply(z)));
   const derivs: Float32Array[] = tf.tidy(() => {
     let h: tf.Tensor2D = tf.tensor2d(data.inputs, [n, d]);
@@ -317,6 +316,15 @@ function fcJacobianFactorsBatch(model: Model, data: Dataset, R: Float64Array | n
     }
     return out.map((t) => t.dataSync().slice() as Float32Array);
   });
+  return derivs;
+}
+
+/** M(x_i) (W×d, row-major float64) for every training input: D_L W_Lᵀ ⋯ D_1 W_1ᵀ of the hidden layers. */
+function fcJacobianFactorsBatch(model: Model, data: Dataset, R: Float64Array | null, cols: number): Float64Array[] {
+  const { dim: d, width: w, depth } = model.spec;
+  const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
+  const n = data.n;
+  const derivs = hiddenDerivatives(model, data);
   // transposed weights W_lᵀ (out×in) as float64
   const wt = Array.from({ length: depth }, (_, l) => {
     const v = p(`W${l}`)!;
@@ -348,22 +356,9 @@ function fcJacobianFactorsBatch(model: Model, data: Dataset, R: Float64Array | n
  */
 function jacobianGramExact(model: Model, data: Dataset): Float64Array {
   const { dim: d, width: w, depth } = model.spec;
-  const act = activation(model.spec.activation);
   const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
   const n = data.n;
-  const dphi = tf.grad((z: tf.Tensor) => tf.sum(act.apply(z)));
-  const derivs: Float32Array[] = tf.tidy(() => {
-    let h: tf.Tensor2D = tf.tensor2d(data.inputs, [n, d]);
-    const out: tf.Tensor[] = [];
-    for (let l = 0; l < depth; l++) {
-      let z = tf.matMul(h, p(`W${l}`)! as tf.Tensor2D);
-      const b = p(`b${l}`);
-      if (b) z = tf.add(z, b);
-      out.push(dphi(z));
-      h = act.apply(z) as tf.Tensor2D;
-    }
-    return out.map((t) => t.dataSync().slice() as Float32Array);
-  });
+  const derivs = hiddenDerivatives(model, data);
   const W0 = Float64Array.from(p('W0')!.dataSync()); // [d, W]
   const P = dgemm(transpose(W0, d, w), W0, w, d, w);
   const Wl = Array.from({ length: depth }, (_, l) => (l === 0 ? null : Float64Array.from(p(`W${l}`)!.dataSync()))); // [W, W] in×out

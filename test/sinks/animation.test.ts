@@ -12,6 +12,7 @@ import { METRICS_HEADER, openMetricsCsv } from '../../sinks/csv.ts';
 import { writePngFrames } from '../../sinks/png-frames.ts';
 import { readImages } from '../../sources/images.ts';
 import { readVideoFrames } from '../../sources/video.ts';
+import { movingSquare } from '../fixtures/frames.ts';
 
 let dir: string;
 
@@ -23,14 +24,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A 3x3 bright square on a dark background, moving one pixel right and down per frame. */
-function movingSquare(n: number, size: number): Float32Array[] {
-  return Array.from({ length: n }, (_, i) => {
-    const f = new Float32Array(size * size).fill(0.1);
-    for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) f[((i + y) % size) * size + ((i + x) % size)] = 0.9;
-    return f;
-  });
-}
 
 const frames = movingSquare(6, 8);
 const opts = { width: 8, height: 8, channels: 1 as const, scale: 4 };

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngramError } from '../../errors.ts';
 import { writeVideo } from '../../sinks/video.ts';
 import { readVideoFrames } from '../../sources/video.ts';
+import { movingSquare } from '../fixtures/frames.ts';
 
 let dir: string;
 
@@ -16,14 +17,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A 3x3 bright square on a dark background, moving one pixel right and down per frame. */
-function movingSquare(n: number, size: number): Float32Array[] {
-  return Array.from({ length: n }, (_, i) => {
-    const f = new Float32Array(size * size).fill(0.1);
-    for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) f[((i + y) % size) * size + ((i + x) % size)] = 0.9;
-    return f;
-  });
-}
 
 const meanAbs = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
 
