@@ -91,7 +91,7 @@ const runConfig: Field = {
           }),
         },
       },
-      objective: lit('cycle', 'autoencode'), model: fcConfig, optimizer: optimizerConfig, lossTarget: num, maxSteps: num,
+      objective: lit('cycle', 'autoencode'), model: fcConfig, optimizer: optimizerConfig, fit: opt(lit('auto', 'solve', 'gradient')), lossTarget: num, maxSteps: num,
       batchSize: opt(num), checkpointEvery: num, stopOnNonfinite: opt(bool), stabilityEvery: opt(num),
       recall: obj<MemorizeRunConfig['recall']>({ from: lit('gaussian', 'uniform'), sigma: num, maxIterations: num, seed: num }),
       recovery: opt(union(lit(false), recoveryConfig)), force: bool, eigMethod: opt(lit('auto', 'reduced', 'full', 'arnoldi')),
@@ -125,6 +125,7 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
   }),
   dataset: body<DatasetEvent>({
     objective, n: num, dim: num, source: str, frame: obj<DatasetEvent['frame']>({ width: num, height: num, channels: num }),
+    fit: opt(obj<NonNullable<DatasetEvent['fit']>>({ method: lit('solve', 'gradient'), maxSteps: num })),
   }),
   'train-step': body<TrainStepEvent>({ loss: num, lr: num, gradNorm: num, stepMs: num, samplesPerSec: num }),
   'train-end': body<TrainEndEvent>({

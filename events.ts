@@ -109,7 +109,14 @@ export interface MemorizeRunConfig extends RunConfigBase {
   objective: 'cycle' | 'autoencode';
   model: FcConfig;
   optimizer: OptimizerConfig;
+  /**
+   * How the net is fitted (docs/math.md §3.5): solve (sampled first layer, contractive output layer in
+   * closed form, each step one attempt), gradient (the optimizer), or auto (solve when the net can
+   * interpolate the data, else gradient). Absent (runs before it existed): gradient.
+   */
+  fit?: 'auto' | 'solve' | 'gradient';
   lossTarget: number;
+  /** Step cap; a solve makes at most min(maxSteps, SOLVE_TRIES) attempts. */
   maxSteps: number;
   batchSize?: number;
   /** Save the trainer every this many steps (and on cancellation). */
@@ -205,6 +212,8 @@ export interface DatasetEvent extends EventBase {
   dim: number;
   source: string;
   frame: { width: number; height: number; channels: number };
+  /** How memorize fits this dataset (config `fit` resolved) and its step cap (a solve: its attempts). */
+  fit?: { method: 'solve' | 'gradient'; maxSteps: number };
 }
 
 export interface TrainStepEvent extends EventBase {

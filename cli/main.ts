@@ -138,8 +138,12 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
   if (v.objective !== 'cycle' && v.objective !== 'autoencode') throw bad(`--objective must be cycle or autoencode (got '${v.objective}')`);
   const from = v.from === 'noise' ? 'gaussian' : v.from;
   if (from !== 'gaussian' && from !== 'uniform') throw bad(`--from for memorize/demo must be noise, gaussian or uniform (got '${v.from}')`);
+  const gradientOptions = ['optimizer', 'lr', 'batch-size', 'weight-decay'].filter((k) => args.given(k));
+  if (v.fit !== 'auto' && v.fit !== 'solve' && v.fit !== 'gradient') throw bad(`--fit must be auto, solve or gradient (got '${v.fit}')`);
+  if (v.fit === 'solve' && gradientOptions.length) throw bad(`${gradientOptions.map((k) => `--${k}`).join(', ')} apply to --fit gradient; --fit solve fits without an optimizer`);
+  const fit = v.fit === 'auto' && gradientOptions.length ? 'gradient' : v.fit;
   const model = {
-    width: num('width', v.width, { int: true, min: 1 }), depth: num('depth', v.depth, { int: true, min: 1 }),
+    width: v.width === 'auto' ? (fit === 'gradient' ? 512 : 1024) : num('width', v.width, { int: true, min: 1 }), depth: num('depth', v.depth, { int: true, min: 1 }),
     activation: v.activation!, bias: !f['no-bias'], init: v.init!, seed: num('seed', v.seed, { int: true, min: 0 }),
   };
   const optimizer = {
@@ -148,7 +152,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
   };
   checkFcOptions(1, model, optimizer);
   return {
-    runId: id, command: ['engram', ...process.argv.slice(2)].join(' '), input, outDir, objective: v.objective, model, optimizer,
+    runId: id, command: ['engram', ...process.argv.slice(2)].join(' '), input, outDir, objective: v.objective, model, optimizer, fit,
     lossTarget: num('loss-target', v['loss-target'], { min: 0 }),
     maxSteps: num('max-steps', v['max-steps'], { int: true, min: 1 }),
     batchSize: v['batch-size'] === undefined ? undefined : num('batch-size', v['batch-size'], { int: true, min: 1 }),

@@ -50,7 +50,7 @@ const INPUT: OptionTable = {
 };
 
 const NETWORK = (width = '512'): OptionTable => ({
-  width: s('W', 'hidden width', width),
+  width: s('W', width === 'auto' ? 'hidden width (auto: 1024 when solving, 512 with --fit gradient)' : 'hidden width', width),
   depth: s('D', 'number of hidden layers', '2'),
   activation: s('A', 'relu, leaky_relu, selu, swish, cosid, sinusoidal, sigmoid, tanh, exp2, pow:M', 'relu'),
   'no-bias': b('no bias terms'),
@@ -67,6 +67,7 @@ const TRAINING = (d: { lr: string; lossTarget: string; maxSteps: string }): Opti
 });
 
 const MEMORIZE_TRAINING: OptionTable = {
+  fit: s('M', 'auto, solve or gradient. solve: first layer sampled from the data, output layer solved in closed form for small Jacobians, checked by recall from noise (each step one attempt, at most 3); gradient: the optimizer below; auto: solve when the net can interpolate the data (width ≥ samples − 1) and no optimizer option is given, else gradient', 'auto'),
   ...TRAINING({ lr: '1e-4', lossTarget: '1e-8', maxSteps: '20000' }),
   'batch-size': s('B', 'minibatch size (default: full batch)'),
   'checkpoint-every': s('N', 'save a checkpoint every N steps (also on Ctrl-C / SIGTERM / SIGHUP)', '1000'),
@@ -111,7 +112,7 @@ export const COMMANDS = {
     summary: "memorize a built-in clip (ffmpeg's life source, 32x32 gray, 48 frames) and recall it from noise",
     options: {
       ...IMAGE, frames: s('N', 'frames of the built-in clip', '48'),
-      ...NETWORK(), ...MEMORIZE_TRAINING, ...MONITORS,
+      ...NETWORK('auto'), ...MEMORIZE_TRAINING, ...MONITORS,
       from: s('F', 'recall from noise|gaussian (N(0, sigma²)) or uniform (U[0,1])', 'noise'), ...RECALL_FROM, ...RECOVERY, ...OUTPUT,
     },
   },
@@ -120,7 +121,7 @@ export const COMMANDS = {
     summary: 'memorize a video, an audio file or a directory/glob of images (a file, - for stdin, a URL or lavfi:GRAPH)',
     positionals: '<input>',
     options: {
-      ...INPUT, ...NETWORK(), ...MEMORIZE_TRAINING,
+      ...INPUT, ...NETWORK('auto'), ...MEMORIZE_TRAINING,
       resume: s('DIR', 'continue DIR from its newest checkpoint (--max-steps, --loss-target and --lr may be changed)'),
       ...MONITORS,
       from: s('F', 'recall from noise|gaussian (N(0, sigma²)) or uniform (U[0,1])', 'noise'), ...RECALL_FROM, ...RECOVERY, ...OUTPUT,

@@ -5,10 +5,12 @@ import type { ViewState } from '../tui/view-state.ts';
 export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
   let lastPrint = 0;
   let window: number[] = [];
+  let maxSteps = o.maxSteps;
   return (e: EngramEvent) => {
     if (o.quiet) return;
     switch (e.kind) {
       case 'dataset':
+        maxSteps = e.fit?.maxSteps ?? maxSteps;
         out(e.frame.height === 1 && e.frame.channels === 1
           ? `dataset: ${e.n} samples of ${e.dim} values, objective ${e.objective}`
           : `dataset: ${e.n} frames of ${e.frame.width}x${e.frame.height}x${e.frame.channels} (d=${e.dim}), objective ${e.objective}`);
@@ -20,7 +22,7 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
           lastPrint = now;
           const ms = window.reduce((a, b) => a + b, 0) / window.length;
           window = [];
-          out(`step ${String(e.step).padStart(6)}/${o.maxSteps}  loss ${e.loss.toExponential(3)} (target ${o.lossTarget.toExponential(0)})  ` +
+          out(`step ${String(e.step).padStart(6)}/${maxSteps}  loss ${e.loss.toExponential(3)} (target ${o.lossTarget.toExponential(0)})  ` +
             `|grad| ${e.gradNorm.toExponential(2)}  ${ms.toFixed(2)} ms/step`);
         }
         break;

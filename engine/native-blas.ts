@@ -20,6 +20,8 @@ export interface BlasAddon {
   sumsq(heap: ArrayBuffer, off: number, n: number): number;
   geev(a: Float64Array, n: number): { re: Float64Array; im: Float64Array };
   dgemm(x: Float64Array, y: Float64Array, r: number, k: number, c: number): Float64Array;
+  /** X with A X = B for A (n×n) symmetric positive definite, B n×m (row-major); null when A is not. Absent from addons built before it. */
+  posv?(a: Float64Array, b: Float64Array, n: number, m: number): Float64Array | null;
   info(): { config: string; corename: string; threads: number };
 }
 

@@ -18,6 +18,13 @@ export interface StepResult {
   /** The learning rate this step's update used. */
   lr: number;
   batchSize: number;
+  /**
+   * Set when the trainer wants another step even though `loss` met the target (the solver's recall
+   * check failed and it will try again): the reason, for the log.
+   */
+  retry?: string;
+  /** What the step found worth telling the user (the operator logs them). */
+  notes?: string[];
 }
 
 /** Everything besides the weights that a resumed run needs to continue exactly. */
@@ -35,8 +42,12 @@ export interface TrainerState {
  * between steps with `setData`); O is what `observe` reports about the state before a step.
  */
 export interface Trainer<D = Dataset, O = never> {
-  /** One update. The loss and gradient reported are those of the state before it. */
-  step(): StepResult;
+  /**
+   * One update. The loss and gradient reported are those of the state before it (a solver, whose
+   * step replaces the weights at once, reports those after it). A long step may return a promise
+   * and yield to the event loop while it works.
+   */
+  step(): StepResult | Promise<StepResult>;
   /** Serializable state for a checkpoint (the weights are the model's own). */
   state(): TrainerState;
   /** Continue from a state of `state()` (with the weights already in the model). */
@@ -67,7 +78,8 @@ export interface Trainer<D = Dataset, O = never> {
 export type TrainerFactory<D = Dataset, O = never> = (data: D, o: { keepLastFinite: boolean }) => Trainer<D, O>;
 
 /** The FC / U-Net trainer: a Trainer with every optional part, plus its optimizer and full-data loss. */
-export interface NetTrainer extends Required<Omit<Trainer<Dataset>, 'observe'>> {
+export interface NetTrainer extends Required<Omit<Trainer<Dataset>, 'observe' | 'step'>> {
+  step(): StepResult;
   readonly optimizer: Optimizer;
   /** Full-dataset loss with the current weights. */
   loss(): number;

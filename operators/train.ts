@@ -32,7 +32,7 @@
  *   of(dataset).pipe(train({ runId, trainer: netTrainer(model, { name: 'adam', lr: 1e-4 }), maxSteps: 1e4 }))
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { ArtifactEvent, ControlCommand, ControlEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
+import type { ArtifactEvent, ControlCommand, ControlEvent, LogEvent, TrainEndEvent, TrainStepEvent } from '../events.ts';
 import type { Dataset } from '../engine/objectives.ts';
 import { checkLrSchedule, lrAt, type LrSchedule } from '../engine/schedule.ts';
 import type { Trainer, TrainerFactory, TrainerState } from '../engine/trainer.ts';
@@ -79,7 +79,8 @@ export interface TrainObservation<O> {
   value: O;
 }
 
-export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent | ControlEvent;
+/** Train events; `log` carries what a step noted (the solver's attempts). */
+export type TrainEvent = TrainStepEvent | TrainEndEvent | ArtifactEvent | ControlEvent | LogEvent;
 /** The operator's output: train events, and observations for trainers that make them. */
 export type TrainOutput<O = never> = TrainEvent | ([O] extends [never] ? never : TrainObservation<O>);
 
@@ -154,18 +155,22 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
             emit({ kind: 'observation', step: done, value: t.observe() });
             if (halted()) return;
           }
-          const r = t.step();
+          const pending = t.step();
+          const r = pending instanceof Promise ? await pending : pending;
+          if (halted()) return;
           const stepMs = now() - t0;
           done++;
           emit({
             kind: 'train-step', runId: opts.runId, step: done, time: Date.now(), loss: r.loss, lr: r.lr,
             gradNorm: r.gradNorm, stepMs, samplesPerSec: (r.batchSize * 1000) / Math.max(stepMs, 1e-6),
           });
+          for (const message of r.notes ?? []) emit({ kind: 'log', runId: opts.runId, step: done, time: Date.now(), level: 'info', message });
+          if (r.retry) emit({ kind: 'log', runId: opts.runId, step: done, time: Date.now(), level: 'warn', message: `${r.retry}; trying again` });
           if (halted()) return;
           if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
             return end(t, 'diverged', r.loss, opts.stopOnNonfinite ? (saveLastFinite(t) ?? null) : undefined);
           }
-          if (r.loss <= lossTarget) return end(t, 'loss-target', r.loss);
+          if (r.loss <= lossTarget && !r.retry) return end(t, 'loss-target', r.loss);
           if (done >= opts.maxSteps) return end(t, 'step-cap', r.loss);
           if (checkpointNow || (opts.checkpoint && done % opts.checkpoint.every === 0)) saveNow(t);
           if (now() - lastYield >= yieldMs) {

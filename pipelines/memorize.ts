@@ -20,7 +20,8 @@ import { recall } from '../operators/recall.ts';
 import { spikes } from '../operators/spikes.ts';
 import { stability } from '../operators/stability.ts';
 import { meanMseNormalization, tangentKernelLambdaMax } from '../engine/tangent-kernel.ts';
-import { netTrainer } from '../engine/trainer.ts';
+import { netTrainer, type TrainerFactory } from '../engine/trainer.ts';
+import { SOLVE_TRIES, solveBlocker, solveTrainer } from '../engine/solve.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
@@ -180,15 +181,19 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
         : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
       let end: Parameters<typeof afterTraining>[1] = { reason: 'step-cap', loss: Number.NaN };
       const s = shape!;
+      const fit = fitOf(cfg, model, data);
+      const trainer: TrainerFactory<Dataset> = fit.method === 'solve'
+        ? solveTrainer(model, { seed: cfg.model.seed, tries: fit.maxSteps, check: { peak: peakOf(s), sigma: cfg.recall.sigma || 1 } })
+        : netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed });
       const frame = s.kind === 'audio' ? { width: s.samples, height: 1, channels: 1 } : { width: s.width, height: s.height, channels: s.channels };
       const frames = () => splitRows(data.inputs, data.n, data.dim);
       return concat(
-        of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame })),
-        from(notes.map((message) => ev({ kind: 'log', level: 'info', message }))),
+        of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame, fit: { method: fit.method, maxSteps: fit.maxSteps } })),
+        from([...notes, fit.note].map((message) => ev({ kind: 'log', level: 'info', message }))),
         withRecallNow(trainWithSpikes(of(data).pipe(
           train({
-            runId: cfg.runId, trainer: netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed }),
-            lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, restore: lastTrainer ?? undefined, control,
+            runId: cfg.runId, trainer,
+            lossTarget: cfg.lossTarget, maxSteps: fit.maxSteps, restore: lastTrainer ?? undefined, control,
             checkpoint: {
               every: cfg.checkpointEvery,
               save: (st) => {
@@ -206,10 +211,10 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
             job.step = e.step;
             if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss, lastFinite: e.lastFinite };
           }),
-        ), cfg.runId, cfg.stabilityEvery ? stability({
+        ), cfg.runId, cfg.stabilityEvery && fit.method === 'gradient' ? stability({
           runId: cfg.runId, every: cfg.stabilityEvery, optimizer: cfg.optimizer, startStep: job.step,
           a: meanMseNormalization(data.n, data.dim), probe: () => tangentKernelLambdaMax(model!, data.inputs),
-        }) : null, cfg.monitor?.every === 0 ? undefined : attractorMonitor({
+        }) : null, cfg.monitor?.every === 0 || fit.method === 'solve' ? undefined : attractorMonitor({
           runId: cfg.runId, model, sequences: [frames()], objective: cfg.objective, method: cfg.eigMethod,
           every: cfg.monitor?.every, maxExamples: cfg.monitor?.examples,
         })), control, () => of({ map: model!, sequences: [frames()], objective: cfg.objective }).pipe(
@@ -219,6 +224,27 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
       );
     }),
   );
+}
+
+/**
+ * How this run fits its net: `solve` when asked or when `auto` finds the net able to interpolate the
+ * data (docs/math.md §3.5), else `gradient`. A solve makes at most SOLVE_TRIES attempts.
+ */
+export function fitOf(cfg: MemorizeConfig, model: Model, data: Dataset): { method: 'solve' | 'gradient'; maxSteps: number; note: string } {
+  const asked = cfg.fit ?? 'gradient';
+  const blocker = asked === 'gradient' ? null : solveBlocker(model.spec, data.n);
+  if (asked === 'solve' && blocker) throw new EngramError('E_BAD_ARGUMENT', `--fit solve cannot fit this run: ${blocker}; raise --width or use --fit gradient`);
+  if (asked === 'gradient' || blocker) {
+    return {
+      method: 'gradient', maxSteps: cfg.maxSteps,
+      note: `fit: gradient (${cfg.optimizer.name}, lr ${cfg.optimizer.lr})` + (blocker ? `, because ${blocker}` : ''),
+    };
+  }
+  const maxSteps = Math.min(cfg.maxSteps, SOLVE_TRIES);
+  return {
+    method: 'solve', maxSteps,
+    note: `fit: solve — first layer sampled from the data, output layer solved in closed form for small Jacobians at the ${data.n} points; up to ${maxSteps} attempt(s), each checked by recall from noise (--fit gradient trains with ${cfg.optimizer.name} instead)`,
+  };
 }
 
 export function datasetFromCheckpoint(c: CheckpointContents): Dataset {

@@ -144,7 +144,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
     }
     case 'dataset':
       return {
-        ...s, ...t, objective: e.objective, input: e.source, train: null, // a new memory (a watched directory grew): training again
+        ...s, ...t, objective: e.objective, input: e.source, train: null, maxSteps: e.fit?.maxSteps ?? s.maxSteps, // a new memory (a watched directory grew): training again
         dataset: { n: e.n, dim: e.dim, width: e.frame.width, height: e.frame.height, channels: e.frame.channels },
         log: bounded(s.log, line(e, `dataset: ${e.n} samples, d=${e.dim}, ${e.objective}`), LOG_LINES),
       };

@@ -20,6 +20,12 @@ extern void cblas_dgemm(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int,
 extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda, double *wr,
                    double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr, double *work,
                    const int *lwork, int *info);
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+typedef enum { CblasLeft = 141 } CBLAS_SIDE;
+typedef enum { CblasUpper = 121 } CBLAS_UPLO;
+typedef enum { CblasNonUnit = 131 } CBLAS_DIAG;
+extern void cblas_dtrsm(CBLAS_ORDER, CBLAS_SIDE, CBLAS_UPLO, CBLAS_TRANSPOSE, CBLAS_DIAG, int, int, double,
+                        const double *, int, double *, int);
 extern int openblas_get_num_threads(void);
 extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
@@ -290,6 +296,54 @@ static napi_value Geev(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * posv(a: Float64Array n×n symmetric positive definite, b: Float64Array n×m, n, m) -> Float64Array n×m
+ * (row-major, new): X with A X = B, by Cholesky (LAPACK dpotrf, then two triangular solves), or null
+ * when A is not positive definite. Inputs are copied, never modified. A row-major symmetric matrix read
+ * as column-major is itself; dpotrf's column-major lower factor L, read row-major, is U = Lᵀ.
+ */
+static napi_value Posv(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type ta, tb;
+  size_t la = 0, lb = 0;
+  void *a = NULL, *b = NULL;
+  int32_t n = 0, m = 0;
+  if (argc < 4 || napi_get_typedarray_info(env, argv[0], &ta, &la, &a, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &tb, &lb, &b, NULL, NULL) != napi_ok || ta != napi_float64_array ||
+      tb != napi_float64_array || napi_get_value_int32(env, argv[2], &n) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &m) != napi_ok || n < 1 || m < 1 || la != (size_t)n * n ||
+      lb != (size_t)n * m) {
+    napi_throw_type_error(env, "E_NATIVE", "engram_blas.posv: expected (Float64Array n*n, Float64Array n*m, n, m)");
+    return NULL;
+  }
+  double *f = malloc(sizeof(double) * (size_t)n * n);
+  if (!f) {
+    napi_throw_error(env, "E_NATIVE", "engram_blas.posv: out of memory");
+    return NULL;
+  }
+  memcpy(f, a, sizeof(double) * (size_t)n * n);
+  int info_ = 0;
+  dpotrf_("L", &n, f, &n, &info_);
+  napi_value out;
+  if (info_ != 0) {
+    free(f);
+    CHECK(napi_get_null(env, &out));
+    return out;
+  }
+  napi_value buf;
+  void *x;
+  CHECK(napi_create_arraybuffer(env, sizeof(double) * (size_t)n * m, &x, &buf));
+  memcpy(x, b, sizeof(double) * (size_t)n * m);
+  /* A = Uᵀ U: solve Uᵀ Y = B, then U X = Y */
+  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, n, m, 1.0, f, n, x, m);
+  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, n, m, 1.0, f, n, x, m);
+  free(f);
+  CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)n * m, buf, 0, &out));
+  return out;
+}
+
 static napi_value Info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, v;
@@ -309,6 +363,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
       {"sumsq", NULL, SumSq, NULL, NULL, NULL, napi_default, NULL},
       {"dgemm", NULL, Dgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"posv", NULL, Posv, NULL, NULL, NULL, napi_default, NULL},
       {"geev", NULL, Geev, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
   };
