@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'E_INPUT_UNREADABLE'
   | 'E_INPUT_EMPTY'
   | 'E_INPUT_INVALID'
+  /** --strict: fewer frames (or seconds) decoded than the input's container promised. */
+  | 'E_INPUT_PARTIAL'
   | 'E_BAD_ARGUMENT'
   | 'E_FFMPEG'
   | 'E_BACKEND'

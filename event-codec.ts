@@ -92,7 +92,7 @@ const runConfig: Field = {
         },
       },
       objective: lit('cycle', 'autoencode'), model: fcConfig, optimizer: optimizerConfig, fit: opt(lit('auto', 'solve', 'gradient')), lossTarget: num, maxSteps: num,
-      batchSize: opt(num), checkpointEvery: num, stopOnNonfinite: opt(bool), stabilityEvery: opt(num),
+      batchSize: opt(num), checkpointEvery: num, strict: opt(bool), stopOnNonfinite: opt(bool), stabilityEvery: opt(num),
       recall: obj<MemorizeRunConfig['recall']>({ from: lit('gaussian', 'uniform'), sigma: num, maxIterations: num, seed: num }),
       recovery: opt(union(lit(false), recoveryConfig)), force: bool, eigMethod: opt(lit('auto', 'reduced', 'full', 'arnoldi')),
       monitor: opt(obj<NonNullable<MemorizeRunConfig['monitor']>>({ every: union(lit('auto'), num), examples: num })),

@@ -121,6 +121,8 @@ export interface MemorizeRunConfig extends RunConfigBase {
   batchSize?: number;
   /** Save the trainer every this many steps (and on cancellation). */
   checkpointEvery: number;
+  /** Refuse a video or audio file that decodes to fewer frames (seconds) than its container promises: E_INPUT_PARTIAL (default false: a warning). */
+  strict?: boolean;
   /** At the first NaN/Inf loss, save the last finite state (checkpoints/last-finite.ckpt) and stop with E_NONFINITE (default false). */
   stopOnNonfinite?: boolean;
   /** Tangent-kernel stability ratio every this many steps (and at the start and around spikes); 0 turns it off. */

@@ -128,6 +128,7 @@ export function execute(x: Execution): Promise<number> {
         if (dash) return dash.push(e); // the dashboard keeps its own view state
         view = reduceEvent(view, e);
         if (x.presenter === 'json') console.log(jsonLine(e));
+        else if (x.presenter === 'quiet' && e.kind === 'log' && e.level === 'warn') console.error(`engram: warning: ${e.message}`);
         else if (x.presenter === 'lines') {
           const own = x.line?.(e);
           if (own === undefined) printer(e);

@@ -157,6 +157,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
     maxSteps: num('max-steps', v['max-steps'], { int: true, min: 1 }),
     batchSize: v['batch-size'] === undefined ? undefined : num('batch-size', v['batch-size'], { int: true, min: 1 }),
     checkpointEvery: num('checkpoint-every', v['checkpoint-every'], { int: true, min: 1 }),
+    ...(f.strict ? { strict: true } : {}),
     stopOnNonfinite: f['stop-on-nonfinite'], stabilityEvery: num('stability-every', v['stability-every'], { int: true, min: 0 }),
     recall: {
       from, sigma: num('sigma', v.sigma, { min: 0 }), maxIterations: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),

@@ -47,6 +47,7 @@ const INPUT: OptionTable = {
   'chunk-seconds': s('S', 'audio chunk length, one vector each', '1'),
   partial: s('drop|pad', 'the last, shorter audio chunk: dropped or zero-padded', 'drop'),
   watch: b('images: keep watching the directory and memorize new images as they appear'),
+  strict: b('refuse a partial input (a video or audio file that decodes to fewer frames or seconds than its container says) with E_INPUT_PARTIAL (exit 1); default: a warning, and the part that decodes is memorized'),
 };
 
 const NETWORK = (width = '512'): OptionTable => ({
@@ -223,7 +224,7 @@ export function optionsOf(command: CommandName): OptionTable {
 
 export const EXIT_CODES: [number, string][] = [
   [0, 'done'],
-  [1, 'failed with a coded error (bad input, ffmpeg, backend, checkpoint, divergence)'],
+  [1, 'failed with a coded error (bad input, a partial input with --strict, ffmpeg, backend, checkpoint, divergence)'],
   [2, 'bad arguments'],
   [3, 'stopped at a non-finite loss (--stop-on-nonfinite)'],
   [4, 'engram recall: no stored memory came back (neither an exact stored limit nor an approximate orbit passing every frame in order)'],

@@ -5,6 +5,8 @@
  * `ffmpegToBuffer`, `ffmpegToStdout`); `runFfmpeg` runs a command to the files it names, for sinks/.
  *
  * Only ffmpeg itself is used: `@ffmpeg-installer/ffmpeg` ships no ffprobe, so nothing here may need it.
+ * What a container says about itself (duration, frame rate) is read from `ffmpeg -i FILE`'s report
+ * instead (`probeContainer`).
  */
 import { execFile, execFileSync, type ChildProcess, type ExecFileException } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
@@ -149,4 +151,39 @@ export function partialPathFor(path: string): string {
   const dot = name.lastIndexOf('.');
   const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
   return join(dirname(path), `.${stem}.partial${ext}`);
+}
+
+/** What a container says about itself: its duration and the first video stream's frame rate, where it says them. */
+export interface ContainerInfo {
+  /** Seconds, from the container (`Duration:`); absent when ffmpeg prints N/A. */
+  duration?: number;
+  /** Frames per second of the first video stream (not a cover picture): its average rate, else its time-base guess (tbr). */
+  fps?: number;
+}
+
+/**
+ * Ask ffmpeg what `path`'s container says, without decoding it: `ffmpeg -i FILE` with no output
+ * reads the header, prints the input's description and exits. Works with the bundled ffmpeg alone
+ * (no ffprobe). Never fails: a file ffmpeg cannot describe gives `{}`.
+ */
+export function probeContainer(path: string): Promise<ContainerInfo> {
+  return new Promise((resolve) => {
+    execFile(resolveFfmpeg().path, ['-hide_banner', '-nostdin', '-i', path], { encoding: 'utf8', timeout: 30_000, maxBuffer: 1 << 20 },
+      (_err, _stdout, stderr) => resolve(parseContainerInfo(stderr ?? '')));
+  });
+}
+
+/** The fields of `ffmpeg -i`'s input description (see probeContainer). */
+export function parseContainerInfo(report: string): ContainerInfo {
+  const info: ContainerInfo = {};
+  const d = /Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)/.exec(report);
+  if (d) info.duration = Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]);
+  const video = report.split(/\r?\n/).find((l) => /Stream #\d+:\d+.*: Video:/.test(l) && !l.includes('attached pic'));
+  const rate = (unit: string) => {
+    const m = new RegExp(`(\\d+(?:\\.\\d+)?)(k?) ${unit}\\b`).exec(video ?? '');
+    return m ? Number(m[1]) * (m[2] ? 1000 : 1) : undefined;
+  };
+  const fps = rate('fps') ?? rate('tbr');
+  if (fps !== undefined && fps > 0) info.fps = fps;
+  return info;
 }

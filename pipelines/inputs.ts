@@ -4,11 +4,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { Observable, debounceTime, filter, from, lastValueFrom, map, scan, toArray } from 'rxjs';
+import { Observable, debounceTime, defer, filter, from, lastValueFrom, map, scan, toArray } from 'rxjs';
+import { EngramError } from '../errors.ts';
 import { resolveFfmpeg } from '../media/ffmpeg.ts';
-import { readAudioSeconds } from '../sources/audio.ts';
+import { readAudioSeconds, type AudioInfo } from '../sources/audio.ts';
 import { images$, readImages, type ImageSample } from '../sources/images.ts';
-import { videoFrames$, type Frame } from '../sources/video.ts';
+import { partialDecode, videoFrames$, type DecodeReport, type Frame } from '../sources/video.ts';
 
 export type MediaKind = 'video' | 'audio' | 'images';
 
@@ -32,6 +33,65 @@ export interface LoadedInput {
   shape: MediaShape;
   /** Things the user should know about how the input was read (resizing, dropped samples…). */
   notes: string[];
+  /** How completely a video or audio file decoded against what its container promised (run.json `inputDecode`). */
+  decode?: InputDecode;
+}
+
+/**
+ * How completely an input decoded: what came out against what the container promised. Partial when
+ * the shortfall is more than rounding of duration × rate allows (video: 1 frame or 2%; audio:
+ * 0.1 s or 2%). `problem` is the sentence a warning (or, with --strict, the error) says.
+ */
+export interface InputDecode {
+  framesDecoded?: number;
+  framesExpected?: number;
+  secondsDecoded?: number;
+  secondsExpected?: number;
+  /** Where the expectation came from (the container's duration × fps, a WAV header, --frames…); absent when nothing said what to expect. */
+  expectedFrom?: string;
+  partial: boolean;
+  /** ffmpeg's decode errors while reading it (video). */
+  decodeErrors?: string[];
+  problem?: string;
+}
+
+const REPAIR = 're-export or repair the file (re-encoding a damaged file keeps only what decodes)';
+
+/** A partial input, refused with --strict. */
+export function partialInputError(path: string, d: InputDecode): EngramError {
+  return new EngramError('E_INPUT_PARTIAL', `${d.problem} (--strict refuses a partial input); ${REPAIR}, or drop --strict to memorize the part that decodes`);
+}
+
+/** The warning for an input that decoded partially or with errors (with --strict a partial one is refused instead). */
+export function decodeWarning(path: string, d: InputDecode): string | undefined {
+  if (!d.problem) return undefined;
+  if (d.partial) return `${d.problem}; memorizing only what decoded. For the whole clip ${REPAIR}; pass --strict to refuse partial inputs`;
+  return `${d.problem}; some samples may be damaged (${REPAIR})`;
+}
+
+function videoDecode(path: string, r: DecodeReport | undefined): InputDecode | undefined {
+  if (!r) return undefined;
+  const partial = partialDecode(r);
+  const errs = r.errors.length ? `; ffmpeg reported: ${r.errors.slice(0, 3).join(' | ')}` : '';
+  const problem = partial ? `${path} is partial: ${r.framesDecoded} of ${r.expected!.frames} frames decoded (expected from ${r.expected!.from})${errs}`
+    : r.errors.length ? `${path} decoded with errors (${r.framesDecoded} frames decoded${r.expected ? ` of ${r.expected.frames} expected` : ''})${errs}`
+    : undefined;
+  return {
+    framesDecoded: r.framesDecoded,
+    ...(r.expected ? { framesExpected: r.expected.frames, expectedFrom: r.expected.from } : {}),
+    partial, ...(r.errors.length ? { decodeErrors: r.errors } : {}), ...(problem ? { problem } : {}),
+  };
+}
+
+function audioDecode(path: string, info: AudioInfo): InputDecode {
+  const decoded = +info.decodedSeconds.toFixed(3);
+  const e = info.expected;
+  if (!e) return { secondsDecoded: decoded, partial: false };
+  const partial = e.seconds - info.decodedSeconds > Math.max(0.1, 0.02 * e.seconds);
+  return {
+    secondsDecoded: decoded, secondsExpected: +e.seconds.toFixed(3), expectedFrom: e.from, partial,
+    ...(partial ? { problem: `${path} is partial: ${decoded} s of ${+e.seconds.toFixed(3)} s decoded (expected from ${e.from})` } : {}),
+  };
 }
 
 const AUDIO = new Set(['.wav', '.wave', '.mp3', '.ogg', '.oga', '.opus', '.flac', '.m4a', '.aac', '.aif', '.aiff', '.wma']);
@@ -49,17 +109,22 @@ export function detectKind(path: string): MediaKind {
 export function loadInput(spec: InputSpec): Observable<LoadedInput> {
   switch (spec.kind) {
     case 'video':
-      return videoFrames$(spec.path, spec).pipe(
-        toArray(),
-        map((frames: Frame[]) => ({
-          vectors: frames.map((f) => f.data),
-          shape: { kind: 'video', width: frames[0].width, height: frames[0].height, channels: frames[0].channels, fps: spec.fps ?? 12 },
-          notes: [],
-        })),
-      );
+      return defer(() => {
+        let report: DecodeReport | undefined;
+        return videoFrames$(spec.path, { ...spec, onReport: (r) => (report = r) }).pipe(
+          toArray(),
+          map((frames: Frame[]): LoadedInput => ({
+            vectors: frames.map((f) => f.data),
+            shape: { kind: 'video', width: frames[0].width, height: frames[0].height, channels: frames[0].channels, fps: spec.fps ?? 12 },
+            notes: [],
+            decode: videoDecode(spec.path, report),
+          })),
+        );
+      });
     case 'audio':
-      return from(readAudioSeconds(spec.path, { rate: spec.rate, chunkSeconds: spec.chunkSeconds, partial: spec.partial, maxChunks: spec.maxChunks })).pipe(
-        map(({ chunks, info }) => ({
+      return defer(() => readAudioSeconds(spec.path, { rate: spec.rate, chunkSeconds: spec.chunkSeconds, partial: spec.partial, maxChunks: spec.maxChunks, expectLength: true })).pipe(
+        map(({ chunks, info }): LoadedInput => ({
+          decode: audioDecode(spec.path, info),
           vectors: chunks.map((c) => c.data),
           shape: { kind: 'audio', rate: info.sampleRate, samples: info.samplesPerChunk },
           notes: [

@@ -26,7 +26,7 @@ import { train, type TrainEvent, type TrainerState } from '../operators/train.ts
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
 import { unitVector } from '../engine/vectors.ts';
-import { loadInput, type LoadedInput, type MediaShape } from './inputs.ts';
+import { decodeWarning, loadInput, partialInputError, type LoadedInput, type MediaShape } from './inputs.ts';
 import { previewOf, withRecallNow } from './preview.ts';
 import { writeRecordings } from './recordings.ts';
 import { recoveryStage } from './recovery-stage.ts';
@@ -117,6 +117,10 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
   });
 
   const toDataset = (input: LoadedInput): Dataset => {
+    if (input.decode) {
+      job.saveRunJson({ inputDecode: input.decode });
+      if (input.decode.partial && cfg.strict) throw partialInputError(cfg.input.path, input.decode);
+    }
     const min = cfg.objective === 'cycle' ? 2 : 1;
     if (input.vectors.length < min) {
       const fix = cfg.input.kind === 'audio' ? 'use a longer clip, --partial pad, or a shorter --chunk-seconds'
@@ -127,9 +131,9 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
     if (cfg.objective === 'cycle') assertDistinct(input.vectors, cfg.input.path);
     return makeDataset(cfg.objective, [input.vectors]);
   };
-  const dataset$: Observable<{ data: Dataset; notes: string[] }> = resume
+  const dataset$: Observable<{ data: Dataset; notes: string[]; warnings?: string[] }> = resume
     ? defer(() => of({ data: datasetFromCheckpoint(resume.contents), notes: [`resumed from ${resume.path} at step ${job.step}`] }))
-    : loadInput(cfg.input).pipe(map((input) => ({ data: toDataset(input), notes: input.notes })));
+    : loadInput(cfg.input).pipe(map((input) => ({ data: toDataset(input), notes: [...input.notes, ...strictNote(cfg, input)], warnings: warningsOf(cfg, input) })));
 
   const contents = (data: Dataset, st: TrainerState | null, meta: Record<string, unknown>): CheckpointContents => ({
     spec: model!.spec, step: st?.step ?? job.step, weights: model!.weights(),
@@ -175,7 +179,7 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
 
   return dataset$.pipe(
     // new images (watch mode) replace the training in progress: the same model goes on learning
-    switchMap(({ data, notes }) => {
+    switchMap(({ data, notes, warnings = [] }) => {
       idle = false;
       model ??= resume ? fcModel(modelFromCheckpoint(resume.path, resume.contents))
         : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
@@ -190,6 +194,7 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
       return concat(
         of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame, fit: { method: fit.method, maxSteps: fit.maxSteps } })),
         from([...notes, fit.note].map((message) => ev({ kind: 'log', level: 'info', message }))),
+        from(warnings.map((message) => ev({ kind: 'log', level: 'warn', message }))),
         withRecallNow(trainWithSpikes(of(data).pipe(
           train({
             runId: cfg.runId, trainer,
@@ -245,6 +250,18 @@ export function fitOf(cfg: MemorizeConfig, model: Model, data: Dataset): { metho
     method: 'solve', maxSteps,
     note: `fit: solve — first layer sampled from the data, output layer solved in closed form for small Jacobians at the ${data.n} points; up to ${maxSteps} attempt(s), each checked by recall from noise (--fit gradient trains with ${cfg.optimizer.name} instead)`,
   };
+}
+
+/** A partial input, or ffmpeg's decode errors: said as warnings (with --strict a partial input has already failed the run). */
+function warningsOf(cfg: MemorizeConfig, input: LoadedInput): string[] {
+  const w = input.decode && decodeWarning(cfg.input.path, input.decode);
+  return w ? [w] : [];
+}
+
+/** --strict on an input whose length nothing states (standard input, a URL, lavfi:, a container without a duration): say it cannot be checked. */
+function strictNote(cfg: MemorizeConfig, input: LoadedInput): string[] {
+  if (!cfg.strict || !input.decode || input.decode.expectedFrom) return [];
+  return [`--strict: ${cfg.input.path} does not say how long it is (no container duration), so a partial decode cannot be detected`];
 }
 
 export function datasetFromCheckpoint(c: CheckpointContents): Dataset {

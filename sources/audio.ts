@@ -13,7 +13,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import { decode as decodeWavBytes } from 'wav-decoder';
 import { EngramError, isEngramError } from '../errors.ts';
-import { ffmpegCommand, ffmpegToBuffer } from '../media/ffmpeg.ts';
+import { ffmpegCommand, ffmpegToBuffer, probeContainer } from '../media/ffmpeg.ts';
 import type { Sample } from './sample.ts';
 
 export type AudioOptions = {
@@ -27,6 +27,8 @@ export type AudioOptions = {
   maxChunks?: number;
   /** called once with the decoding report, before the first chunk is emitted */
   onInfo?: (info: AudioInfo) => void;
+  /** Find how long the file says it is (info.expected): a WAV's header, else ffmpeg's report of the container. */
+  expectLength?: boolean;
 };
 
 export type AudioInfo = {
@@ -40,6 +42,10 @@ export type AudioInfo = {
   /** maxChunks stopped reading before the end of the input */
   truncated: boolean;
   decodedVia: 'wav-decoder' | 'ffmpeg';
+  /** Seconds of sound decoded (before chunking). */
+  decodedSeconds: number;
+  /** With expectLength: the seconds the file says it holds (at most maxChunks chunks' worth), and where that came from. */
+  expected?: { seconds: number; from: string };
 };
 
 /** Chunks of `path`, one per emission. Unsubscribing stops a running ffmpeg. */
@@ -70,7 +76,11 @@ export function readAudioSeconds(path: string, opts: AudioOptions = {}): Promise
 async function decodeChunks(path: string, opts: AudioOptions, signal?: AbortSignal): Promise<{ chunks: Sample[]; info: AudioInfo }> {
   const { rate, chunkSeconds, partial, maxChunks } = checkOptions(path, opts);
   const samplesPerChunk = Math.round(rate * chunkSeconds);
-  const { mono, decodedVia } = await decodeMono(path, rate, maxChunks === undefined ? undefined : maxChunks * chunkSeconds, signal);
+  const head = await readHead(path);
+  const format = parseWavFormat(head);
+  // a WAV says its length in its header; anything else, in ffmpeg's report of the container (asked alongside)
+  const declared = opts.expectLength ? declaredSeconds(path, format) : undefined;
+  const { mono, decodedVia } = await decodeMono(path, head, format, rate, maxChunks === undefined ? undefined : maxChunks * chunkSeconds, signal);
 
   if (mono.length === 0) {
     throw new EngramError('E_INPUT_EMPTY', `${path} has no samples; choose an audio file that contains sound`);
@@ -102,19 +112,25 @@ async function decodeChunks(path: string, opts: AudioOptions, signal?: AbortSign
     padded: withTail ? samplesPerChunk - rest : 0,
     truncated,
     decodedVia,
+    decodedSeconds: mono.length / rate,
   };
+  const said = await declared;
+  if (said) {
+    const cap = maxChunks === undefined ? Infinity : maxChunks * chunkSeconds;
+    info.expected = said.seconds > cap ? { seconds: cap, from: `--frames ${maxChunks} chunks of ${chunkSeconds} s (the file has ${+said.seconds.toFixed(3)} s)` } : said;
+  }
   return { chunks, info };
 }
 
 /** Mono samples of `path` at `rate`: natively when the WAV allows it, else through ffmpeg. */
 async function decodeMono(
   path: string,
+  head: Buffer,
+  format: WavFormat | undefined,
   rate: number,
   maxSeconds: number | undefined,
   signal: AbortSignal | undefined,
 ): Promise<{ mono: Float32Array; decodedVia: AudioInfo['decodedVia'] }> {
-  const head = await readHead(path);
-  const format = parseWavFormat(head);
   if (format && nativelyDecodable(format) && format.sampleRate === rate) {
     const audio = decodeWav(await readFile(path));
     if (audio) return { mono: mixToMono(audio.channelData), decodedVia: 'wav-decoder' };
@@ -150,7 +166,18 @@ async function readHead(path: string): Promise<Buffer> {
   }
 }
 
-type WavFormat = { formatTag: number; channels: number; sampleRate: number; blockAlign: number; bitsPerSample: number };
+/** How long `path` says it is: a WAV's data size over its byte rate, else the container's duration per ffmpeg; undefined when neither says. */
+async function declaredSeconds(path: string, format: WavFormat | undefined): Promise<{ seconds: number; from: string } | undefined> {
+  // 0 and 0xFFFFFFFF are what streaming writers put there when they could not go back to fill it in
+  if (format?.dataBytes && format.dataBytes !== 0xffffffff && format.blockAlign > 0 && format.sampleRate > 0) {
+    return { seconds: format.dataBytes / format.blockAlign / format.sampleRate, from: `the WAV header's data size (${format.dataBytes} bytes)` };
+  }
+  if (format) return undefined; // ffmpeg would only estimate a WAV's duration from its size, which proves nothing
+  const { duration } = await probeContainer(path);
+  return duration === undefined ? undefined : { seconds: duration, from: `the container's duration ${+duration.toFixed(3)} s` };
+}
+
+type WavFormat = { formatTag: number; channels: number; sampleRate: number; blockAlign: number; bitsPerSample: number; dataBytes?: number };
 
 /**
  * The fmt chunk of a RIFF/WAVE file (recognised by content, not extension), or undefined when `head`
@@ -163,7 +190,7 @@ function parseWavFormat(head: Buffer): WavFormat | undefined {
   for (let pos = 12; pos + 8 <= head.length; ) {
     const id = head.toString('latin1', pos, pos + 4);
     const size = head.readUInt32LE(pos + 4);
-    if (id === 'data') return format;
+    if (id === 'data') return format && { ...format, dataBytes: size };
     if (size % 2 === 1) return undefined;
     if (id === 'fmt ' && size >= 16 && pos + 24 <= head.length) {
       format = {

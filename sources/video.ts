@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
-import { ffmpegCommand, stderrTail } from '../media/ffmpeg.ts';
+import { ffmpegCommand, probeContainer, stderrTail, type ContainerInfo } from '../media/ffmpeg.ts';
 
 /** One decoded frame: values in [0,1], channel-interleaved (HWC); `timestamp` in seconds. */
 export type Frame = { index: number; timestamp: number; width: number; height: number; channels: 1 | 3; data: Float32Array };
@@ -27,6 +27,20 @@ export type VideoFrameOptions = {
   start?: number;
   /** Seconds to read. */
   duration?: number;
+  /**
+   * Called once the whole input has been decoded (not when the consumer stops early) with how many
+   * frames came out, how many the container promised (files only) and ffmpeg's decode errors.
+   */
+  onReport?: (report: DecodeReport) => void;
+};
+
+/** How completely an input decoded (see `partialDecode`). */
+export type DecodeReport = {
+  framesDecoded: number;
+  /** What the container promised, lowered by --start, --duration, --fps and --frames; absent when unknown (stdin, URL, lavfi, no duration). */
+  expected?: { frames: number; from: string };
+  /** ffmpeg's decode errors (distinct lines, at most 5), e.g. "Invalid NAL unit size", "partial file". */
+  errors: string[];
 };
 
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
@@ -35,12 +49,12 @@ const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
  * Where frames come from: a file, `-` (standard input), a URL ffmpeg can open, or `lavfi:GRAPH`
  * (an ffmpeg filter source such as `lavfi:testsrc2=s=64x64:d=2`).
  */
-function ffmpegInput(path: string): { input: string | Readable; options: string[]; label: string } {
-  if (path === '-') return { input: process.stdin, options: [], label: 'standard input' };
-  if (path.startsWith('lavfi:')) return { input: path.slice(6), options: ['-f', 'lavfi'], label: path };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return { input: path, options: [], label: path };
+function ffmpegInput(path: string): { input: string | Readable; options: string[]; label: string; file: boolean } {
+  if (path === '-') return { input: process.stdin, options: [], label: 'standard input', file: false };
+  if (path.startsWith('lavfi:')) return { input: path.slice(6), options: ['-f', 'lavfi'], label: path, file: false };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return { input: path, options: [], label: path, file: false };
   if (!existsSync(path)) throw new EngramError('E_INPUT_MISSING', `video file not found: ${path}; check the path and try again`);
-  return { input: path, options: ['-nostdin'], label: path };
+  return { input: path, options: ['-nostdin'], label: path, file: true };
 }
 
 /**
@@ -51,6 +65,8 @@ function ffmpegInput(path: string): { input: string | Readable; options: string[
 export async function* videoFrames(path: string, opts: VideoFrameOptions): AsyncGenerator<Frame> {
   checkOptions(path, opts);
   const src = ffmpegInput(path);
+  // what the container promises, asked alongside the decode (only when someone wants the report)
+  const container = opts.onReport && src.file ? probeContainer(path) : undefined;
   const { width, height } = opts;
   const channels = opts.gray ? 1 : 3;
   const frameBytes = width * height * channels;
@@ -69,6 +85,7 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
     .outputOptions(opts.frames !== undefined ? ['-frames:v', String(opts.frames)] : []);
 
   let failure: EngramError | null = null;
+  let stderrText = '';
   let ended = false;
   let started = false;
   let abandoned = false;
@@ -79,8 +96,9 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
         started = true;
         if (abandoned) cmd.kill('SIGKILL'); // gave up while fluent-ffmpeg was still starting it
       })
-      .on('end', () => {
+      .on('end', (_stdout: string | null, stderr: string | null) => {
         ended = true;
+        stderrText = stderr ?? '';
         resolve();
       })
       .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
@@ -121,6 +139,11 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
     await exited;
     if (failure) throw failure;
     if (index === 0) throw new EngramError('E_INPUT_EMPTY', `no frames decoded from ${src.label}; is it a video?`);
+    if (opts.onReport) {
+      const info = container ? await container : undefined;
+      const expected = info ? expectedFrames(info, opts) : undefined;
+      opts.onReport({ framesDecoded: index, ...(expected ? { expected } : {}), errors: decodeErrors(stderrText) });
+    }
   } finally {
     if (!ended) {
       abandoned = true;
@@ -162,6 +185,40 @@ export function videoFrames$(path: string, opts: VideoFrameOptions): Observable<
 /** All frames of `path` in memory; for short clips and tests. */
 export function readVideoFrames(path: string, opts: VideoFrameOptions): Promise<Frame[]> {
   return lastValueFrom(videoFrames$(path, opts).pipe(toArray()));
+}
+
+/**
+ * The frames a container promises for these options: its duration (less --start, at most --duration)
+ * times the frame rate (--fps, else the stream's), at most --frames. Undefined when the container
+ * gives no duration or rate.
+ */
+export function expectedFrames(info: ContainerInfo, opts: Pick<VideoFrameOptions, 'fps' | 'start' | 'duration' | 'frames'>): DecodeReport['expected'] {
+  const fps = opts.fps ?? info.fps;
+  if (info.duration === undefined || fps === undefined) return undefined;
+  let seconds = Math.max(0, info.duration - (opts.start ?? 0));
+  if (opts.duration !== undefined) seconds = Math.min(seconds, opts.duration);
+  const frames = Math.round(seconds * fps);
+  const secs = `${+seconds.toFixed(3)} s`;
+  const from = `the container's duration ${+info.duration.toFixed(3)} s` +
+    (opts.start !== undefined || opts.duration !== undefined ? ` (${secs} after --start/--duration)` : '') +
+    ` × ${+fps.toFixed(3)} fps${opts.fps !== undefined ? ' (--fps)' : ''}`;
+  if (opts.frames !== undefined && opts.frames < frames) return { frames: opts.frames, from: `--frames ${opts.frames} (the container has ~${frames})` };
+  return { frames, from };
+}
+
+/**
+ * Whether `r` is a partial decode: fewer frames than expected, beyond rounding of duration × fps
+ * (1 frame, or 2% of the expectation when that is more).
+ */
+export function partialDecode(r: DecodeReport): boolean {
+  if (!r.expected) return false;
+  return r.expected.frames - r.framesDecoded > Math.max(1, 0.02 * r.expected.frames);
+}
+
+/** ffmpeg's error lines (it runs at -loglevel error), without the "[h264 @ 0x…]" addresses, distinct, at most `max`. */
+export function decodeErrors(stderr: string, max = 5): string[] {
+  const lines = stderr.split(/\r?\n/).map((l) => l.replace(/ @ 0x[0-9a-f]+\]/i, ']').trim().replace(/\.$/, '')).filter(Boolean);
+  return [...new Set(lines)].slice(0, max);
 }
 
 function checkOptions(path: string, opts: VideoFrameOptions): void {

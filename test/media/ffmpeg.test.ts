@@ -1,11 +1,48 @@
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveFfmpeg } from '../../media/ffmpeg.ts';
+import { parseContainerInfo, probeContainer, resolveFfmpeg } from '../../media/ffmpeg.ts';
 
 describe('resolveFfmpeg', () => {
   it('finds a binary that exists', () => {
     const { path, source } = resolveFfmpeg();
     expect(existsSync(path)).toBe(true);
     expect(['FFMPEG_PATH', 'PATH', '@ffmpeg-installer/ffmpeg']).toContain(source);
+  });
+});
+
+describe('parseContainerInfo: what `ffmpeg -i FILE` says of a container', () => {
+  it("reads the duration and the first video stream's rate", () => {
+    const report = [
+      "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'clip.mp4':",
+      '  Duration: 00:01:04.50, start: 0.000000, bitrate: 256 kb/s',
+      '  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 128x128 [SAR 1:1 DAR 1:1], 252 kb/s, 29.97 fps, 29.97 tbr, 30k tbn (default)',
+      '  Stream #0:1[0x2](und): Audio: aac (LC), 44100 Hz, stereo, fltp, 128 kb/s (default)',
+    ].join('\n');
+    expect(parseContainerInfo(report)).toEqual({ duration: 64.5, fps: 29.97 });
+  });
+
+  it('skips a cover picture, falls back to tbr, and leaves out what is not said', () => {
+    const report = [
+      '  Duration: N/A, bitrate: N/A',
+      '    Stream #0:0: Video: mjpeg, yuvj420p, 300x300, 90k tbr, 90k tbn (attached pic)',
+      '    Stream #0:1: Video: h264, yuv420p, 64x64, 25 tbr, 1200k tbn',
+    ].join('\n');
+    expect(parseContainerInfo(report)).toEqual({ fps: 25 });
+    expect(parseContainerInfo('')).toEqual({});
+  });
+
+  it('asks the resolved ffmpeg (no ffprobe needed); a file it cannot read gives {}', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engram-probe-'));
+    try {
+      const clip = join(dir, 'c.mkv');
+      execFileSync(resolveFfmpeg().path, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=16x16:r=12:d=1', '-c:v', 'ffv1', clip]);
+      expect(await probeContainer(clip)).toEqual({ duration: 1, fps: 12 });
+      expect(await probeContainer(join(dir, 'absent.mkv'))).toEqual({});
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
