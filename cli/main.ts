@@ -27,6 +27,7 @@ import { plotCommand } from './plot.ts';
 import { describeRecall, formatSummary } from './progress.ts';
 import { recoveryFromArgs } from './recovery-options.ts';
 import { watchCommand } from './watch.ts';
+import { rho } from '../tui/units.ts';
 
 const root = join(fileURLToPath(import.meta.url), '../..');
 
@@ -132,16 +133,35 @@ function inputSpec(args: Parsed, path: string): InputSpec {
   };
 }
 
+/**
+ * --preset paper: the networks and optimizer the research used, by kind of input (docs/math.md §3.6).
+ * The research gives no separate table for audio; speech used the footage setting.
+ */
+export const PAPER_PRESET: Record<MediaKind, Record<'width' | 'depth' | 'activation' | 'optimizer' | 'lr' | 'fit', string>> = {
+  video: { width: '1024', depth: '16', activation: 'selu', optimizer: 'adam', lr: '1e-4', fit: 'gradient' },
+  audio: { width: '1024', depth: '16', activation: 'selu', optimizer: 'adam', lr: '1e-4', fit: 'gradient' },
+  images: { width: '512', depth: '31', activation: 'selu', optimizer: 'adam', lr: '1e-4', fit: 'gradient' },
+};
+
+/** The values with a preset's entries filled in where the option was not given. */
+function withPreset(args: Parsed, kind: MediaKind): Parsed['values'] {
+  const p = args.values.preset;
+  if (p === undefined) return args.values;
+  if (p !== 'paper') throw bad(`--preset must be paper (got '${p}')`);
+  const filled = Object.entries(PAPER_PRESET[kind]).filter(([k]) => !args.given(k));
+  return { ...args.values, ...Object.fromEntries(filled) };
+}
+
 /** Every option checked, nothing created yet. */
 function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string): MemorizeConfig {
-  const v = args.values, f = args.flags;
+  const v = withPreset(args, input.kind), f = args.flags;
   if (v.objective !== 'cycle' && v.objective !== 'autoencode') throw bad(`--objective must be cycle or autoencode (got '${v.objective}')`);
   const from = v.from === 'noise' ? 'gaussian' : v.from;
   if (from !== 'gaussian' && from !== 'uniform') throw bad(`--from for memorize/demo must be noise, gaussian or uniform (got '${v.from}')`);
   const gradientOptions = ['optimizer', 'lr', 'batch-size', 'weight-decay'].filter((k) => args.given(k));
   if (v.fit !== 'auto' && v.fit !== 'solve' && v.fit !== 'gradient') throw bad(`--fit must be auto, solve or gradient (got '${v.fit}')`);
   if (v.fit === 'solve' && gradientOptions.length) throw bad(`${gradientOptions.map((k) => `--${k}`).join(', ')} apply to --fit gradient; --fit solve fits without an optimizer`);
-  const fit = v.fit === 'auto' && gradientOptions.length ? 'gradient' : v.fit;
+  const fit = v.fit === 'auto' && gradientOptions.length ? 'gradient' : v.fit as 'auto' | 'solve' | 'gradient';
   const model = {
     width: v.width === 'auto' ? (fit === 'gradient' ? 512 : 1024) : num('width', v.width, { int: true, min: 1 }), depth: num('depth', v.depth, { int: true, min: 1 }),
     activation: v.activation!, bias: !f['no-bias'], init: v.init!, seed: num('seed', v.seed, { int: true, min: 0 }),
@@ -263,7 +283,7 @@ async function recallCmd(args: Parsed, runDir: string): Promise<number> {
       if (!r) return null;
       const item = c?.items[0];
       return `${describeRecall(r)} → ${out?.path ?? '(not recorded)'}` +
-        (item ? `\nrecalled limit: ρ = ${item.rho.toFixed(4)} (${item.attractor ? 'attractor' : 'NOT an attractor'}; ${c!.method}, ${c!.ms.toFixed(0)} ms)` : '');
+        (item ? `\nrecalled limit: ρ = ${rho(item.rho)} (${item.attractor ? 'attractor' : 'NOT an attractor'}; ${c!.method}, ${c!.ms.toFixed(0)} ms)` : '');
     },
     exitCode: (events) => (events.find((e): e is RecallEvent => e.kind === 'recall')?.outcome?.recalled === false ? EXIT.notRecalled : EXIT.done),
     stopped: () => `recall of ${runDir} stopped; nothing was recorded`,
@@ -280,6 +300,8 @@ export async function run(argv: string[]): Promise<never> {
     reportError(e, argv.includes('--json'));
     code = exitCodeOf(e);
   }
+  // stdout on a pipe may be asynchronous: let what was written (a --json event stream) drain first
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
 }
 

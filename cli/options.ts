@@ -68,7 +68,8 @@ const TRAINING = (d: { lr: string; lossTarget: string; maxSteps: string }): Opti
 });
 
 const MEMORIZE_TRAINING: OptionTable = {
-  fit: s('M', 'auto, solve or gradient. solve: first layer sampled from the data, output layer solved in closed form for small Jacobians, checked by recall from noise (each step one attempt, at most 3); gradient: the optimizer below; auto: solve when the net can interpolate the data (width ≥ samples − 1) and no optimizer option is given, else gradient', 'auto'),
+  preset: s('P', "paper: the research's network and optimizer for the input's kind (video and audio: FC width 1024, depth 16, selu, adam 1e-4; images: width 512, depth 31, selu, adam 1e-4), trained by gradient; options given explicitly win"),
+  fit: s('M', 'auto, solve or gradient. solve: first layer sampled from the data, output layer solved in closed form for small Jacobians, checked by recall from noise (each step one attempt, at most 3); gradient: the optimizer below; auto: solve when the net can interpolate the data (width ≥ samples − 1) and no optimizer option is given, and fall back to gradient training from fresh weights when no solve attempt replays from noise; else gradient', 'auto'),
   ...TRAINING({ lr: '1e-4', lossTarget: '1e-8', maxSteps: '20000' }),
   'batch-size': s('B', 'minibatch size (default: full batch)'),
   'checkpoint-every': s('N', 'save a checkpoint every N steps (also on Ctrl-C / SIGTERM / SIGHUP)', '1000'),
@@ -114,6 +115,8 @@ export const COMMANDS = {
     options: {
       ...IMAGE, frames: s('N', 'frames of the built-in clip', '48'),
       ...NETWORK('auto'), ...MEMORIZE_TRAINING, ...MONITORS,
+      // the life clip is random binary frames, which the solver does not store with basins (docs/math.md §3.5), and the demo is there to watch training
+      fit: { ...MEMORIZE_TRAINING.fit, default: 'gradient' },
       from: s('F', 'recall from noise|gaussian (N(0, sigma²)) or uniform (U[0,1])', 'noise'), ...RECALL_FROM, ...RECOVERY, ...OUTPUT,
     },
   },

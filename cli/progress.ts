@@ -1,6 +1,7 @@
 /** Plain-line progress for terminals, pipes and CI logs: at most one training line per second. */
 import type { AttractorEvent, EngramEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
 import type { ViewState } from '../tui/view-state.ts';
+import { rho } from '../tui/units.ts';
 
 export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
   let lastPrint = 0;
@@ -71,7 +72,7 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
 
 export function describeAttractors(e: AttractorEvent): string {
   if (e.skipped) return `attractors: not certified: ${e.skipped}`;
-  const fmt = (i: AttractorEvent['items'][number]) => `${i.what}: ρ = ${i.rho.toFixed(4)} (${i.attractor ? 'attractor' : 'NOT an attractor'})`;
+  const fmt = (i: AttractorEvent['items'][number]) => `${i.what}: ρ = ${rho(i.rho)} (${i.attractor ? 'attractor' : 'NOT an attractor'})`;
   return `attractors (${e.method} Jacobian, ${e.solver}, ${e.ms.toFixed(0)} ms): ${e.attractors}/${e.stored} stored memories certified; ` +
     e.items.slice(0, 4).map(fmt).join('; ') + (e.items.length > 4 ? `; … ${e.items.length - 4} more` : '');
 }
@@ -81,8 +82,8 @@ function describeCertificates(a: AttractorEvent | null): string {
   if (!a) return 'n/a';
   if (a.skipped) return 'not certified (needs the OpenBLAS addon at this size)';
   const stored = a.items.slice(0, a.stored), extra = a.items[a.stored];
-  const parts = [a.stored ? `${a.attractors}/${a.stored} stored memories certified (max ρ ${Math.max(...stored.map((i) => i.rho)).toFixed(4)})` : 'no stored memory to certify'];
-  if (extra) parts.push(`the recalled limit is ${extra.attractor ? 'a spurious attractor' : 'not an attractor'} (ρ ${extra.rho.toFixed(4)})`);
+  const parts = [a.stored ? `${a.attractors}/${a.stored} stored memories certified (max ρ ${rho(Math.max(...stored.map((i) => i.rho)))})` : 'no stored memory to certify'];
+  if (extra) parts.push(`the recalled limit is ${extra.attractor ? 'a spurious attractor' : 'not an attractor'} (ρ ${rho(extra.rho)})`);
   return parts.join('; ');
 }
 

@@ -8,7 +8,7 @@
  */
 import { arnoldiTopK, jacobianOperators, type ArnoldiOptions } from './arnoldi.ts';
 import { eigenvalues, spectralRadius, topByModulus, type Spectrum } from './eigen.ts';
-import { fcJacobianFactors, fcReducedOperators, fullJacobian, matmul64, reducedCycleProduct } from './jacobian.ts';
+import { fcJacobianFactors, fcReducedOperators, fullJacobian, lowRankCycleProduct, matmul64, reducedCycleProduct } from './jacobian.ts';
 import type { Model } from './model.ts';
 import { loadBlasAddon } from './native-blas.ts';
 
@@ -55,6 +55,14 @@ export function certifyCycle(
   model: Model, points: Float32Array[], topK = 5, method: EigMethodChoice = 'auto', arnoldi: ArnoldiOptions = {},
 ): Certificate {
   const m = chooseEigMethod(model, method);
+  // a first layer of low rank r (sampled from the data, docs/math.md §5.2): the same non-zero spectrum from r×r matrices
+  const low = m === 'reduced' || (method === 'auto' && model.spec.kind === 'fc') ? lowRankCycleProduct(model, points) : null;
+  if (low) {
+    const spectrum = eigenvalues(low.matrix, low.r);
+    const rho = spectralRadius(spectrum);
+    const moduli = Float64Array.from(spectrum.re, (re, i) => Math.hypot(re, spectrum.im[i]));
+    return { rho, top: topByModulus(spectrum, topK), attractor: rho < 1, method: 'reduced', solver: spectrum.solver, moduli };
+  }
   if (m === 'arnoldi') return certifyByArnoldi(model, [points], topK, arnoldi)[0];
   const { dim: d, width: w } = model.spec;
   const factors = points.map((x) => fcJacobianFactors(model, x));

@@ -143,3 +143,146 @@ export function fcReducedOperators(model: Model, cycles: Float32Array[][]): Line
     },
   };
 }
+
+/** φ′(z_l) of every hidden layer at n points packed [n, d], per layer [n, W] (float32). */
+export function hiddenDerivatives(model: Model, inputs: Float32Array): Float32Array[] {
+  const { dim: d, depth } = model.spec;
+  const act = activation(model.spec.activation);
+  const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
+  const dphi = tf.grad((z: tf.Tensor) => tf.sum(act.apply(z)));
+  return tf.tidy(() => {
+    let h: tf.Tensor2D = tf.tensor2d(inputs, [inputs.length / d, d]);
+    const out: tf.Tensor[] = [];
+    for (let l = 0; l < depth; l++) {
+      let z = tf.matMul(h, p(`W${l}`)! as tf.Tensor2D);
+      const b = p(`b${l}`);
+      if (b) z = tf.add(z, b);
+      out.push(dphi(z));
+      h = act.apply(z) as tf.Tensor2D;
+    }
+    return out.map((t) => t.dataSync().slice() as Float32Array);
+  });
+}
+
+/**
+ * Low-rank first layer: when E = W_0ᵀ (W×d) has rank r well below W (a first layer sampled from n
+ * training points has r ≤ n), E = L Vᵀ with L (W×r) from a pivoted Cholesky of E Eᵀ, and
+ * M(x) = N(x) Vᵀ with N(x) = D_D W_{D−1}ᵀ ⋯ D_1 L (W×r). Around a cycle the product
+ * A N_n Vᵀ ⋯ A N_1 Vᵀ has the non-zero spectrum of (S N_n)(S N_{n−1}) ⋯ (S N_1), r×r, with
+ * S = Vᵀ A = (LᵀL)⁻¹ Lᵀ (E A): the certificate costs r×W work per point instead of W×W.
+ * Null when the rank is above `maxRank` (default W/2: no gain).
+ */
+export function lowRankCycleProduct(model: Model, points: Float32Array[], maxRank = Math.floor(model.spec.width / 2)): { matrix: Float64Array; r: number } | null {
+  const { dim: d, width: w, depth } = model.spec;
+  const W0 = Float64Array.from(model.params.find((p) => p.name === 'W0')!.variable.dataSync()); // [d, W]
+  const W0T = transpose64(W0, d, w);
+  const L = pivotedCholesky(matmul64(W0T, W0, w, d, w), w, maxRank);
+  if (!L) return null;
+  const r = L.length / w;
+  const WL = Float64Array.from(model.params.find((p) => p.name === `W${depth}`)!.variable.dataSync()); // [W, d]: A = W_Lᵀ
+  const EA = matmul64(W0T, transpose64(WL, w, d), w, d, w); // W_0ᵀ W_Lᵀ
+  const LT = transpose64(L, w, r);
+  const gram = matmul64(LT, L, r, w, r);
+  const S = spdSolve(gram, r, matmul64(LT, EA, r, w, w), w); // r×W
+  if (!S) return null;
+  const inner = Array.from({ length: depth }, (_, l) => (l === 0 ? null : transpose64(Float64Array.from(model.params.find((p) => p.name === `W${l}`)!.variable.dataSync()), w, w)));
+  const packed = new Float32Array(points.length * d);
+  points.forEach((x, i) => packed.set(x, i * d));
+  const derivs = hiddenDerivatives(model, packed);
+  let prod: Float64Array | null = null;
+  points.forEach((_, i) => {
+    let N: Float64Array = L.slice();
+    scaleRows(N, w, r, derivs[0].subarray(i * w, (i + 1) * w));
+    for (let l = 1; l < depth; l++) {
+      N = matmul64(inner[l]!, N, w, w, r);
+      scaleRows(N, w, r, derivs[l].subarray(i * w, (i + 1) * w));
+    }
+    const T = matmul64(S, N, r, w, r);
+    prod = prod ? matmul64(T, prod, r, r, r) : T;
+  });
+  return { matrix: prod!, r };
+}
+
+function scaleRows(m: Float64Array, rows: number, cols: number, s: Float32Array): void {
+  for (let i = 0; i < rows; i++) {
+    const v = s[i];
+    for (let j = 0; j < cols; j++) m[i * cols + j] *= v;
+  }
+}
+
+/**
+ * P ≈ L Lᵀ (P W×W symmetric positive semi-definite) by Cholesky with diagonal pivoting, stopping when
+ * the largest remaining diagonal is below 1e-13 of the largest initial one (float32 weights are exact
+ * to ~1e-7, so what is left is rounding): L is W×r in the original row order. Null past maxRank.
+ */
+function pivotedCholesky(P: Float64Array, w: number, maxRank: number): Float64Array | null {
+  const diag = Float64Array.from({ length: w }, (_, i) => P[i * w + i]);
+  const tol = 1e-13 * Math.max(...diag);
+  const cols: Float64Array[] = [];
+  for (;;) {
+    let k = 0;
+    for (let i = 1; i < w; i++) if (diag[i] > diag[k]) k = i;
+    if (!(diag[k] > tol)) break;
+    if (cols.length >= maxRank) return null;
+    const piv = Math.sqrt(diag[k]);
+    const col = new Float64Array(w);
+    for (let i = 0; i < w; i++) {
+      let s = P[i * w + k];
+      for (const c of cols) s -= c[i] * c[k];
+      col[i] = s / piv;
+    }
+    for (let i = 0; i < w; i++) diag[i] -= col[i] * col[i];
+    diag[k] = 0;
+    cols.push(col);
+  }
+  if (cols.length === 0) return null;
+  const r = cols.length, L = new Float64Array(w * r);
+  cols.forEach((c, j) => { for (let i = 0; i < w; i++) L[i * r + j] = c[i]; });
+  return L;
+}
+
+export function transpose64(a: Float64Array, r: number, c: number): Float64Array {
+  const t = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = a[i * c + j];
+  return t;
+}
+
+/**
+ * X with A X = B for A (m×m) symmetric positive definite and B (m×k), row-major: LAPACK through the
+ * addon, else Cholesky in JavaScript. Null when A is not positive definite. Inputs are not modified.
+ */
+export function spdSolve(a: Float64Array, m: number, b: Float64Array, k: number): Float64Array | null {
+  const blas = loadBlasAddon();
+  if (blas?.posv) return blas.posv(a, b, m, k);
+  const L = new Float64Array(m * m);
+  for (let j = 0; j < m; j++) {
+    let s = a[j * m + j];
+    for (let t = 0; t < j; t++) s -= L[j * m + t] ** 2;
+    if (!(s > 0)) return null;
+    const ljj = Math.sqrt(s);
+    L[j * m + j] = ljj;
+    for (let i = j + 1; i < m; i++) {
+      let t2 = a[i * m + j];
+      for (let t = 0; t < j; t++) t2 -= L[i * m + t] * L[j * m + t];
+      L[i * m + j] = t2 / ljj;
+    }
+  }
+  const x = b.slice();
+  for (let i = 0; i < m; i++) {
+    for (let t = 0; t < i; t++) {
+      const l = L[i * m + t];
+      if (l !== 0) for (let j = 0; j < k; j++) x[i * k + j] -= l * x[t * k + j];
+    }
+    const inv = 1 / L[i * m + i];
+    for (let j = 0; j < k; j++) x[i * k + j] *= inv;
+  }
+  for (let i = m - 1; i >= 0; i--) {
+    for (let t = i + 1; t < m; t++) {
+      const l = L[t * m + i];
+      if (l !== 0) for (let j = 0; j < k; j++) x[i * k + j] -= l * x[t * k + j];
+    }
+    const inv = 1 / L[i * m + i];
+    for (let j = 0; j < k; j++) x[i * k + j] *= inv;
+  }
+  return x;
+}

@@ -18,18 +18,17 @@
  *    (ρ(J_{f^n}) ≤ Π‖J(x_i)‖₂): the memory is an attractor, not only a fit.
  *
  * Needs width + 1 ≥ n (one feature per point, plus the bias) and the FC layout of engine/model.ts.
- * Cost: one W×d×W product, two W×W×W products per point and hidden layer after the first, and an
- * (W+1)² Cholesky — all in OpenBLAS/LAPACK when the addon is built.
+ * Cost: about 4·n²·W² flops per hidden layer for the Jacobian Gram (see jacobianGram) and a (W+1)²
+ * Cholesky — all in OpenBLAS/LAPACK when the addon is built.
  */
 import { tf } from './tf.ts';
 import { activation } from './activations.ts';
-import { matmul64 } from './jacobian.ts';
+import { hiddenDerivatives, matmul64, spdSolve, transpose64 } from './jacobian.ts';
 import type { Model, NetSpec } from './model.ts';
-import { loadBlasAddon } from './native-blas.ts';
 import type { Dataset } from './objectives.ts';
 import { Rng } from './random.ts';
 import { shadow } from './limits.ts';
-import type { TrainerFactory } from './trainer.ts';
+import type { StepResult, Trainer, TrainerFactory, TrainerState } from './trainer.ts';
 
 /** Solve attempts a run makes by default (each with the next seed), when its noise starts do not all replay. */
 export const SOLVE_TRIES = 3;
@@ -110,26 +109,6 @@ export function sampleFirstLayer(model: Model, data: Dataset, o: SampleOptions):
   model.setWeights(ws);
 }
 
-/** φ′(z_l) of every hidden layer at every training input, per layer [n, W]. */
-function hiddenDerivatives(model: Model, data: Dataset): Float32Array[] {
-  const { dim: d, depth } = model.spec;
-  const act = activation(model.spec.activation);
-  const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
-  const dphi = tf.grad((z: tf.Tensor) => tf.sum(act.apply(z)));
-  return tf.tidy(() => {
-    let h: tf.Tensor2D = tf.tensor2d(data.inputs, [data.n, d]);
-    const out: tf.Tensor[] = [];
-    for (let l = 0; l < depth; l++) {
-      let z = tf.matMul(h, p(`W${l}`)! as tf.Tensor2D);
-      const b = p(`b${l}`);
-      if (b) z = tf.add(z, b);
-      out.push(dphi(z));
-      h = act.apply(z) as tf.Tensor2D;
-    }
-    return out.map((t) => t.dataSync().slice() as Float32Array);
-  });
-}
-
 /** The last hidden layer's features of every training input, [n, W]. */
 function hiddenFeatures(model: Model, data: Dataset): Float32Array {
   const { dim: d, depth } = model.spec;
@@ -147,66 +126,55 @@ function hiddenFeatures(model: Model, data: Dataset): Float32Array {
   });
 }
 
-export function transpose64(a: Float64Array, r: number, c: number): Float64Array {
-  const t = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = a[i * c + j];
-  return t;
-}
-
 /**
- * X with A X = B for A (m×m) symmetric positive definite and B (m×k), row-major: LAPACK through the
- * addon, else Cholesky in JavaScript. Null when A is not positive definite. Inputs are not modified.
+ * C = Σ_i M_i M_iᵀ (W×W), M_i = D_D W_{D−1}ᵀ ⋯ D_1 W_0ᵀ at training point i, without forming M_i (W×d).
+ *
+ * Low-rank path: when the first layer's columns lie in the span of the training points (a sampled
+ * first layer does: its units are differences of points), W_0 = Xᵀ G⁻¹ B with X the n×d points,
+ * G = X Xᵀ and B = X W_0 (n×W), so W_0ᵀ W_0 = Bᵀ G⁻¹ B and M_i M_iᵀ = K_iᵀ G⁻¹ K_i with
+ * K_i = B D_1 W_1 D_2 ⋯ (n×W): about 4·n²·W² flops in all instead of 4·n·W³. With d ≤ n, K_i starts
+ * from W_0 itself (d×W, no G). Otherwise (a first layer off the data's span) the general path:
+ * P = W_0ᵀW_0, M_i M_iᵀ = D_D W_{D−1}ᵀ ⋯ D_1 P D_1 ⋯ W_{D−1} D_D, two W×W×W products per point and
+ * layer after the first.
  */
-export function spdSolve(a: Float64Array, m: number, b: Float64Array, k: number): Float64Array | null {
-  const blas = loadBlasAddon();
-  if (blas?.posv) return blas.posv(a, b, m, k);
-  const L = new Float64Array(m * m);
-  for (let j = 0; j < m; j++) {
-    let s = a[j * m + j];
-    for (let t = 0; t < j; t++) s -= L[j * m + t] ** 2;
-    if (!(s > 0)) return null;
-    const ljj = Math.sqrt(s);
-    L[j * m + j] = ljj;
-    for (let i = j + 1; i < m; i++) {
-      let t2 = a[i * m + j];
-      for (let t = 0; t < j; t++) t2 -= L[i * m + t] * L[j * m + t];
-      L[i * m + j] = t2 / ljj;
-    }
-  }
-  const x = b.slice();
-  for (let i = 0; i < m; i++) {
-    for (let t = 0; t < i; t++) {
-      const l = L[i * m + t];
-      if (l !== 0) for (let j = 0; j < k; j++) x[i * k + j] -= l * x[t * k + j];
-    }
-    const inv = 1 / L[i * m + i];
-    for (let j = 0; j < k; j++) x[i * k + j] *= inv;
-  }
-  for (let i = m - 1; i >= 0; i--) {
-    for (let t = i + 1; t < m; t++) {
-      const l = L[t * m + i];
-      if (l !== 0) for (let j = 0; j < k; j++) x[i * k + j] -= l * x[t * k + j];
-    }
-    const inv = 1 / L[i * m + i];
-    for (let j = 0; j < k; j++) x[i * k + j] *= inv;
-  }
-  return x;
-}
-
-/**
- * C = Σ_i M_i M_iᵀ (W×W) without forming M_i: with P = W_0ᵀW_0, M_i M_iᵀ = D_L W_{L−1}ᵀ ⋯ D_1 P D_1 ⋯
- * W_{L−1} D_L, two W×W×W products per point and hidden layer after the first (none for depth 1).
- */
-async function jacobianGram(model: Model, data: Dataset, progress?: SolveOptions['progress']): Promise<Float64Array> {
+export async function jacobianGram(model: Model, data: Dataset, progress?: SolveOptions['progress']): Promise<Float64Array> {
   const { dim: d, width: w, depth } = model.spec;
+  const n = data.n;
   const p = (name: string) => model.params.find((q) => q.name === name)!.variable;
-  const derivs = hiddenDerivatives(model, data);
+  const derivs = hiddenDerivatives(model, data.inputs);
   const W0 = Float64Array.from(p('W0').dataSync());
-  const P = matmul64(transpose64(W0, d, w), W0, w, d, w);
   const Wl = Array.from({ length: depth }, (_, l) => (l === 0 ? null : Float64Array.from(p(`W${l}`).dataSync())));
-  const WlT = Wl.map((x) => (x ? transpose64(x, w, w) : null));
+  const low = lowRankFirstLayer(W0, data);
   const C = new Float64Array(w * w);
-  for (let i = 0; i < data.n; i++) {
+  if (low) {
+    const { B, r, G } = low;
+    // Σ_i K_iᵀ Z_i over a chunk of points is one product [K_1; …]ᵀ [Z_1; …] (a large, efficient gemm)
+    const chunk = Math.max(1, Math.min(n, Math.floor(4096 / r)));
+    for (let i0 = 0; i0 < n; i0 += chunk) {
+      const m = Math.min(chunk, n - i0);
+      const Ks = new Float64Array(m * r * w), Zs = new Float64Array(m * r * w);
+      for (let j = 0; j < m; j++) {
+        const i = i0 + j;
+        let K: Float64Array = B.slice();
+        scaleColumns(K, r, w, derivs[0].subarray(i * w, (i + 1) * w));
+        for (let l = 1; l < depth; l++) {
+          K = matmul64(K, Wl[l]!, r, w, w);
+          scaleColumns(K, r, w, derivs[l].subarray(i * w, (i + 1) * w));
+        }
+        const Z = G ? spdSolve(G, r, K, w) : K;
+        if (!Z) throw new Error('the Gram of the training points is not positive definite');
+        Ks.set(K, j * r * w);
+        Zs.set(Z, j * r * w);
+      }
+      const q = matmul64(transpose64(Ks, m * r, w), Zs, w, m * r, w);
+      for (let t = 0; t < w * w; t++) C[t] += q[t];
+      await progress?.((i0 + m) / n);
+    }
+    return C;
+  }
+  const P = matmul64(transpose64(W0, d, w), W0, w, d, w);
+  const WlT = Wl.map((x) => (x ? transpose64(x, w, w) : null));
+  for (let i = 0; i < n; i++) {
     const d1 = derivs[0].subarray(i * w, (i + 1) * w);
     let q: Float64Array = new Float64Array(w * w);
     for (let r = 0; r < w; r++) {
@@ -223,9 +191,32 @@ async function jacobianGram(model: Model, data: Dataset, progress?: SolveOptions
       }
     }
     for (let t = 0; t < w * w; t++) C[t] += q[t];
-    await progress?.((i + 1) / data.n);
+    await progress?.((i + 1) / n);
   }
   return C;
+}
+
+function scaleColumns(m: Float64Array, rows: number, cols: number, s: Float32Array): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) m[r * cols + c] *= s[c];
+}
+
+/**
+ * W_0 (d×W) as seen from the training points: { B = W_0, r = d } when d ≤ n; { B = X W_0, r = n, G = X Xᵀ }
+ * when W_0's columns lie in the points' span (checked: tr(Bᵀ G⁻¹ B) = ‖W_0‖_F² to 1e-6); else null.
+ */
+function lowRankFirstLayer(W0: Float64Array, data: Dataset): { B: Float64Array; r: number; G?: Float64Array } | null {
+  const { n, dim: d } = data;
+  const w = W0.length / d;
+  if (d <= n) return { B: W0, r: d };
+  const X = Float64Array.from(data.inputs);
+  const G = matmul64(X, transpose64(X, n, d), n, d, n);
+  const B = matmul64(X, W0, n, d, w);
+  const GiB = spdSolve(G, n, B, w);
+  if (!GiB) return null;
+  let inSpan = 0, total = 0;
+  for (let i = 0; i < n * w; i++) inSpan += B[i] * GiB[i];
+  for (let i = 0; i < d * w; i++) total += W0[i] * W0[i];
+  return Math.abs(total - inSpan) <= 1e-6 * total ? { B, r: n, G } : null;
 }
 
 function residual(model: Model, data: Dataset): { mse: number; r: Float64Array } {
@@ -359,57 +350,77 @@ export interface SolveTrainerOptions extends Omit<SolveOptions, 'progress'> {
   tries?: number;
   /** Check each solve by recall from noise, and try the next seed while starts fail (default: no check). */
   check?: ReplayCheck;
+  /**
+   * With `check`: when no attempt had a single start replay, put fresh weights in (`reinit`) and go on
+   * training with `gradient`, the step count going on (--fit auto). Without it the best attempt is kept.
+   */
+  fallback?: { gradient: TrainerFactory<Dataset>; reinit: () => void };
 }
 
 /**
  * The solver as a Trainer: each step is one attempt (a first layer sampled with seed + attempt, the
  * output layer solved). With `check`, an attempt whose noise starts do not all replay asks for
- * another (`retry`), up to `tries`; the last attempt keeps the best attempt's weights. Between points
- * of the Jacobian Gram the step yields to the event loop, so a dashboard stays live.
+ * another (`retry`), up to `tries`; after the last one the best attempt's weights are kept — or, with
+ * `fallback` and no start replaying at all, training goes on by gradient from fresh weights. Between
+ * points of the Jacobian Gram the step yields to the event loop, so a dashboard stays live.
  */
 export function solveTrainer(model: Model, o: SolveTrainerOptions): TrainerFactory<Dataset> {
-  return (data) => {
+  return (data, opts) => {
     let steps = 0;
-    let best: { replayed: number; loss: number; weights: ReturnType<Model['weights']> } | null = null;
+    let best: { attempt: number; replayed: number; loss: number; weights: ReturnType<Model['weights']> } | null = null;
+    let gradient: Trainer<Dataset> | null = null;
     const tries = o.tries ?? SOLVE_TRIES;
-    const yieldEvery = 50;
     let last = performance.now();
     const progress = async () => {
-      if (performance.now() - last < yieldEvery) return;
+      if (performance.now() - last < 50) return;
       await new Promise<void>((r) => setImmediate(r));
       last = performance.now();
     };
+    const startGradient = (st?: TrainerState) => {
+      gradient = o.fallback!.gradient(data, opts);
+      const own = gradient.state();
+      gradient.restore(st ?? { ...own, step: steps });
+      return gradient;
+    };
+    const attempt = async (): Promise<StepResult> => {
+      const at = steps;
+      const seed = o.seed + at;
+      const r = await solveFit(model, data, { ...o, seed, progress });
+      steps++;
+      const res = { loss: r.mse, gradNorm: fullGradientNorm(model, data), lr: 0, batchSize: data.n };
+      const what = `MSE ${r.mse.toExponential(2)}, rms ‖J‖_F ${r.jacobianFrob.toPrecision(3)}`;
+      if (!o.check) return { ...res, notes: [`solved the output layer on a first layer sampled with seed ${seed}: ${what} (${r.seconds.toFixed(1)} s)`] };
+      const k = o.check.starts ?? 8;
+      const replayed = Number.isFinite(r.mse) ? replayCount(model, data, { ...o.check, seed: seed + 1000 }) : 0;
+      const notes = [`solve ${at + 1}/${tries} (first layer seed ${seed}): ${what}, ${replayed}/${k} noise starts replay the data (${r.seconds.toFixed(1)} s)`];
+      if (!best || replayed > best.replayed || (replayed === best.replayed && r.mse < best.loss)) best = { attempt: at, replayed, loss: r.mse, weights: model.weights() };
+      if (replayed === k) return { ...res, notes };
+      if (at + 1 < tries) return { ...res, notes, retry: `${k - replayed} of ${k} noise starts did not replay the data` };
+      if (best.replayed === 0 && o.fallback) {
+        o.fallback.reinit();
+        startGradient();
+        return { ...res, notes, retry: `no noise start replayed the data in ${tries} solve attempts; training by gradient from a fresh initialization instead` };
+      }
+      if (best.attempt !== at) {
+        model.setWeights(best.weights);
+        notes.push(`kept solve ${best.attempt + 1} (${best.replayed}/${k} replaying), the best of ${tries}`);
+        return { ...res, loss: best.loss, gradNorm: fullGradientNorm(model, data), notes };
+      }
+      return { ...res, notes };
+    };
     return {
-      async step() {
-        const attempt = steps;
-        const seed = o.seed + attempt;
-        const r = await solveFit(model, data, { ...o, seed, progress });
-        const gradNorm = fullGradientNorm(model, data);
-        steps++;
-        const notes: string[] = [];
-        let retry: string | undefined;
-        const res = { loss: r.mse, gradNorm, lr: 0, batchSize: data.n };
-        if (!o.check) return { ...res, notes: [`solved the output layer on a first layer sampled with seed ${seed}: MSE ${r.mse.toExponential(2)}, rms ‖J‖_F ${r.jacobianFrob.toPrecision(3)} (${r.seconds.toFixed(1)} s)`] };
-        const k = o.check.starts ?? 8;
-        const replayed = Number.isFinite(r.mse) ? replayCount(model, data, { ...o.check, seed: seed + 1000 }) : 0;
-        notes.push(`solve ${attempt + 1}/${tries} (first layer seed ${seed}): MSE ${r.mse.toExponential(2)}, rms ‖J‖_F ${r.jacobianFrob.toPrecision(3)}, ${replayed}/${k} noise starts replay the data (${r.seconds.toFixed(1)} s)`);
-        if (!best || replayed > best.replayed || (replayed === best.replayed && r.mse < best.loss)) best = { replayed, loss: r.mse, weights: model.weights() };
-        if (replayed < k) {
-          if (attempt + 1 < tries) retry = `${k - replayed} of ${k} noise starts did not replay the data`;
-          else if (best.weights && best.loss !== r.mse) {
-            model.setWeights(best.weights);
-            notes.push(`kept solve with ${best.replayed}/${k} replaying, the best of ${tries}`);
-            return { ...res, loss: best.loss, gradNorm: fullGradientNorm(model, data), notes };
-          }
-        }
-        return { ...res, notes, retry };
-      },
-      state: () => ({ step: steps, optimizer: [], rng: [] }),
+      step: () => (gradient ? gradient.step() : attempt()),
+      state: () => (gradient ? gradient.state() : { step: steps, optimizer: [], rng: [] }),
       restore(st) {
         steps = st.step;
+        // a checkpoint taken after the fallback carries the optimizer's state
+        if (o.fallback && (st.step > tries || st.optimizer.length > 0)) startGradient(st);
       },
-      weightsFinite: () => model.weights().every((w) => w.data.every(Number.isFinite)),
-      dispose() {},
+      rollback: () => gradient?.rollback?.() ?? null,
+      weightsFinite: () => gradient?.weightsFinite?.() ?? model.weights().every((w) => w.data.every(Number.isFinite)),
+      dispose() {
+        gradient?.dispose();
+      },
     };
   };
 }

@@ -165,7 +165,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
             gradNorm: r.gradNorm, stepMs, samplesPerSec: (r.batchSize * 1000) / Math.max(stepMs, 1e-6),
           });
           for (const message of r.notes ?? []) emit({ kind: 'log', runId: opts.runId, step: done, time: Date.now(), level: 'info', message });
-          if (r.retry) emit({ kind: 'log', runId: opts.runId, step: done, time: Date.now(), level: 'warn', message: `${r.retry}; trying again` });
+          if (r.retry) emit({ kind: 'log', runId: opts.runId, step: done, time: Date.now(), level: 'info', message: `${r.retry}; trying again` });
           if (halted()) return;
           if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
             return end(t, 'diverged', r.loss, opts.stopOnNonfinite ? (saveLastFinite(t) ?? null) : undefined);

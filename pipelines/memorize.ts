@@ -187,7 +187,10 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
       const s = shape!;
       const fit = fitOf(cfg, model, data);
       const trainer: TrainerFactory<Dataset> = fit.method === 'solve'
-        ? solveTrainer(model, { seed: cfg.model.seed, tries: fit.maxSteps, check: { peak: peakOf(s), sigma: cfg.recall.sigma || 1 } })
+        ? solveTrainer(model, {
+          seed: cfg.model.seed, tries: fit.tries, check: { peak: peakOf(s), sigma: cfg.recall.sigma || 1 },
+          fallback: fit.fallback ? { gradient: netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed }), reinit: () => reinit(model!, data) } : undefined,
+        })
         : netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed });
       const frame = s.kind === 'audio' ? { width: s.samples, height: 1, channels: 1 } : { width: s.width, height: s.height, channels: s.channels };
       const frames = () => splitRows(data.inputs, data.n, data.dim);
@@ -233,23 +236,31 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
 
 /**
  * How this run fits its net: `solve` when asked or when `auto` finds the net able to interpolate the
- * data (docs/math.md §3.5), else `gradient`. A solve makes at most SOLVE_TRIES attempts.
+ * data (docs/math.md §3.5), else `gradient`. A solve makes at most SOLVE_TRIES attempts; under
+ * `auto`, when no attempt replays from noise, it falls back to gradient steps (up to --max-steps more).
  */
-export function fitOf(cfg: MemorizeConfig, model: Model, data: Dataset): { method: 'solve' | 'gradient'; maxSteps: number; note: string } {
+export function fitOf(cfg: MemorizeConfig, model: Model, data: Dataset): { method: 'solve' | 'gradient'; maxSteps: number; tries: number; fallback: boolean; note: string } {
   const asked = cfg.fit ?? 'gradient';
   const blocker = asked === 'gradient' ? null : solveBlocker(model.spec, data.n);
   if (asked === 'solve' && blocker) throw new EngramError('E_BAD_ARGUMENT', `--fit solve cannot fit this run: ${blocker}; raise --width or use --fit gradient`);
+  const gradient = `${cfg.optimizer.name}, lr ${cfg.optimizer.lr}`;
   if (asked === 'gradient' || blocker) {
-    return {
-      method: 'gradient', maxSteps: cfg.maxSteps,
-      note: `fit: gradient (${cfg.optimizer.name}, lr ${cfg.optimizer.lr})` + (blocker ? `, because ${blocker}` : ''),
-    };
+    return { method: 'gradient', maxSteps: cfg.maxSteps, tries: 0, fallback: false, note: `fit: gradient (${gradient})` + (blocker ? `, because ${blocker}` : '') };
   }
-  const maxSteps = Math.min(cfg.maxSteps, SOLVE_TRIES);
+  const tries = Math.min(cfg.maxSteps, SOLVE_TRIES);
+  const fallback = asked === 'auto';
   return {
-    method: 'solve', maxSteps,
-    note: `fit: solve — first layer sampled from the data, output layer solved in closed form for small Jacobians at the ${data.n} points; up to ${maxSteps} attempt(s), each checked by recall from noise (--fit gradient trains with ${cfg.optimizer.name} instead)`,
+    method: 'solve', tries, fallback, maxSteps: fallback ? tries + cfg.maxSteps : tries,
+    note: `fit: solve — first layer sampled from the data, output layer solved in closed form for small Jacobians at the ${data.n} points; up to ${tries} attempt(s), each checked by recall from noise` +
+      (fallback ? `; if no noise start replays, gradient training (${gradient}, up to ${cfg.maxSteps} steps) from a fresh initialization` : ''),
   };
+}
+
+/** Fresh weights of the same net (its own seed), for a solve that falls back to gradient training. */
+function reinit(model: Model, data: Dataset): void {
+  const fresh = createFcModel(model.spec, unitVector(data.inputs.subarray(0, data.dim)));
+  model.setWeights(fresh.weights());
+  fresh.dispose();
 }
 
 /** A partial input, or ffmpeg's decode errors: said as warnings (with --strict a partial input has already failed the run). */

@@ -21,3 +21,8 @@ export function count(n: number | null | undefined): string {
 
 /** Cuts a string to `width` characters with an ellipsis. */
 export const clip = (s: string, width: number): string => (s.length <= width ? s : width <= 1 ? s.slice(0, width) : s.slice(0, width - 1) + '…');
+
+/** A spectral radius: four decimals, or two significant digits below 1e-3 (a solved memory's ρ is often 1e-6). */
+export function rho(x: number): string {
+  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(1) : x.toFixed(4);
+}
