@@ -132,12 +132,14 @@ export interface Shadow {
   /** Per state: global index of the nearest frame (−1 for a non-finite state) and the PSNR against it. */
   nearest: number[];
   psnr: number[];
-  /** Per frame: the best PSNR at which a state passed it (−∞ when none was finite) and that state's index. */
+  /** Per frame: the best PSNR at which a state came to it (−∞ when none was finite) and that state's index. */
   best: number[];
   bestState: number[];
   /** States within minPsnr of their nearest frame. */
   close: number;
-  /** Frames passed at ≥ minPsnr. */
+  /** Per frame: whether it is the nearest frame of a state within minPsnr (is passed). */
+  passed: boolean[];
+  /** Frames passed. */
   coverage: number;
   /**
    * Consecutive pairs of close states (with `cyclic`, the last → first pair too); how many advanced
@@ -154,7 +156,7 @@ export interface Shadow {
  */
 export function shadow(states: readonly Float32Array[], frames: readonly Float32Array[], succ: readonly number[], o: { minPsnr: number; peak: number; cyclic: boolean }): Shadow {
   const nearestOf: number[] = [], ps: number[] = [];
-  const best = frames.map(() => -Infinity), bestState = frames.map(() => -1);
+  const best = frames.map(() => -Infinity), bestState = frames.map(() => -1), passed = frames.map(() => false);
   for (const [s, x] of states.entries()) {
     let j = -1, bp = -Infinity;
     frames.forEach((f, i) => {
@@ -163,6 +165,9 @@ export function shadow(states: readonly Float32Array[], frames: readonly Float32
       if (v > bp) [j, bp] = [i, v];
       if (v > best[i]) [best[i], bestState[i]] = [v, s];
     });
+    // a state passes its nearest frame only: one blurred or quiet state within the threshold of
+    // many frames (near-silence is within 20 dB of every second of quiet speech) passes one of them
+    if (j >= 0 && bp >= o.minPsnr) passed[j] = true;
     nearestOf.push(j);
     ps.push(bp);
   }
@@ -180,7 +185,7 @@ export function shadow(states: readonly Float32Array[], frames: readonly Float32
   return {
     nearest: nearestOf, psnr: ps, best, bestState, pairs, advanced, forward,
     close: states.filter((_, s) => isClose(s)).length,
-    coverage: best.filter((b) => b >= o.minPsnr).length,
+    passed, coverage: passed.filter(Boolean).length,
   };
 }
 

@@ -155,7 +155,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     const state = matchedAt >= 0 ? matchedAt : Math.max(0, nearest(states, f).i);
     const passed = sh.bestState[i] >= 0 ? window[sh.bestState[i]] : states[state];
     return {
-      index: i, matched: kind === 'exact' ? matchedAt >= 0 : kind === 'approximate-orbit' && sh.best[i] >= shadowPsnr,
+      index: i, matched: kind === 'exact' ? matchedAt >= 0 : kind === 'approximate-orbit' && sh.passed[i],
       stored: stored[i] !== null, state,
       l2: dist(passed, f), l2Stored: stored[i] ? dist(passed, stored[i]!) : Number.NaN, psnr: sh.best[i] === -Infinity ? psnr(passed, f, peak) : sh.best[i],
     };
@@ -237,8 +237,8 @@ function judge(lim: Limit, c: Ctx, seed: number): Judged {
   const sh = shadow(window, c.frames, c.succ, { minPsnr: c.shadowPsnr, peak: c.peak, cyclic: converged });
   // the sequence with the most frames passed
   const covered = c.input.sequences.map(() => 0);
-  sh.best.forEach((b, i) => {
-    if (b >= c.shadowPsnr) covered[c.seqIndex[i]]++;
+  sh.passed.forEach((p, i) => {
+    if (p) covered[c.seqIndex[i]]++;
   });
   const seq = covered.indexOf(Math.max(...covered));
   const of = c.input.sequences[seq]?.length ?? 0;

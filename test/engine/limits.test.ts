@@ -279,4 +279,16 @@ describe('tails and shadowing', () => {
     const back = shadow([4, 3, 2, 1, 0].map((i) => five[i]), five, [1, 2, 3, 4, 0], { minPsnr: 30, peak: 1, cyclic: false });
     expect([back.pairs, back.advanced, back.forward]).toEqual([4, 0, 0]);
   });
+
+  it('shadow: one state within the threshold of every frame (near-silence against quiet speech) passes only its nearest', () => {
+    // three "seconds" of quiet audio (rms ≈ 0.1, peak-to-peak 2): silence is ~26 dB from each
+    const quiet = [0, 1, 2].map((k) => Float32Array.from({ length: 400 }, (_, t) => 0.1 * Math.sqrt(2) * Math.sin((t + 1) * (k + 1) * 0.37)));
+    const silence = new Float32Array(400).fill(0.001);
+    const sh = shadow([silence], quiet, [1, 2, 0], { minPsnr: 20, peak: 2, cyclic: true });
+    expect(sh.psnr[0]).toBeGreaterThan(20);
+    expect(sh.close).toBe(1);
+    expect(sh.coverage).toBe(1);
+    expect(sh.passed.filter(Boolean)).toHaveLength(1);
+    expect(sh.best.every((b) => b > 20)).toBe(true); // its real PSNR against each is still reported
+  });
 });

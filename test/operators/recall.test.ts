@@ -105,6 +105,18 @@ describe('recall', () => {
     expect(out.event.orderCorrect).toBe(false);
   });
 
+  it('a near-silent fixed point within the threshold of every quiet second of audio matches one second at most, and is not a recall', async () => {
+    // four "seconds" of quiet audio (rms ≈ 0.1; peak-to-peak 2): silence is ~26 dB from each, above the 20 dB threshold
+    const seconds = [0, 1, 2, 3].map((k) => Float32Array.from({ length: 400 }, (_, t) => 0.1 * Math.sqrt(2) * Math.sin((t + 1) * (k + 1) * 0.37)));
+    const hush = new Float32Array(400).fill(0.001);
+    const map: IteratedMap = { spec: { dim: 400 }, iterate: rowwise(400, () => hush) };
+    const out = await runRecall({ map, sequences: [seconds], objective: 'cycle' }, { runId: 'r', from: 'gaussian', peak: 2 });
+    expect(out.event.rule).toBe('fixed-point');
+    expect(out.event.framesMatched).toBeLessThanOrEqual(1);
+    expect(out.event.outcome?.coverage).toBeLessThanOrEqual(1);
+    expect(out.event.outcome?.recalled).toBe(false);
+  });
+
   it('stops at the iteration cap when nothing converges and says so', async () => {
     // rotation by an irrational angle: no fixed point, no cycle
     const th = Math.sqrt(2);
