@@ -22,7 +22,8 @@ import { tf } from '../engine/tf.ts';
 import { activation } from '../engine/activations.ts';
 import type { Model } from '../engine/model.ts';
 import type { Dataset } from '../engine/objectives.ts';
-import { loadBlasAddon } from '../engine/native-blas.ts';
+import { hiddenDerivatives, matmul64, spdSolve, transpose64 } from '../engine/jacobian.ts';
+import { residual } from '../engine/solve.ts';
 import { Rng } from '../engine/random.ts';
 
 /** Last hidden layer h(x) of an FC model for n inputs packed [n, d]: Float32Array [n, W]. */
@@ -43,67 +44,6 @@ export function hiddenFeatures(model: Model, inputs: Float32Array): Float32Array
   }).slice();
 }
 
-function dgemm(a: Float64Array, b: Float64Array, r: number, k: number, c: number): Float64Array {
-  const blas = loadBlasAddon();
-  if (blas) return blas.dgemm(a, b, r, k, c);
-  const out = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) {
-    for (let t = 0; t < k; t++) {
-      const v = a[i * k + t];
-      if (v === 0) continue;
-      for (let j = 0; j < c; j++) out[i * c + j] += v * b[t * c + j];
-    }
-  }
-  return out;
-}
-
-function transpose(a: Float64Array, r: number, c: number): Float64Array {
-  const t = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = a[i * c + j];
-  return t;
-}
-
-/** Solve G X = B in place of B (G n×n SPD, B n×m), by Cholesky. Returns false if G is not SPD. */
-function choleskySolve(g: Float64Array, n: number, b: Float64Array, m: number): boolean {
-  const L = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    let s = g[j * n + j];
-    for (let k = 0; k < j; k++) s -= L[j * n + k] * L[j * n + k];
-    if (!(s > 0)) return false;
-    const ljj = Math.sqrt(s);
-    L[j * n + j] = ljj;
-    for (let i = j + 1; i < n; i++) {
-      let t = g[i * n + j];
-      for (let k = 0; k < j; k++) t -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = t / ljj;
-    }
-  }
-  // forward: L y = b ; backward: Lᵀ x = y (row-wise over the m right-hand sides)
-  for (let i = 0; i < n; i++) {
-    const row = i * m;
-    for (let k = 0; k < i; k++) {
-      const l = L[i * n + k];
-      if (l === 0) continue;
-      const rk = k * m;
-      for (let j = 0; j < m; j++) b[row + j] -= l * b[rk + j];
-    }
-    const inv = 1 / L[i * n + i];
-    for (let j = 0; j < m; j++) b[row + j] *= inv;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    const row = i * m;
-    for (let k = i + 1; k < n; k++) {
-      const l = L[k * n + i];
-      if (l === 0) continue;
-      const rk = k * m;
-      for (let j = 0; j < m; j++) b[row + j] -= l * b[rk + j];
-    }
-    const inv = 1 / L[i * n + i];
-    for (let j = 0; j < m; j++) b[row + j] *= inv;
-  }
-  return true;
-}
-
 export interface PolishOptions {
   /** Refinement passes (default 3; pass 2 and 3 remove float32 rounding of pass 1). */
   passes?: number;
@@ -121,18 +61,6 @@ export interface PolishResult {
   ms: number;
 }
 
-function mseOf(model: Model, data: Dataset): { mse: number; r: Float64Array } {
-  const y = model.apply(data.inputs);
-  const r = new Float64Array(y.length);
-  let s = 0;
-  for (let i = 0; i < y.length; i++) {
-    const e = data.targets[i] - y[i];
-    r[i] = e;
-    s += e * e;
-  }
-  return { mse: s / y.length, r };
-}
-
 /** Minimum-norm least-squares correction of the output layer (see the file comment). */
 export function polishOutputLayer(model: Model, data: Dataset, opts: PolishOptions = {}): PolishResult {
   const t0 = performance.now();
@@ -145,8 +73,8 @@ export function polishOutputLayer(model: Model, data: Dataset, opts: PolishOptio
     for (let j = 0; j < w; j++) ha[i * wa + j] = H[i * w + j];
     ha[i * wa + w] = model.spec.bias ? 1 : 0;
   }
-  const haT = transpose(ha, n, wa);
-  const g = dgemm(ha, haT, n, wa, n);
+  const haT = transpose64(ha, n, wa);
+  const g = matmul64(ha, haT, n, wa, n);
   let tr = 0;
   for (let i = 0; i < n; i++) tr += g[i * n + i];
   const lam = (opts.ridge ?? 1e-12) * (tr / n);
@@ -154,10 +82,11 @@ export function polishOutputLayer(model: Model, data: Dataset, opts: PolishOptio
   const wName = `W${depth}`, bName = `b${depth}`;
   const res: PolishResult = { mse: [], deltaNorm: [], outNorm: 0, ms: 0 };
   for (let pass = 0; pass < (opts.passes ?? 3); pass++) {
-    const { mse, r } = mseOf(model, data);
+    const { mse, r } = residual(model, data);
     res.mse.push(mse);
-    if (!choleskySolve(g, n, r, d)) throw new Error('Gram of the hidden features is not positive definite; raise ridge');
-    const delta = dgemm(haT, r, wa, n, d); // (W+1)×d
+    const z = spdSolve(g, n, r, d);
+    if (!z) throw new Error('Gram of the hidden features is not positive definite; raise ridge');
+    const delta = matmul64(haT, z, wa, n, d); // (W+1)×d
     const ws = model.weights();
     const W = ws.find((x) => x.name === wName)!.data; // [W, d]
     const b = ws.find((x) => x.name === bName)?.data;
@@ -175,16 +104,9 @@ export function polishOutputLayer(model: Model, data: Dataset, opts: PolishOptio
       res.outNorm = Math.sqrt(on);
     }
   }
-  res.mse.push(mseOf(model, data).mse);
+  res.mse.push(residual(model, data).mse);
   res.ms = performance.now() - t0;
   return res;
-}
-
-/** Solve A X = B for SPD A (m×m) with k right-hand sides B (m×k), returning X (B untouched). */
-function spdSolve(a: Float64Array, m: number, b: Float64Array, k: number): Float64Array {
-  const x = b.slice();
-  if (!choleskySolve(a, m, x, k)) throw new Error('matrix is not positive definite');
-  return x;
 }
 
 export interface ContractiveOptions {
@@ -236,7 +158,7 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
   if (k > 0) {
     const jf = fcJacobianFactorsBatch(model, data, R, cols);
     for (const m of jf) {
-      const g = dgemm(m, transpose(m, w, cols), w, cols, w);
+      const g = matmul64(m, transpose64(m, w, cols), w, cols, w);
       for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) c[i * wa + j] += g[i * w + j];
     }
   } else {
@@ -254,9 +176,10 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
     for (let j = 0; j < w; j++) ha[i * wa + j] = H[i * w + j];
     ha[i * wa + w] = model.spec.bias ? 1 : 0;
   }
-  const haT = transpose(ha, n, wa);
+  const haT = transpose64(ha, n, wa);
   const cInvHaT = spdSolve(c, wa, haT, n); // (W+1)×n
-  const g = dgemm(ha, cInvHaT, n, wa, n); // n×n
+  if (!cInvHaT) throw new Error('matrix is not positive definite');
+  const g = matmul64(ha, cInvHaT, n, wa, n); // n×n
   // start from W_out = 0, b = 0: the residual is then Y itself
   const wName = `W${depth}`, bName = `b${depth}`;
   const ws = model.weights();
@@ -268,10 +191,11 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
   const res: ContractiveResult = { mse: [], deltaNorm: [], outNorm: 0, ms: 0, jacobianFrobMean: 0, gramSeconds };
   const passes = opts.passes ?? 3;
   for (let pass = 0; pass < passes; pass++) {
-    const { mse, r } = mseOf(model, data);
+    const { mse, r } = residual(model, data);
     res.mse.push(mse);
-    if (!choleskySolve(g, n, r, d)) throw new Error('Gram Hₐ C⁻¹ Hₐᵀ is not positive definite');
-    const delta = dgemm(cInvHaT, r, wa, n, d);
+    const z = spdSolve(g, n, r, d);
+    if (!z) throw new Error('Gram Hₐ C⁻¹ Hₐᵀ is not positive definite');
+    const delta = matmul64(cInvHaT, z, wa, n, d);
     let dn = 0;
     for (let i = 0; i < w * d; i++) {
       W[i] += delta[i];
@@ -281,7 +205,7 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
     res.deltaNorm.push(Math.sqrt(dn));
     model.setWeights(ws);
   }
-  res.mse.push(mseOf(model, data).mse);
+  res.mse.push(residual(model, data).mse);
   let on = 0;
   for (let i = 0; i < w * d; i++) on += W[i] * W[i];
   res.outNorm = Math.sqrt(on);
@@ -289,7 +213,7 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
   const W64 = Float64Array.from(W);
   const cw = new Float64Array(w * w);
   for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) cw[i * w + j] = c[i * wa + j] - (i === j ? mu : 0);
-  const cW = dgemm(cw, W64, w, w, d);
+  const cW = matmul64(cw, W64, w, w, d);
   let s = 0;
   for (let i = 0; i < w * d; i++) s += W64[i] * cW[i];
   res.jacobianFrobMean = Math.sqrt(s / n);
@@ -297,42 +221,20 @@ export function contractiveOutputLayer(model: Model, data: Dataset, opts: Contra
   return res;
 }
 
-/** φ'(z_l) of every hidden layer at every training input, per layer [n, W] (float32). */
-function hiddenDerivatives(model: Model, data: Dataset): Float32Array[] {
-  const { dim: d, depth } = model.spec;
-  const act = activation(model.spec.activation);
-  const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
-  const n = data.n;
-  const dphi = tf.grad((z: tf.Tensor) => tf.sum(act.apply(z)));
-  const derivs: Float32Array[] = tf.tidy(() => {
-    let h: tf.Tensor2D = tf.tensor2d(data.inputs, [n, d]);
-    const out: tf.Tensor[] = [];
-    for (let l = 0; l < depth; l++) {
-      let z = tf.matMul(h, p(`W${l}`)! as tf.Tensor2D);
-      const b = p(`b${l}`);
-      if (b) z = tf.add(z, b);
-      out.push(dphi(z));
-      h = act.apply(z) as tf.Tensor2D;
-    }
-    return out.map((t) => t.dataSync().slice() as Float32Array);
-  });
-  return derivs;
-}
-
 /** M(x_i) (W×d, row-major float64) for every training input: D_L W_Lᵀ ⋯ D_1 W_1ᵀ of the hidden layers. */
 function fcJacobianFactorsBatch(model: Model, data: Dataset, R: Float64Array | null, cols: number): Float64Array[] {
   const { dim: d, width: w, depth } = model.spec;
   const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
   const n = data.n;
-  const derivs = hiddenDerivatives(model, data);
+  const derivs = hiddenDerivatives(model, data.inputs);
   // transposed weights W_lᵀ (out×in) as float64
   const wt = Array.from({ length: depth }, (_, l) => {
     const v = p(`W${l}`)!;
     const [fi, fo] = v.shape;
-    return transpose(Float64Array.from(v.dataSync()), fi, fo);
+    return transpose64(Float64Array.from(v.dataSync()), fi, fo);
   });
   // first factor W_0ᵀ (W×d), or its sketch W_0ᵀR (W×cols)
-  const first = R ? dgemm(wt[0], R, w, d, cols) : wt[0];
+  const first = R ? matmul64(wt[0], R, w, d, cols) : wt[0];
   const res: Float64Array[] = [];
   for (let i = 0; i < n; i++) {
     // M = D_1 W_0ᵀ (W×d); then M ← D_{l} W_{l}ᵀ M
@@ -340,7 +242,7 @@ function fcJacobianFactorsBatch(model: Model, data: Dataset, R: Float64Array | n
     const d0 = derivs[0];
     for (let r = 0; r < w; r++) { const s = d0[i * w + r]; for (let c2 = 0; c2 < cols; c2++) m[r * cols + c2] *= s; }
     for (let l = 1; l < depth; l++) {
-      m = dgemm(wt[l], m, w, w, cols);
+      m = matmul64(wt[l], m, w, w, cols);
       const dl = derivs[l];
       for (let r = 0; r < w; r++) { const s = dl[i * w + r]; for (let c2 = 0; c2 < cols; c2++) m[r * cols + c2] *= s; }
     }
@@ -358,11 +260,11 @@ function jacobianGramExact(model: Model, data: Dataset): Float64Array {
   const { dim: d, width: w, depth } = model.spec;
   const p = (name: string) => model.params.find((q) => q.name === name)?.variable;
   const n = data.n;
-  const derivs = hiddenDerivatives(model, data);
+  const derivs = hiddenDerivatives(model, data.inputs);
   const W0 = Float64Array.from(p('W0')!.dataSync()); // [d, W]
-  const P = dgemm(transpose(W0, d, w), W0, w, d, w);
+  const P = matmul64(transpose64(W0, d, w), W0, w, d, w);
   const Wl = Array.from({ length: depth }, (_, l) => (l === 0 ? null : Float64Array.from(p(`W${l}`)!.dataSync()))); // [W, W] in×out
-  const WlT = Wl.map((x) => (x ? transpose(x, w, w) : null));
+  const WlT = Wl.map((x) => (x ? transpose64(x, w, w) : null));
   const C = new Float64Array(w * w);
   for (let i = 0; i < n; i++) {
     const d1 = derivs[0];
@@ -373,7 +275,7 @@ function jacobianGramExact(model: Model, data: Dataset): Float64Array {
       for (let c2 = 0; c2 < w; c2++) q[r * w + c2] = a * P[r * w + c2] * d1[i * w + c2];
     }
     for (let l = 1; l < depth; l++) {
-      q = dgemm(dgemm(WlT[l]!, q, w, w, w), Wl[l]!, w, w, w);
+      q = matmul64(matmul64(WlT[l]!, q, w, w, w), Wl[l]!, w, w, w);
       const dl = derivs[l];
       for (let r = 0; r < w; r++) {
         const a = dl[i * w + r];

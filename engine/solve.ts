@@ -219,7 +219,8 @@ function lowRankFirstLayer(W0: Float64Array, data: Dataset): { B: Float64Array; 
   return Math.abs(total - inSpan) <= 1e-6 * total ? { B, r: n, G } : null;
 }
 
-function residual(model: Model, data: Dataset): { mse: number; r: Float64Array } {
+/** Float64 residual Y − f(X) of the float32 forward, and its MSE (mean over elements). */
+export function residual(model: Model, data: Dataset): { mse: number; r: Float64Array } {
   const y = model.apply(data.inputs);
   const r = new Float64Array(y.length);
   let s = 0;
