@@ -147,7 +147,7 @@ export const COMMANDS = {
   },
   watch: {
     usage: 'engram watch <run-dir>',
-    summary: 'the dashboard of a run from its events.jsonl, following it while it runs',
+    summary: 'the dashboard of a run from its events.jsonl, following it while it runs (a run whose process is gone ends the watch with E_RUN_ABANDONED, exit 1)',
     positionals: '<run-dir>',
     options: {},
   },
