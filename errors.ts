@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'E_OUTPUT_UNWRITABLE'
   | 'E_DIVERGED'
   /** --stop-on-nonfinite: a NaN/Inf loss stopped training after the last finite state was saved. */
-  | 'E_NONFINITE';
+  | 'E_NONFINITE'
+  /** engram watch: the process writing a `running` run is gone (its pid dead, or its heartbeat stale); the run will never finish. */
+  | 'E_RUN_ABANDONED';
 
 export class EngramError extends Error {
   readonly code: ErrorCode;

@@ -15,7 +15,7 @@ import { detectKind, requireFfmpeg, type InputSpec, type MediaKind } from '../pi
 import { memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
 import { recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
 import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
-import { resumePoint } from '../pipelines/saved-run.ts';
+import { nothingToResume, resumePoint } from '../pipelines/saved-run.ts';
 import { commandHelp, eigMethodOf, globalHelp, isCommand, monitorOf, nearestName, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
 import { basinsCommand } from './basins.ts';
@@ -210,7 +210,10 @@ async function memorizeCmd(args: Parsed, path: string): Promise<number> {
   return runMemorize(args, cfg);
 }
 
-/** `memorize --resume DIR`: the run's own config, from its newest checkpoint; --max-steps, --loss-target and --lr may be changed. */
+/**
+ * `memorize --resume DIR`: the run's own config, from its newest checkpoint; --max-steps, --loss-target and --lr may be changed.
+ * A run whose training finished, resumed with settings that ask for no more, is left untouched (exit 0).
+ */
 async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
   const own = ['resume', 'max-steps', 'loss-target', 'lr', 'stop-on-nonfinite', ...Object.keys(COMMON)];
   const other = Object.keys(optionsOf('memorize')).filter((k) => args.given(k) && !own.includes(k));
@@ -218,7 +221,8 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
     // the same command line with --resume added must work; saying so beats silently ignoring them
     console.error(`engram: note: --resume continues ${runDir} with its own settings; ${other.map((k) => `--${k}`).join(', ')} ignored (only --max-steps, --loss-target, --lr and --stop-on-nonfinite can change)`);
   }
-  const { run, newest } = resumePoint(runDir);
+  const point = resumePoint(runDir);
+  const { run, newest } = point;
   const saved = run.config as Omit<MemorizeConfig, 'command' | 'runId' | 'outDir'>;
   const cfg: MemorizeConfig = {
     ...saved, runId: run.id, outDir: runDir, command: ['engram', ...process.argv.slice(2)].join(' '),
@@ -228,6 +232,13 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
     stopOnNonfinite: args.flags['stop-on-nonfinite'] || saved.stopOnNonfinite,
     force: true,
   };
+  // a finished run asked for nothing more: leave it exactly as it is (no backend, no job, no write)
+  const nothing = nothingToResume(runDir, point, cfg);
+  if (nothing) {
+    if (presenterOf(args) === 'json') console.error(`engram: ${nothing}`);
+    else console.log(nothing);
+    return EXIT.done;
+  }
   if (presenterOf(args) === 'lines') console.log(`resuming ${runDir} from ${newest.path} (step ${newest.contents.step})`);
   return runMemorize(args, cfg, { resume: newest });
 }

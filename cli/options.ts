@@ -147,7 +147,7 @@ export const COMMANDS = {
   },
   watch: {
     usage: 'engram watch <run-dir>',
-    summary: 'the dashboard of a run from its events.jsonl, following it while it runs',
+    summary: 'the dashboard of a run from its events.jsonl, following it while it runs (a run whose process is gone ends the watch with E_RUN_ABANDONED, exit 1)',
     positionals: '<run-dir>',
     options: {},
   },
@@ -227,7 +227,7 @@ export function optionsOf(command: CommandName): OptionTable {
 
 export const EXIT_CODES: [number, string][] = [
   [0, 'done'],
-  [1, 'failed with a coded error (bad input, a partial input with --strict, ffmpeg, backend, checkpoint, divergence)'],
+  [1, 'failed with a coded error (bad input, a partial input with --strict, ffmpeg, backend, checkpoint, divergence; engram watch: a run whose writer is gone)'],
   [2, 'bad arguments'],
   [3, 'stopped at a non-finite loss (--stop-on-nonfinite)'],
   [4, 'engram recall: no stored memory came back (neither an exact stored limit nor an approximate orbit passing every frame in order)'],

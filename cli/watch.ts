@@ -4,9 +4,14 @@
  * through the one executor like every command. Without a terminal: the summary so far and, while
  * the run goes on, plain progress lines until it ends; --json: the log so far, then followed, as
  * JSON lines.
+ *
+ * run.json has the last word on whether the run goes on: one it says ended is not followed (an
+ * empty log shows what run.json says), and one whose writer is gone (pipelines/watch.ts) ends the
+ * watch with E_RUN_ABANDONED (exit 1) saying where it stopped and how to resume it.
  */
-import { EMPTY, concat, from } from 'rxjs';
-import { watchRun } from '../pipelines/watch.ts';
+import { EMPTY, concat, from, throwError } from 'rxjs';
+import type { RunJson } from '../pipelines/run-dir.ts';
+import { abandoned, watchRun } from '../pipelines/watch.ts';
 import { reduceEvents } from '../tui/view-state.ts';
 import { execute, type PresenterName } from './execute.ts';
 import { formatSummary } from './progress.ts';
@@ -20,8 +25,24 @@ export interface WatchOptions {
 export async function watchCommand(runDir: string, o: WatchOptions): Promise<number> {
   const watched = watchRun(runDir);
   const state = reduceEvents(watched.events);
-  const live = state.status === 'running' || state.status === 'idle';
+  const writer = watched.writer();
+  const ended = writer.kind === 'ended' ? writer.run : null;
+  const live = !ended && (state.status === 'running' || state.status === 'idle');
+  const status = ended && (state.status === 'running' || state.status === 'idle') ? ended.status : state.status;
   const stopped = () => `stopped watching ${runDir}; the run goes on`;
+  if (writer.kind === 'gone' && live) {
+    const err = abandoned(runDir, writer);
+    if (o.presenter === 'json') return execute({ presenter: 'json', start: () => concat(from(watched.events), throwError(() => err)), stopped });
+    if (o.presenter === 'lines') console.log(`${state.runId ?? runDir}: ${state.status} at step ${state.step}, but its writer is gone`);
+    throw err;
+  }
+  if (ended && !watched.events.length) {
+    // nothing logged: what run.json says is all there is
+    const say = describeRunJson(runDir, ended);
+    if (o.presenter === 'json') console.error(`engram: ${say.replace(/\n/g, '; ')}`);
+    else console.log(say);
+    return 0;
+  }
   if (o.presenter === 'json') {
     return execute({
       presenter: 'json',
@@ -38,7 +59,7 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
     });
   }
   if (o.presenter === 'lines') {
-    console.log(`${state.runId ?? runDir}: ${state.status} at step ${state.step}${live ? ' (following; Ctrl-C stops watching)' : ''}`);
+    console.log(`${state.runId ?? runDir}: ${status} at step ${state.step}${live ? ' (following; Ctrl-C stops watching)' : ''}`);
     console.log(formatSummary(state, runDir));
   }
   if (!live) return o.presenter === 'quiet' ? (console.log(formatSummary(state, runDir)), 0) : 0;
@@ -49,4 +70,15 @@ export async function watchCommand(runDir: string, o: WatchOptions): Promise<num
     summary: (view) => formatSummary(view, runDir),
     stopped,
   });
+}
+
+/** A run known only from its run.json: its status, and the summary or error it records. */
+export function describeRunJson(runDir: string, run: RunJson): string {
+  const s = run.summary as { steps?: number; finalLoss?: number | null; trainReason?: string } | undefined;
+  const lines = [`${run.id ?? runDir}: ${run.status} (per run.json; events.jsonl has no events)`];
+  if (s?.steps !== undefined) lines.push(`steps           : ${s.steps}${s.trainReason ? ` (${s.trainReason}` : ''}${typeof s.finalLoss === 'number' ? `, final loss ${s.finalLoss.toExponential(3)}` : ''}${s.trainReason ? ')' : ''}`);
+  if (typeof run.error === 'string') lines.push(`error           : ${run.error}${typeof run.errorCode === 'string' ? ` (${run.errorCode})` : ''}`);
+  lines.push(`updated         : ${run.updated ?? 'n/a'}`);
+  lines.push(`run directory   : ${runDir}`);
+  return lines.join('\n');
 }

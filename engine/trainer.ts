@@ -35,6 +35,11 @@ export interface TrainerState {
   optimizer: { name: string; data: Float32Array }[];
   /** State of the trainer's sampler (empty when it draws nothing). */
   rng: number[];
+  /**
+   * The loss of the last step taken, when known: the train operator adds it to the states it
+   * hands out, and reports it for a restored state that has nothing left to train.
+   */
+  loss?: number;
 }
 
 /**

@@ -16,6 +16,9 @@
  * - Checkpoints: with `checkpoint`, the state is saved every `every` steps (an artifact event
  *   follows the step) and once more when the run is cancelled, so at most one interval of work is
  *   lost; `restore` continues from such a state. No checkpoint is written while a weight is NaN/Inf.
+ *   The states handed out carry the loss of the last step (`loss`), so a restored state already at
+ *   the step cap ends at once, with no step taken, reporting that loss (NaN only for a state saved
+ *   without one).
  * - Non-finite stop: with `stopOnNonfinite`, a non-finite loss or gradient rolls the trainer back
  *   to the last finite state (weights, optimizer, sampler), saves it with
  *   `checkpoint.saveLastFinite` and ends with reason 'diverged' and `lastFinite` set.
@@ -101,6 +104,13 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
       /** A dataset that arrived while training, for the next step boundary. */
       let nextData: { data: D } | null = null;
       let done = opts.restore?.step ?? 0;
+      /** The loss of the last step taken (of the restored state before the first one). */
+      let lastLoss = opts.restore?.loss ?? Number.NaN;
+      /** The trainer's state, with the last step's loss when it is finite. */
+      const stateOf = (t: Trainer<D, O>): TrainerState => {
+        const st = t.state();
+        return Number.isFinite(lastLoss) ? { ...st, loss: lastLoss } : st;
+      };
       let savedAt = done;
       let paused = false;
       let checkpointNow = false;
@@ -117,14 +127,14 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
       const saveNow = (t: Trainer<D, O>) => {
         checkpointNow = false;
         if (!opts.checkpoint || !finiteWeights(t)) return;
-        const path = opts.checkpoint.save(t.state());
+        const path = opts.checkpoint.save(stateOf(t));
         savedAt = done;
         emit({ kind: 'artifact', runId: opts.runId, step: done, time: Date.now(), what: 'checkpoint', path });
       };
       const end = (t: Trainer<D, O>, reason: TrainEndEvent['reason'], loss: number, lastFinite?: TrainEndEvent['lastFinite']) => {
         finished = true;
         control?.unsubscribe();
-        opts.checkpoint?.atEnd?.(t.state());
+        opts.checkpoint?.atEnd?.(stateOf(t));
         emit({
           kind: 'train-end', runId: opts.runId, step: done, time: Date.now(), reason, loss, lossTarget,
           wallMs: now() - started, ...(lastFinite !== undefined ? { lastFinite } : {}),
@@ -141,7 +151,8 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
       };
 
       const loop = async (t: Trainer<D, O>) => {
-        if (done >= opts.maxSteps) return end(t, 'step-cap', Number.NaN);
+        // a restored state with nothing left to train: no step, and the loss it was saved with
+        if (done >= opts.maxSteps) return end(t, 'step-cap', lastLoss);
         let lastYield = now();
         for (;;) {
           if (nextData) {
@@ -160,6 +171,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
           if (halted()) return;
           const stepMs = now() - t0;
           done++;
+          lastLoss = r.loss;
           emit({
             kind: 'train-step', runId: opts.runId, step: done, time: Date.now(), loss: r.loss, lr: r.lr,
             gradNorm: r.gradNorm, stepMs, samplesPerSec: (r.batchSize * 1000) / Math.max(stepMs, 1e-6),
@@ -225,7 +237,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
         input.unsubscribe();
         if (trainer) {
           // cancelled mid-run: keep the steps taken since the last checkpoint
-          if (!finished && opts.checkpoint && done > savedAt && finiteWeights(trainer)) opts.checkpoint.save(trainer.state());
+          if (!finished && opts.checkpoint && done > savedAt && finiteWeights(trainer)) opts.checkpoint.save(stateOf(trainer));
           trainer.dispose();
         }
         wakeUp();

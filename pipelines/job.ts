@@ -17,6 +17,7 @@
  *   runJob({ runId, command, outDir, mode: { kind: 'new', force: false }, start: { backend, config } },
  *     (job) => of(job.ev({ kind: 'log', level: 'info', message: 'hello' })))
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Observable, catchError, concat, defer, from, mergeMap, of } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
@@ -52,7 +53,16 @@ export interface JobSpec {
    * own events only); one that cannot be drawn is a warning.
    */
   plots?: readonly PlotBuilder[];
+  /** How often a running job refreshes run.json's `heartbeat`, ms (default HEARTBEAT_MS). */
+  heartbeatMs?: number;
 }
+
+/**
+ * A running job (new or resumed) records its writer, `{ pid, host }`, in run.json and refreshes
+ * `heartbeat` (an ISO time) this often, so `engram watch` can tell a run whose process is gone
+ * from one that is still working (pipelines/watch.ts).
+ */
+export const HEARTBEAT_MS = 5000;
 
 export interface Job {
   readonly runId: string;
@@ -97,6 +107,11 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
     let released = false;
     /** run.json and run-end only once the directory is ours: a refused --out is never written into. */
     let ready = false;
+    let heartbeat: NodeJS.Timeout | null = null;
+    const stopHeartbeat = () => {
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
+    };
 
     const job: Job = {
       runId: spec.runId, outDir: spec.outDir, started, step: spec.mode.kind === 'resume' ? spec.mode.fromStep : 0,
@@ -114,6 +129,7 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
       metrics?.write(e);
     };
     const release = () => {
+      stopHeartbeat();
       if (released) return;
       released = true;
       log?.close();
@@ -121,6 +137,7 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
       for (const r of held.splice(0).reverse()) r.dispose();
     };
     const end = (status: 'complete' | 'failed' | 'cancelled', extra: Record<string, unknown> = {}) => {
+      stopHeartbeat();
       if (!tracksStatus || !ready) return;
       write(job.ev({ kind: 'run-end', status, wallMs: Date.now() - started }));
       job.saveRunJson({ status, ...extra });
@@ -159,7 +176,17 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
       job.saveRunJson({
         command: spec.command, status: 'running', config, backend, ...spec.start.runJson,
         ...(resume ? { resumedFrom: { checkpoint: resume.checkpoint, step: resume.fromStep } } : {}),
+        writer: { pid: process.pid, host: hostname() }, heartbeat: new Date().toISOString(),
       });
+      // cheap (a small atomic rewrite every few seconds) and never keeps the process alive
+      heartbeat = setInterval(() => {
+        try {
+          if (!ended) job.saveRunJson({ heartbeat: new Date().toISOString() });
+        } catch {
+          // a directory that became unwritable: the run's own writes will say so
+        }
+      }, spec.heartbeatMs ?? HEARTBEAT_MS);
+      heartbeat.unref();
       return [
         job.ev({ kind: 'run-start', command: spec.command, backend, schemaVersion: EVENT_SCHEMA_VERSION, config, ...(resume ? { resume } : {}) }),
         ...notes.map((message) => job.ev({ kind: 'log', level: 'info', message })),
@@ -207,6 +234,7 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
       },
       complete: () => {
         ended = true;
+        stopHeartbeat();
         try {
           if (tracksStatus) {
             const e = job.ev({ kind: 'run-end', status: 'complete', wallMs: Date.now() - started });

@@ -139,7 +139,7 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
     spec: model!.spec, step: st?.step ?? job.step, weights: model!.weights(),
     optimizer: st ? { spec: { ...cfg.optimizer }, state: st.optimizer.map((o) => ({ name: o.name, shape: [o.data.length], data: o.data })) } : undefined,
     data: { objective: data.objective, sequenceLengths: data.sequenceLengths, vectors: { name: 'vectors', shape: [data.n, data.dim], data: data.inputs } },
-    meta: { runId: cfg.runId, shape, rng: st?.rng, ...meta },
+    meta: { runId: cfg.runId, shape, rng: st?.rng, ...(st?.loss !== undefined ? { loss: st.loss } : {}), ...meta },
   });
 
   const afterTraining = (data: Dataset, trainEnd: { reason: string; loss: number; lastFinite?: { step: number; path: string | null } | null }) =>
@@ -183,7 +183,7 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
       idle = false;
       model ??= resume ? fcModel(modelFromCheckpoint(resume.path, resume.contents))
         : createFcModel({ kind: 'fc', dim: data.dim, ...cfg.model }, unitVector(data.inputs.subarray(0, data.dim)));
-      let end: Parameters<typeof afterTraining>[1] = { reason: 'step-cap', loss: Number.NaN };
+      let end: Parameters<typeof afterTraining>[1] = { reason: 'step-cap', loss: lastTrainer?.loss ?? Number.NaN };
       const s = shape!;
       const fit = fitOf(cfg, model, data);
       const trainer: TrainerFactory<Dataset> = fit.method === 'solve'
@@ -239,7 +239,7 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
  * data (docs/math.md §3.5), else `gradient`. A solve makes at most SOLVE_TRIES attempts; under
  * `auto`, when no attempt replays from noise, it falls back to gradient steps (up to --max-steps more).
  */
-export function fitOf(cfg: MemorizeConfig, model: Model, data: Dataset): { method: 'solve' | 'gradient'; maxSteps: number; tries: number; fallback: boolean; note: string } {
+export function fitOf(cfg: MemorizeConfig, model: Pick<Model, 'spec'>, data: Pick<Dataset, 'n'>): { method: 'solve' | 'gradient'; maxSteps: number; tries: number; fallback: boolean; note: string } {
   const asked = cfg.fit ?? 'gradient';
   const blocker = asked === 'gradient' ? null : solveBlocker(model.spec, data.n);
   if (asked === 'solve' && blocker) throw new EngramError('E_BAD_ARGUMENT', `--fit solve cannot fit this run: ${blocker}; raise --width or use --fit gradient`);
@@ -291,7 +291,8 @@ export function datasetFromCheckpoint(c: CheckpointContents): Dataset {
 function trainerStateFrom(c: CheckpointContents): TrainerState | null {
   const rng = c.meta?.rng as number[] | undefined;
   if (!c.optimizer || !rng) return null;
-  return { step: c.step, optimizer: c.optimizer.state.map((s) => ({ name: s.name, data: s.data })), rng };
+  const loss = c.meta?.loss;
+  return { step: c.step, optimizer: c.optimizer.state.map((s) => ({ name: s.name, data: s.data })), rng, ...(typeof loss === 'number' && Number.isFinite(loss) ? { loss } : {}) };
 }
 
 /**

@@ -109,8 +109,20 @@ export function readEventLog(path: string): EventLogContents {
   }
 }
 
+export interface FollowOptions {
+  /** Poll interval, ms (default 200). */
+  pollMs?: number;
+  /** Complete after a run-end. */
+  untilEnd?: boolean;
+  /**
+   * Asked after every poll, for a run that will never write its run-end: 'end' completes the
+   * follow, an error fails it, each after one last read of the file; null goes on.
+   */
+  stop?: () => 'end' | Error | null;
+}
+
 /** The file's events, then new ones as they are appended, every `pollMs`; with `untilEnd`, completes after a run-end. */
-export function followEventLog(path: string, o: { pollMs?: number; untilEnd?: boolean } = {}): Observable<EngramEvent> {
+export function followEventLog(path: string, o: FollowOptions = {}): Observable<EngramEvent> {
   return new Observable<EngramEvent>((sub) => {
     const r = openLogReader(path);
     const poll = () => {
@@ -118,7 +130,12 @@ export function followEventLog(path: string, o: { pollMs?: number; untilEnd?: bo
         const batch = r.read();
         for (const e of batch) sub.next(e);
         // a resumed run has a run-end (cancelled) in the middle: only the newest one ends the run
-        if (o.untilEnd && batch.length && batch[batch.length - 1].kind === 'run-end') sub.complete();
+        if (o.untilEnd && batch.length && batch[batch.length - 1].kind === 'run-end') return sub.complete();
+        const stop = o.stop?.() ?? null;
+        if (stop === null) return;
+        for (const e of r.read()) sub.next(e);
+        if (stop === 'end') sub.complete();
+        else sub.error(stop);
       } catch (err) {
         sub.error(err);
       }

@@ -178,3 +178,53 @@ describe('kill -9 and resume', () => {
     expect(Math.max(...checkpointsLoad(run))).toBe(lastLogged); // nothing lost
   });
 });
+
+describe('resuming a finished run (issue 10)', () => {
+  const engram = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: '' } });
+  const files = (run: string) => ['run.json', 'events.jsonl', 'metrics.csv'].map((f) => readFileSync(join(run, f), 'utf8'));
+  const SMALL = ['--size', '8x8', '--frames', '4', '--no-recovery', '--monitor-every', '0', '--no-tui'];
+
+  it('leaves a complete run untouched unless asked for more, then continues it and records the real final loss', () => {
+    const run = join(dir, 'finished');
+    const first = engram('memorize', clip, ...SMALL, '--max-steps', '50', '--width', '32', '--lr', '1e-3', '--fit', 'gradient', '--out', run);
+    expect(first.status, first.stderr).toBe(0);
+    const before = files(run);
+    const loss = JSON.parse(before[0]).summary.finalLoss as number;
+    expect(loss).toBeGreaterThan(0);
+
+    const again = engram('memorize', '--resume', run);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`${run} is complete (step 50 of 50, loss ${loss.toExponential(3)} > target 1e-8); nothing to resume — pass a higher --max-steps to train further`);
+    expect(again.stdout).not.toMatch(/NaN|training stopped/);
+    expect(files(run)).toEqual(before); // not a byte written
+
+    const met = engram('memorize', '--resume', run, '--loss-target', '1');
+    expect(met.status).toBe(0);
+    expect(met.stdout).toContain(`(step 50, loss ${loss.toExponential(3)} ≤ target 1); nothing to resume — pass a lower --loss-target and a higher --max-steps`);
+    expect(files(run)).toEqual(before);
+
+    const more = engram('memorize', '--resume', run, '--max-steps', '60');
+    expect(more.status, more.stderr).toBe(0);
+    expect(more.stdout).toMatch(/training stopped \(step-cap\) at step 60: loss \d/);
+    const after = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+    expect(after).toMatchObject({ status: 'complete', summary: { steps: 60, trainReason: 'step-cap' } });
+    expect(after.summary.finalLoss).toBeGreaterThan(0);
+    expect(after.summary.finalLoss).toBeLessThan(loss);
+    const log = lines(join(run, 'events.jsonl'));
+    expect(log.filter((l) => l.kind === 'train-step').map((l) => l.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(log.filter((l) => l.kind === 'train-end').map((l) => typeof l.loss)).toEqual(['number', 'number']);
+    expect(loadCheckpoint(join(run, 'model.ckpt')).step).toBe(60);
+  });
+
+  it('a solve run that finished is complete too', () => {
+    const run = join(dir, 'solved');
+    const first = engram('memorize', clip, ...SMALL, '--fit', 'solve', '--out', run);
+    expect(first.status, first.stderr).toBe(0);
+    const before = files(run);
+    const again = engram('memorize', '--resume', run, '--json');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toBe(''); // --json: nothing but events on stdout, and there are none
+    expect(again.stderr).toMatch(new RegExp(`engram: ${run} is complete \\(step \\d+`));
+    expect(files(run)).toEqual(before);
+  });
+});

@@ -114,6 +114,26 @@ describe('train operator', () => {
     expect(ev.at(-1)).toMatchObject({ kind: 'train-end', reason: 'step-cap' });
   });
 
+  it('a restored state already at the step cap: no step, and the train-end reports its saved loss, never NaN (issue 10)', async () => {
+    const s = scripted([1]);
+    const restore = { step: 50, optimizer: [], rng: [], loss: 0.0945 };
+    const ev = await lastValueFrom(of(data).pipe(train({ runId: 'r', trainer: s.make, maxSteps: 50, restore }), toArray()));
+    expect(s.st.steps).toBe(50); // restored at 50; no step taken
+    expect(ev).toEqual([expect.objectContaining({ kind: 'train-end', step: 50, reason: 'step-cap', loss: 0.0945 })]);
+  });
+
+  it('the states it hands out carry the last step\'s loss, so a restore can report it', async () => {
+    const s = scripted([1, 0.5, 0.25]);
+    const saved: (number | undefined)[] = [];
+    let last: number | undefined;
+    await lastValueFrom(of(data).pipe(train({
+      runId: 'r', trainer: s.make, maxSteps: 3,
+      checkpoint: { every: 2, save: (st) => (saved.push(st.loss), 'x'), atEnd: (st) => (last = st.loss) },
+    })));
+    expect(saved).toEqual([0.5]);
+    expect(last).toBe(0.25);
+  });
+
   it('hands the final state to checkpoint.atEnd when training stops on its own', async () => {
     const s = scripted([1, 0.5, 1e-9]);
     const atEnd: number[] = [];

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NEVER, Observable, concat, firstValueFrom, lastValueFrom, of, throwError, toArray } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -145,5 +145,33 @@ describe('runJob', () => {
     runJob(s, () => { throw new EngramError('E_INPUT_EMPTY', 'nothing there'); }).subscribe({ error: (e) => errors.push(e) });
     expect(errors).toHaveLength(1);
     expect(runJsonOf(s.outDir)).toMatchObject({ status: 'failed', errorCode: 'E_INPUT_EMPTY' });
+  });
+  it('a running job names its writer in run.json and refreshes its heartbeat until it ends; then the timer is gone', async () => {
+    const s = spec({ heartbeatMs: 20 });
+    let first = '';
+    let during = '';
+    const events = await lastValueFrom(runJob(s, (job) => new Observable<EngramEvent>((sub) => {
+      first = runJsonOf(s.outDir).heartbeat;
+      setTimeout(() => {
+        during = runJsonOf(s.outDir).heartbeat;
+        sub.next(step(job, 1));
+        sub.complete();
+      }, 120);
+    })).pipe(toArray()));
+    expect(events.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
+    const rj = runJsonOf(s.outDir);
+    expect(rj.writer).toEqual({ pid: process.pid, host: hostname() });
+    expect(Date.parse(during)).toBeGreaterThan(Date.parse(first));
+    const after = readFileSync(join(s.outDir, 'run.json'), 'utf8');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(readFileSync(join(s.outDir, 'run.json'), 'utf8')).toBe(after); // no heartbeat after the end
+    // cancelled: the same
+    const c = spec({ heartbeatMs: 20 });
+    const sub = runJob(c, () => NEVER).subscribe();
+    sub.unsubscribe();
+    const cancelled = readFileSync(join(c.outDir, 'run.json'), 'utf8');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(readFileSync(join(c.outDir, 'run.json'), 'utf8')).toBe(cancelled);
+    expect(JSON.parse(cancelled).status).toBe('cancelled');
   });
 });

@@ -94,4 +94,36 @@ describe('event log source', () => {
       vi.useRealTimers();
     }
   });
+  it('stop: after one last read, ends the follow (\'end\') or fails it (an error), and stops polling', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const path = join(dir, 'c.jsonl');
+      writeFileSync(path, line(step(1)));
+      let verdict: 'end' | Error | null = null;
+      const got: number[] = [];
+      let completed = false;
+      const sub = followEventLog(path, { pollMs: 10, untilEnd: true, stop: () => {
+        const v = verdict;
+        if (v) appendFileSync(path, line(step(3))); // written between the poll and the verdict
+        return v;
+      } }).subscribe({ next: (e) => got.push(e.step), complete: () => (completed = true) });
+      appendFileSync(path, line(step(2)));
+      vi.advanceTimersByTime(10);
+      expect(got).toEqual([1, 2]);
+      verdict = 'end';
+      vi.advanceTimersByTime(10);
+      expect(got).toEqual([1, 2, 3]); // the last read
+      expect(completed).toBe(true);
+      expect(sub.closed).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+
+      let failed: unknown;
+      const gone = new Error('gone');
+      followEventLog(path, { pollMs: 10, stop: () => gone }).subscribe({ error: (e) => (failed = e) });
+      expect(failed).toBe(gone);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
