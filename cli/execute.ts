@@ -54,10 +54,13 @@ export function exitCodeOf(e: unknown): number {
   return EXIT.failed;
 }
 
-/** How an error is said on stderr (and, in json mode, as the stream's last line). */
+/**
+ * How an error is said on stderr — `engram: E_CODE: message` for a coded error, `engram: internal
+ * error: …` otherwise — and, in json mode, as the stream's last line {"kind":"error","code","message"}.
+ */
 export function reportError(e: unknown, json: boolean, err: (s: string) => void = console.error, out: (s: string) => void = console.log): void {
   const message = isEngramError(e) ? e.message : `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
-  err(`engram: ${message}`);
+  err(isEngramError(e) ? `engram: ${e.code}: ${message}` : `engram: ${message}`);
   if (json) out(JSON.stringify({ kind: 'error', code: isEngramError(e) ? e.code : 'E_INTERNAL', message }));
 }
 
