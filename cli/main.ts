@@ -88,12 +88,15 @@ export async function main(argv: string[]): Promise<number> {
 
 export type StartBackend = (args: Parsed) => Promise<BackendInfo>;
 
-/** Select the backend once; its description goes to stdout only where people read it (not json, not quiet). */
+/**
+ * Select the backend once. Its description is for people (not json, not quiet) and goes to stderr,
+ * beside the warnings: stdout holds the command's results only.
+ */
 async function startBackend(args: Parsed): Promise<BackendInfo> {
   const { backend, warning, description } = await selectBackendOnce(args.values.backend ?? (process.env.ENGRAM_BACKEND || undefined));
   if (warning) console.error(warning);
   const p = presenterOf(args);
-  if (p === 'lines' || p === 'dashboard') console.log(description);
+  if (p === 'lines' || p === 'dashboard') console.error(description);
   return backend;
 }
 

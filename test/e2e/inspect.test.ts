@@ -88,6 +88,18 @@ describe('engram inspect', () => {
     m.dispose();
   });
 
+  it('lines mode: the backend banner goes to stderr, stdout holds the results only', () => {
+    const m = model();
+    const dir = join(tmp, 'banner');
+    makeRun(dir, 'cycle', m, xs);
+    m.dispose();
+    const r = cli(['inspect', dir, '--no-tui']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^backend \S+ \(tfjs '[^']+'\) on .*thread\(s\)$/m);
+    expect(r.stdout).not.toMatch(/^backend /m);
+    expect(r.stdout).toMatch(/^inspect .*banner \(step 42, /m);
+  });
+
   it('refuses a directory that is not a run, naming it', () => {
     const dir = join(tmp, 'not-a-run');
     mkdirSync(dir);
