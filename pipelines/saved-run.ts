@@ -5,7 +5,7 @@
 import type { CheckpointContents } from '../engine/checkpoint.ts';
 import type { Dataset } from '../engine/objectives.ts';
 import { EngramError } from '../errors.ts';
-import { checkpointStore } from '../sinks/checkpoints.ts';
+import { checkpointStore, hasCheckpoint } from '../sinks/checkpoints.ts';
 import { readRunJson, type RunJson } from '../sinks/run-dir.ts';
 import { datasetFromCheckpoint, splitRows } from './memorize.ts';
 
@@ -37,6 +37,9 @@ export function resumePoint(runDir: string): { run: RunJson; newest: { path: str
   }
   return { run, newest };
 }
+
+/** Whether a checkpoint of `runDir` exists (what a stopped run can be resumed from). */
+export const runHasCheckpoint = (runDir: string): boolean => hasCheckpoint(runDir);
 
 /** The training sequences back from the packed rows and their lengths. */
 export function sequencesOf(frames: Float32Array[], lengths: number[]): Float32Array[][] {
