@@ -53,12 +53,20 @@ describe('recall of an iteration that diverges', () => {
     expect(again.status, again.stderr).toBe(4);
     expect(again.stdout).toMatch(/diverged: no stored memory came back/);
     expect(existsSync(join(tmp, 'blowup.mp4'))).toBe(true);
+
+    // inspect says what memorize said: the training cycle is no stored memory (was "1/1 cycles are attractors")
+    expect(r.stdout).toMatch(/attractors\s*: no stored memory to certify/);
+    const i = cli('inspect', run, '--quiet');
+    expectNoInternalError(i, 'inspect');
+    expect(i.stdout).toMatch(/: no stored memory to certify; 1\/1 training cycle is not a stored memory/);
   });
 
   it('engram recall on a run whose weights were multiplied by 1e6: diverged (exit 4) or a coded error', () => {
     const run = join(tmp, 'trained');
     const m = cli('memorize', noise, ...S, '--quiet', '--out', run);
     expect(m.status, m.stderr).toBe(0);
+    expect(m.stdout).toMatch(/attractors\s*: 1\/1 stored memories certified/);
+    expect(cli('inspect', run, '--quiet').stdout).toMatch(/: 1\/1 stored cycle is an attractor; ρ /);
     const altered = join(tmp, 'altered');
     cpSync(run, altered, { recursive: true });
     scaleCheckpointWeights(join(altered, 'model.ckpt'), 1e6);
