@@ -153,7 +153,7 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
   'attractor-monitor': body<AttractorMonitorEvent>({
     phase: lit('cadence', 'end', 'inspect'), method: eigMethod, solver: eigSolver,
     items: arr(obj<AttractorMonitorItem>({
-      index: num, what: str, period: num, rho: num, top: arr(eigenvalue), attractor: bool, converged: opt(bool),
+      index: num, what: str, period: num, rho: num, top: arr(eigenvalue), attractor: bool, converged: opt(bool), stored: opt(bool),
     })),
     attractors: num, n: num, total: num, rhoHist: histogram, topEigHist: histogram, pooled: str, ms: num, totalMs: num, trainMs: num,
   }),

@@ -619,6 +619,12 @@ export interface AttractorMonitorItem {
   attractor: boolean;
   /** Arnoldi only: whether the top-k Ritz values converged. */
   converged?: boolean;
+  /**
+   * engram inspect: whether the network holds this example/sequence as a stored memory (its own
+   * limit from the samples comes back to them, as recall decides). When it does not, the certificate
+   * is of the training points, not of a memory.
+   */
+  stored?: boolean;
 }
 
 export interface AttractorMonitorEvent extends EventBase {

@@ -4,8 +4,8 @@
  * (and the nearest one, for a typo).
  */
 import { parseArgs } from 'node:util';
-import { EngramError } from '../errors.ts';
-import { COMMAND_NAMES, COMMANDS, COMMON, EXIT_CODES, optionsOf, type CommandName, type OptionTable } from './options.ts';
+import { EngramError, ERROR_CODES, type ErrorCode } from '../errors.ts';
+import { COMMAND_NAMES, COMMANDS, COMMON, EXIT_CODES, exitCodeOfCode, optionsOf, type CommandName, type OptionTable } from './options.ts';
 
 export interface Parsed {
   command: CommandName;
@@ -122,6 +122,12 @@ export function cliReference(): string {
     }),
     '## Common options', '', 'Every command takes these.', '', ...table(COMMON), '',
     '## Exit codes', '', '| code | meaning |', '|---|---|', ...EXIT_CODES.map(([c, w]) => `| ${c} | ${w} |`), '',
+    '## Error codes', '',
+    'A command that fails says why on stderr as `engram: E_CODE: message` (the message names the input and the fix); with `--json` the',
+    'stream ends with `{"kind":"error","code":"E_CODE","message":…}`, and a run directory\'s run.json records it as `errorCode`.',
+    'An error without a code is a bug (`engram: internal error: …`, `E_INTERNAL` in `--json`, exit 1).', '',
+    '| code | exit | meaning |', '|---|---|---|',
+    ...(Object.entries(ERROR_CODES) as [ErrorCode, string][]).map(([c, w]) => `| \`${c}\` | ${exitCodeOfCode(c)} | ${w.replace(/\|/g, '\\|')} |`), '',
   ].join('\n');
 }
 

@@ -18,6 +18,7 @@ import type { ControlCommand, EngramEvent } from '../events.ts';
 import { mountDashboard, type MountedDashboard } from '../tui/mount.tsx';
 import { initialViewState, reduceEvent, type ViewState } from '../tui/view-state.ts';
 import type { Parsed } from './args.ts';
+import { exitCodeOfCode } from './options.ts';
 import { createProgressPrinter } from './progress.ts';
 
 export type PresenterName = 'dashboard' | 'lines' | 'quiet' | 'json';
@@ -50,14 +51,17 @@ export const EXIT = { done: 0, failed: 1, usage: 2, nonfinite: 3, notRecalled: 4
 
 /** The exit code of an error: usage errors 2, the non-finite stop 3, every other coded or internal error 1. */
 export function exitCodeOf(e: unknown): number {
-  if (isEngramError(e)) return e.code === 'E_BAD_ARGUMENT' ? EXIT.usage : e.code === 'E_NONFINITE' ? EXIT.nonfinite : EXIT.failed;
+  if (isEngramError(e)) return exitCodeOfCode(e.code);
   return EXIT.failed;
 }
 
-/** How an error is said on stderr (and, in json mode, as the stream's last line). */
+/**
+ * How an error is said on stderr — `engram: E_CODE: message` for a coded error, `engram: internal
+ * error: …` otherwise — and, in json mode, as the stream's last line {"kind":"error","code","message"}.
+ */
 export function reportError(e: unknown, json: boolean, err: (s: string) => void = console.error, out: (s: string) => void = console.log): void {
   const message = isEngramError(e) ? e.message : `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
-  err(`engram: ${message}`);
+  err(isEngramError(e) ? `engram: ${e.code}: ${message}` : `engram: ${message}`);
   if (json) out(JSON.stringify({ kind: 'error', code: isEngramError(e) ? e.code : 'E_INTERNAL', message }));
 }
 

@@ -15,7 +15,7 @@ import { detectKind, requireFfmpeg, type InputSpec, type MediaKind } from '../pi
 import { memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
 import { recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
 import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
-import { nothingToResume, resumePoint } from '../pipelines/saved-run.ts';
+import { nothingToResume, resumePoint, runHasCheckpoint } from '../pipelines/saved-run.ts';
 import { commandHelp, eigMethodOf, globalHelp, isCommand, monitorOf, nearestName, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
 import { basinsCommand } from './basins.ts';
@@ -88,12 +88,15 @@ export async function main(argv: string[]): Promise<number> {
 
 export type StartBackend = (args: Parsed) => Promise<BackendInfo>;
 
-/** Select the backend once; its description goes to stdout only where people read it (not json, not quiet). */
+/**
+ * Select the backend once. Its description is for people (not json, not quiet) and goes to stderr,
+ * beside the warnings: stdout holds the command's results only.
+ */
 async function startBackend(args: Parsed): Promise<BackendInfo> {
   const { backend, warning, description } = await selectBackendOnce(args.values.backend ?? (process.env.ENGRAM_BACKEND || undefined));
   if (warning) console.error(warning);
   const p = presenterOf(args);
-  if (p === 'lines' || p === 'dashboard') console.log(description);
+  if (p === 'lines' || p === 'dashboard') console.error(description);
   return backend;
 }
 
@@ -267,7 +270,10 @@ async function runMemorize(args: Parsed, cfg: MemorizeConfig, o: Omit<MemorizeOp
     start: (control) => memorize(cfg, backend, { ...o, control }),
     progress: { maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget },
     summary: (view) => formatSummary(view, cfg.outDir),
-    stopped: (view) => `stopped at step ${view.step}; the run in ${cfg.outDir} is marked cancelled and its newest checkpoint is kept (continue with engram memorize --resume ${cfg.outDir})`,
+    // said after the stop's own save: a run stopped while its input was still decoding has no checkpoint to resume
+    stopped: (view) => runHasCheckpoint(cfg.outDir)
+      ? `stopped at step ${view.step}; the run in ${cfg.outDir} is marked cancelled and its newest checkpoint is kept (continue with engram memorize --resume ${cfg.outDir})`
+      : `stopped at step ${view.step}; ${view.step === 0 ? 'nothing was trained yet; ' : ''}no checkpoint was written, so there is nothing to resume (the run in ${cfg.outDir} is marked cancelled; start it again with engram memorize)`,
     stopCompletes: (_view, events) => watching && idleWatching(events),
   });
 }

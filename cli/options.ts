@@ -3,6 +3,8 @@
  * that command), `engram <command> --help` and the generated reference docs/cli.md all read these
  * tables, so none of them can drift from the others.
  */
+import type { ErrorCode } from '../errors.ts';
+
 export interface OptionSpec {
   type: 'string' | 'boolean';
   /** The value's name in help, e.g. WxH. */
@@ -223,6 +225,11 @@ export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 /** A command's whole table: its own options and the common ones. */
 export function optionsOf(command: CommandName): OptionTable {
   return { ...COMMANDS[command].options, ...COMMON };
+}
+
+/** The exit code of a coded error: usage errors 2, the non-finite stop 3, every other 1 (an uncoded, internal error is 1 too). */
+export function exitCodeOfCode(code: ErrorCode): 1 | 2 | 3 {
+  return code === 'E_BAD_ARGUMENT' ? 2 : code === 'E_NONFINITE' ? 3 : 1;
 }
 
 export const EXIT_CODES: [number, string][] = [

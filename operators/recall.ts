@@ -105,6 +105,25 @@ async function storedPatterns(input: RecallInput, o: LimitOptions, minPsnr: numb
   return stored;
 }
 
+/**
+ * Which stored memories the network holds, by the rule recall uses (x*_i exists where the network's
+ * own limit from the samples comes back to within storedMinPsnr of x_i): per sample for an
+ * autoencoder, per sequence (every sample stored) for a cycle. engram inspect says with it whether
+ * what it certified is a stored memory, as memorize's certificate does.
+ */
+export async function storedMemoryFlags(input: RecallInput, opts: Pick<RecallOptions, 'maxIterations' | 'maxPeriod' | 'storedMinPsnr' | 'peak'> = {}): Promise<boolean[]> {
+  const longest = Math.max(1, ...input.sequences.map((s) => s.length));
+  const o: LimitOptions = { maxIterations: opts.maxIterations ?? 20_000, maxPeriod: opts.maxPeriod ?? Math.max(2 * longest, 8), tol: { ...DEFAULT_TOLERANCES } };
+  const stored = await storedPatterns(input, o, opts.storedMinPsnr ?? 30, opts.peak ?? 1, () => false);
+  if (input.objective === 'autoencode') return stored.map((x) => x !== null);
+  let base = 0;
+  return input.sequences.map((seq) => {
+    const mine = stored.slice(base, base + seq.length);
+    base += seq.length;
+    return mine.every((x) => x !== null);
+  });
+}
+
 export async function runRecall(input: RecallInput, opts: RecallOptions, cancelled = () => false): Promise<RecallOutput> {
   const d = input.map.spec.dim;
   const frames = input.sequences.flat();

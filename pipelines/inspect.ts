@@ -5,6 +5,9 @@
  * events.jsonl, attractors.json holds the table, and rho-hist.png / top-eig-hist.png are drawn from
  * that event.
  *
+ * Each item says whether it is a stored memory (the network's own limit from its samples comes back
+ * to them, the rule recall uses), so inspect counts as memorize does.
+ *
  *   inspect:  --M--a--p-p|     (M = attractor-monitor, a = artifact attractors.json, p = plots)
  */
 import { join } from 'node:path';
@@ -14,9 +17,12 @@ import { modelFromCheckpoint } from '../engine/checkpoint.ts';
 import { fcModel } from '../engine/model.ts';
 import type { AttractorMonitorEvent, EngramEvent } from '../events.ts';
 import { monitorSnapshot } from '../operators/attractor-monitor.ts';
+import { storedMemoryFlags } from '../operators/recall.ts';
 import { PLOT_BUILDERS } from '../sinks/plots/index.ts';
 import { writeJsonAtomic } from '../sinks/run-dir.ts';
 import { runJob } from './job.ts';
+import { type MediaShape } from './inputs.ts';
+import { peakOf } from './memorize.ts';
 import { openSavedRun } from './saved-run.ts';
 
 /** Iterations from x_i towards its fixed point before certifying an autoencoded example. */
@@ -45,17 +51,24 @@ export function inspectJob(cfg: InspectConfig): Observable<EngramEvent> {
       const snap = monitorSnapshot(model, sequences, data.objective as 'autoencode' | 'cycle' | 'multi-cycle', {
         maxExamples: Number.POSITIVE_INFINITY, method: chooseEigMethod(model, cfg.method ?? 'auto'), topK: cfg.topK ?? 5, settle: INSPECT_SETTLE,
       });
-      const event: AttractorMonitorEvent = {
-        ...snap, kind: 'attractor-monitor', runId: run.id, step: ck.step, time: Date.now(), phase: 'inspect', totalMs: snap.ms, trainMs: 0,
-      };
-      const json = join(cfg.runDir, 'attractors.json');
-      writeJsonAtomic(json, {
-        run: run.id, checkpoint: newest.path, step: ck.step, objective: data.objective, method: event.method, solver: event.solver,
-        settle: data.objective === 'autoencode' ? INSPECT_SETTLE : 0,
-        totals: { attractors: event.attractors, n: event.n, total: event.total },
-        items: event.items, rhoHist: event.rhoHist, topEigHist: event.topEigHist, pooled: event.pooled, ms: event.ms,
-      });
-      return from<EngramEvent[]>([event, job.ev({ kind: 'artifact', what: 'report', path: json })]);
+      return from(storedMemoryFlags({ map: model, sequences, objective: data.objective as 'autoencode' | 'cycle' | 'multi-cycle' }, {
+        maxIterations: (run.config as { recall?: { maxIterations?: number } } | undefined)?.recall?.maxIterations,
+        peak: ck.meta?.shape ? peakOf(ck.meta.shape as MediaShape) : 1,
+      })).pipe(mergeMap((flags) => {
+        // what memorize's certificate counts: only a stored memory is one (the index is the sample's, or the sequence's)
+        snap.items = snap.items.map((i) => ({ ...i, stored: flags[i.index] ?? false }));
+        const event: AttractorMonitorEvent = {
+          ...snap, kind: 'attractor-monitor', runId: run.id, step: ck.step, time: Date.now(), phase: 'inspect', totalMs: snap.ms, trainMs: 0,
+        };
+        const json = join(cfg.runDir, 'attractors.json');
+        writeJsonAtomic(json, {
+          run: run.id, checkpoint: newest.path, step: ck.step, objective: data.objective, method: event.method, solver: event.solver,
+          settle: data.objective === 'autoencode' ? INSPECT_SETTLE : 0,
+          totals: { attractors: event.attractors, n: event.n, total: event.total, stored: event.items.filter((i) => i.stored).length },
+          items: event.items, rhoHist: event.rhoHist, topEigHist: event.topEigHist, pooled: event.pooled, ms: event.ms,
+        });
+        return from<EngramEvent[]>([event, job.ev({ kind: 'artifact', what: 'report', path: json })]);
+      }));
     })));
   });
 }

@@ -8,7 +8,7 @@ import type { CheckpointContents } from '../engine/checkpoint.ts';
 import type { Dataset } from '../engine/objectives.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, TrainEndEvent } from '../events.ts';
-import { checkpointStore } from '../sinks/checkpoints.ts';
+import { checkpointStore, hasCheckpoint } from '../sinks/checkpoints.ts';
 import { readRunJson, type RunJson } from '../sinks/run-dir.ts';
 import { readEventLog } from '../sources/event-log.ts';
 import { datasetFromCheckpoint, fitOf, splitRows, type MemorizeConfig } from './memorize.ts';
@@ -114,6 +114,9 @@ export function nothingToResume(runDir: string, point: ResumePoint, cfg: Memoriz
   return `${what} (${where}); nothing to resume — pass ${more} to train further` +
     (point.run.status === 'complete' ? '' : `, or replay it with engram recall ${runDir}`);
 }
+
+/** Whether a checkpoint of `runDir` exists (what a stopped run can be resumed from). */
+export const runHasCheckpoint = (runDir: string): boolean => hasCheckpoint(runDir);
 
 /** The training sequences back from the packed rows and their lengths. */
 export function sequencesOf(frames: Float32Array[], lengths: number[]): Float32Array[][] {

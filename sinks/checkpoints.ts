@@ -64,6 +64,13 @@ function saveFinite(path: string, c: CheckpointContents): void {
   saveCheckpoint(path, c);
 }
 
+/** Whether `runDir` holds any checkpoint file (final, interval or last finite); a cheap look, nothing is loaded. */
+export function hasCheckpoint(runDir: string): boolean {
+  const dir = join(runDir, 'checkpoints');
+  return existsSync(join(runDir, 'model.ckpt')) ||
+    (existsSync(dir) && readdirSync(dir).some((f) => STEP_FILE.test(f) || f === LAST_FINITE_FILE));
+}
+
 export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
   const dir = join(runDir, 'checkpoints');
   const intervalFiles = () =>

@@ -100,11 +100,36 @@ describe('exit codes, the same for every command', () => {
 });
 
 describe('signals reach a real process', () => {
+  it('SIGTERM while the input is still decoding: exit 130, and no promise of a checkpoint to resume', async () => {
+    const out = join(tmp, 'term-decoding');
+    // stdin that never sends a byte: ffmpeg waits on it, so the run is stopped while decoding
+    const child = spawn(process.execPath, [join(root, 'bin/engram.mjs'), 'memorize', '-', '--kind', 'video', ...SMALL.filter((a) => a !== '--quiet'),
+      '--no-tui', '--out', out], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        const first = !/^backend /m.test(err);
+        err += d.toString();
+        // the backend line is said just before the executor takes the signals
+        if (first && /^backend /m.test(err)) setTimeout(() => child.kill('SIGTERM'), 300);
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    child.stdin.destroy();
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/engram: SIGTERM: stopped at step 0; nothing was trained yet; no checkpoint was written/);
+    expect(err).not.toMatch(/--resume|checkpoint is kept/);
+    expect(existsSync(join(out, 'model.ckpt'))).toBe(false);
+    expect(existsSync(join(out, 'checkpoints'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status).toBe('cancelled');
+  }, 120_000);
+
   it('SIGHUP (the terminal closed) stops a run like SIGTERM: exit 130, run.json cancelled, a checkpoint kept', async () => {
     const out = join(tmp, 'hup');
     const child = spawn(process.execPath, [join(root, 'bin/engram.mjs'), 'memorize', 'lavfi:life=s=8x8:seed=5', ...SMALL.filter((a) => a !== '--quiet'),
       '--json', '--max-steps', '1000000', '--loss-target', '0', '--checkpoint-every', '100000', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
+    let buf = '', err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
         buf += d.toString();
@@ -119,5 +144,8 @@ describe('signals reach a real process', () => {
     const lines = buf.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[0].kind).toBe('run-start');
     expect(readFileSync(join(out, 'events.jsonl'), 'utf8')).toMatch(/"what":"checkpoint"/);
+    // a checkpoint exists, so the stop message says how to go on from it
+    expect(err).toContain(`engram: SIGHUP: stopped at step`);
+    expect(err).toContain(`its newest checkpoint is kept (continue with engram memorize --resume ${out})`);
   }, 120_000);
 });

@@ -2,13 +2,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliReference, commandHelp, globalHelp, parse } from '../../cli/args.ts';
+import { exitCodeOf } from '../../cli/execute.ts';
 import { COMMAND_NAMES, COMMANDS, COMMON } from '../../cli/options.ts';
+import { EngramError, ERROR_CODES, type ErrorCode } from '../../errors.ts';
 
 const root = join(import.meta.dirname, '../..');
 
 describe('the option tables are the one source of the CLI reference', () => {
   it('docs/cli.md is what npm run docs:cli generates from them', () => {
     expect(readFileSync(join(root, 'docs/cli.md'), 'utf8'), 'run npm run docs:cli and commit docs/cli.md').toBe(cliReference());
+  });
+
+  it('docs/cli.md has a row for every error code, with the exit code the CLI gives it', () => {
+    const doc = readFileSync(join(root, 'docs/cli.md'), 'utf8');
+    const codes = Object.keys(ERROR_CODES) as ErrorCode[];
+    expect(codes).toContain('E_FFMPEG');
+    for (const c of codes) {
+      const row = new RegExp(`^\\| \`${c}\` \\| (\\d+) \\| .+ \\|$`, 'm').exec(doc);
+      expect(row, `docs/cli.md lacks a row for ${c}`).not.toBeNull();
+      expect(Number(row![1]), c).toBe(exitCodeOf(new EngramError(c, 'x')));
+    }
   });
 
   it.each(COMMAND_NAMES)('engram %s --help names every option of its own and the common ones', (c) => {

@@ -78,6 +78,8 @@ function expectBadInput(label: string, args: string[], e: Expect, env: NodeJS.Pr
   expect(r.stderr, what).not.toMatch(/internal error/i);
   expect(r.stderr, what).not.toMatch(STACK);
   expect(r.status, what).toBe(e.code);
+  // the error's code leads its line, as --json and run.json record it
+  expect(r.stderr, `${what}\nshould say the error code`).toMatch(e.code === 2 ? /^engram: E_BAD_ARGUMENT: /m : /^engram: E_(?!BAD_ARGUMENT)[A-Z_]+: /m);
   for (const n of e.names) expect(r.stderr, `${what}\nshould name ${n}`).toContain(n);
   const fix = e.code === 2 ? new RegExp(`${FIX.source}|${USAGE_FIX.source}`, 'i') : FIX;
   expect(r.stderr, `${what}\nshould say what to do`).toMatch(fix);

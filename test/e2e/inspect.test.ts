@@ -52,8 +52,12 @@ describe('engram inspect', () => {
     const r = cli(['inspect', dir, '--eig-method', 'full', '--quiet']);
     expect(r.stderr).not.toContain('internal error');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/\d\/5 examples are attractors/);
     const json = JSON.parse(readFileSync(join(dir, 'attractors.json'), 'utf8'));
+    // an untrained net stores none of its examples: said as memorize says it, not as "k/5 are attractors"
+    expect(json.items.map((i: { stored: boolean }) => i.stored)).toEqual([false, false, false, false, false]);
+    expect(json.totals.stored).toBe(0);
+    expect(r.stdout).toMatch(/: no stored memory to certify; 5\/5 training examples are not a stored memory \(the network does not come back to them\); at the training points \d\/5 (is|are) attracting; ρ /);
+    expect(r.stdout).not.toMatch(/stored examples? (is an attractor|are attractors)/);
     expect(json.method).toBe('full');
     expect(json.step).toBe(42);
     expect(json.totals.n).toBe(5);
@@ -86,6 +90,18 @@ describe('engram inspect', () => {
       expect(Math.abs(json.items[0].rho - dense.rho)).toBeLessThan(1e-4 * dense.rho);
     }
     m.dispose();
+  });
+
+  it('lines mode: the backend banner goes to stderr, stdout holds the results only', () => {
+    const m = model();
+    const dir = join(tmp, 'banner');
+    makeRun(dir, 'cycle', m, xs);
+    m.dispose();
+    const r = cli(['inspect', dir, '--no-tui']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^backend \S+ \(tfjs '[^']+'\) on .*thread\(s\)$/m);
+    expect(r.stdout).not.toMatch(/^backend /m);
+    expect(r.stdout).toMatch(/^inspect .*banner \(step 42, /m);
   });
 
   it('refuses a directory that is not a run, naming it', () => {

@@ -63,7 +63,7 @@ describe.skipIf(!hasEncoder('libx264'))('a truncated H.264 MP4', () => {
     const out = at('run-strict');
     const r = cli(['memorize', cut, ...TINY, '--strict', '--out', out, '--json']);
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/^engram: \S+cut\.mp4 is partial: \d+ of 12 frames decoded .*\(--strict refuses a partial input\); re-export or repair the file/m);
+    expect(r.stderr).toMatch(/^engram: E_INPUT_PARTIAL: \S+cut\.mp4 is partial: \d+ of 12 frames decoded .*\(--strict refuses a partial input\); re-export or repair the file/m);
     expect(r.stderr).not.toMatch(/internal error|at .*\.ts:\d+/);
     const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(last).toMatchObject({ kind: 'error', code: 'E_INPUT_PARTIAL' });
