@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'E_OUTPUT_EXISTS'
   | 'E_OUTPUT_UNWRITABLE'
   | 'E_DIVERGED'
+  /** The run cannot fit in memory (estimated before it starts, or an input of unknown length past its cap). */
+  | 'E_RESOURCE'
   /** --stop-on-nonfinite: a NaN/Inf loss stopped training after the last finite state was saved. */
   | 'E_NONFINITE';
 
