@@ -39,7 +39,7 @@ const IMAGE: OptionTable = {
 const INPUT: OptionTable = {
   kind: s('K', 'video, audio or images (default: from the input: a directory or glob is images, .wav/.mp3/.ogg/.flac/… audio, else video)'),
   ...IMAGE,
-  frames: s('N', 'use the first N frames (audio: N chunks) (default: all; a lavfi source with no end needs --frames or --duration, and an input of unknown length stops with E_RESOURCE past 100,000 frames or 1/4 of the free memory)'),
+  frames: s('N', 'use the first N frames (audio: N chunks) (default: all; a lavfi source with no end needs --frames or --duration (else exit 2), and an input of unknown length stops with E_RESOURCE past 100,000 frames or 1/4 of the free memory)'),
   fps: s('F', 'resample video to F frames/s first'),
   start: s('S', 'seconds of video to skip'),
   duration: s('S', 'seconds of video to read'),
@@ -228,7 +228,7 @@ export function optionsOf(command: CommandName): OptionTable {
 export const EXIT_CODES: [number, string][] = [
   [0, 'done'],
   [1, 'failed with a coded error (bad input, a partial input with --strict, ffmpeg, backend, checkpoint, divergence; E_RESOURCE: the run cannot fit in memory, estimated before it starts, or an input of unknown length past 100,000 frames or 1/4 of the free memory)'],
-  [2, 'bad arguments (E_BAD_ARGUMENT; also a lavfi source with no end and no --frames or --duration)'],
+  [2, 'bad arguments'],
   [3, 'stopped at a non-finite loss (--stop-on-nonfinite)'],
   [4, 'engram recall: no stored memory came back (neither an exact stored limit nor an approximate orbit passing every frame in order)'],
   [130, 'interrupted (Ctrl-C, SIGTERM, SIGHUP)'],
