@@ -328,6 +328,23 @@ describe('issue 10: endless inputs and runs too big for the machine are refused 
     expectSuccess('life with trim', ['memorize', 'lavfi:life=s=8x8:ratio=0.5:seed=3,trim=end_frame=4', '--size', '8x8', ...TINY, '--no-recovery', '--out', p('ok-life-trim')]);
   });
 
+  it('standard input that never ends stops at 100,000 frames with E_RESOURCE (exit 1) naming --frames, ffmpeg stopped', () => {
+    const out = p('out-endless-stdin');
+    // ffmpeg writes 8x8 frames without end; engram must stop reading, fail the run and exit (the pipe then ends ffmpeg too:
+    // bash returns only once both have exited)
+    const r = spawnSync('bash', ['-c', `"${resolveFfmpeg().path}" -v error -f lavfi -i testsrc2=s=8x8:r=1000 -c:v rawvideo -pix_fmt gray -f nut - 2>/dev/null | ` +
+      `"${process.execPath}" "${join(root, 'bin/engram.mjs')}" memorize - --size 8x8 --width 32 --quiet --out "${out}"; exit \${PIPESTATUS[1]}`],
+    { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+    const what = `exit ${r.status}\nstderr:\n${r.stderr}`;
+    expect(r.status, what).toBe(1);
+    expect(r.stderr, what).toMatch(/stopped reading standard input after 100000 frames.*pass --frames N/);
+    expect(r.stderr, what).not.toMatch(STACK);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.status).toBe('failed');
+    expect(run.errorCode, JSON.stringify(run)).toBe('E_RESOURCE');
+    expectNothingPosingAsComplete(out, what);
+  });
+
   it('the --json stream ends with the code', () => {
     const r = cli(['memorize', 'lavfi:testsrc2=s=8x8', '--size', '8x8', '--json', '--out', p('out-endless-json')]);
     expect(r.status).toBe(2);

@@ -3,11 +3,16 @@
  * memory and what to lower); lavfi graphs without an end are recognized; an input of unknown length
  * is decoded only up to its cap, and ffmpeg is stopped there.
  */
-import { lastValueFrom } from 'rxjs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { EngramError } from '../../errors.ts';
 import { loadInput } from '../../pipelines/inputs.ts';
-import { checkMemorizeMemory } from '../../pipelines/memorize.ts';
+import type { BackendInfo } from '../../engine/backend.ts';
+import { checkMemorizeMemory, memorize } from '../../pipelines/memorize.ts';
+import { demoConfig } from '../tui/fixtures.ts';
 import {
   MAX_INPUT_FRAMES, WASM_HEAP_BYTES, assocEstimate, basinsEstimate, checkMemory, fcMemorizeEstimate, inputSampleCap, lavfiHasEnd, type Machine,
 } from '../../pipelines/resources.ts';
@@ -119,5 +124,28 @@ describe('an input of unknown length', () => {
   it('--frames bounds it instead', async () => {
     const input = await lastValueFrom(loadInput({ kind: 'video', path: 'lavfi:testsrc2=s=8x8', width: 8, height: 8, gray: true, frames: 40 }, { maxSamples: 30 }));
     expect(input.vectors).toHaveLength(40);
+  });
+});
+
+describe('memorize checks again once the dataset is decoded', () => {
+  it('a run too big for its decoded frames fails with E_RESOURCE before the model is built', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engram-resources-'));
+    try {
+      const outDir = join(dir, 'run');
+      const backend: BackendInfo = { name: 'cpu', tfBackend: 'cpu', device: 'cpu', blas: null, threads: 1, skipped: [] };
+      // frames unknown up front (no --frames); the width alone makes the net impossible once d is known
+      const cfg = { ...demoConfig, command: 'engram memorize', outDir, input: { kind: 'video' as const, path: 'lavfi:testsrc2=s=16x16:d=1', width: 8, height: 8, gray: true },
+        model: { ...demoConfig.model, width: 100_000_000 }, fit: 'gradient' as const, recovery: false as const };
+      const t0 = Date.now();
+      const err = await lastValueFrom(memorize(cfg, backend).pipe(toArray())).then(() => null, (e: unknown) => e);
+      expect((err as EngramError).code).toBe('E_RESOURCE');
+      expect((err as EngramError).message).toMatch(/\d+ samples.*cannot run/);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      const run = JSON.parse(readFileSync(join(outDir, 'run.json'), 'utf8'));
+      expect([run.status, run.errorCode]).toEqual(['failed', 'E_RESOURCE']);
+      expect(existsSync(join(outDir, 'model.ckpt'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
