@@ -208,7 +208,7 @@ export function lavfiHasEnd(graph: string): boolean {
 /** E_BAD_ARGUMENT for a lavfi input with no end and no --frames/--duration. */
 export function endlessInputError(path: string): EngramError {
   return new EngramError('E_BAD_ARGUMENT',
-    `${path} has no end; pass --frames N or --duration S (a live mode is planned), or give the graph a duration (e.g. d=2)`);
+    `${path} has no end; pass --frames N or --duration S (a live mode is planned), or give the graph an end (d=S on sources that take it, such as testsrc2 or sine; trim=end_frame=N on any, such as life)`);
 }
 
 /** Decoded samples an input of unknown length may grow to: 1/4 of the free memory, at most MAX_INPUT_FRAMES. */
