@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'E_OUTPUT_EXISTS'
   | 'E_OUTPUT_UNWRITABLE'
   | 'E_DIVERGED'
+  /** The run cannot fit in memory (estimated before it starts, or an input of unknown length past its cap). */
+  | 'E_RESOURCE'
   /** --stop-on-nonfinite: a NaN/Inf loss stopped training after the last finite state was saved. */
   | 'E_NONFINITE'
   /** engram watch: the process writing a `running` run is gone (its pid dead, or its heartbeat stale); the run will never finish. */
@@ -36,6 +38,7 @@ export const ERROR_CODES: Record<ErrorCode, string> = {
   E_OUTPUT_UNWRITABLE: 'an output (run directory, plot, image) cannot be written',
   E_DIVERGED: 'training diverged (the loss became NaN/Inf); the interval checkpoints are kept',
   E_NONFINITE: '--stop-on-nonfinite: a NaN/Inf loss stopped training after the last finite state was saved',
+  E_RESOURCE: 'the run cannot fit in memory (estimated before it starts, or an input of unknown length read past 100,000 frames or 1/4 of the free memory); the message gives the estimate and what to lower',
   E_RUN_ABANDONED: 'engram watch: the process writing a running run is gone (its pid is dead, or its heartbeat stale); the run will never finish',
 };
 

@@ -9,6 +9,7 @@ import type { EngramEvent, MarginsEvent } from '../events.ts';
 import {
   ASSOC_OPTIMIZERS, assoc, parseEmbeddings, parseFrequencies, validateEmbeddings, type AssocConfig, type AssocOptimizerName, type AssocSummary,
 } from '../pipelines/assoc.ts';
+import { assocEstimate, checkMemory } from '../pipelines/resources.ts';
 import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
 import { num, type Parsed } from './args.ts';
 import { execute, presenterOf } from './execute.ts';
@@ -71,6 +72,7 @@ export function formatAssocSummary(s: AssocSummary, cfg: AssocConfig, plots: str
 export async function assocCommand(args: Parsed, argv: string[], startBackend: StartBackend): Promise<number> {
   if (args.positionals.length) throw bad('assoc takes no input; it makes its own tokens (see --n, --frequencies)');
   const cfg = buildAssocConfig(args, argv, newRunId('assoc'));
+  checkMemory(assocEstimate(cfg), { backend: args.values.backend ?? (process.env.ENGRAM_BACKEND || undefined) });
   checkRunDir(cfg.outDir, args.flags.force);
   const backend = await startBackend(args);
   let lastPrint = 0;

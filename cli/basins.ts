@@ -7,6 +7,7 @@ import { EngramError } from '../errors.ts';
 import type { BasinsEvent, RecallEvent } from '../events.ts';
 import { basinsRun, parsePoints, type BasinsRunConfig } from '../pipelines/basins-run.ts';
 import { checkFcOptions } from '../pipelines/config-checks.ts';
+import { basinsEstimate, checkMemory } from '../pipelines/resources.ts';
 import { checkRunDir, newRunId } from '../pipelines/run-dir.ts';
 import { num, type Parsed } from './args.ts';
 import { execute, presenterOf } from './execute.ts';
@@ -33,6 +34,7 @@ export async function basinsCommand(args: Parsed, argv: string[], startBackend: 
     grid: num('grid', v.grid, { int: true, min: 2 }), steps: num('recall-steps', v['recall-steps'], { int: true, min: 1 }),
     force: args.flags.force,
   };
+  checkMemory(basinsEstimate({ grid: cfg.grid, width: model.width, depth: model.depth }));
   checkRunDir(cfg.outDir, args.flags.force);
   const backend = await startBackend(args);
   return execute({

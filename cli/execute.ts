@@ -3,7 +3,7 @@
  * it with the chosen presenter, owns the signals, and turns the way the run ended into the exit code
  * (the same for every command):
  *
- *   0 done · 1 failed with a coded error · 2 bad arguments · 3 stopped at a non-finite loss ·
+ *   0 done · 1 failed with a coded error (E_RESOURCE too) · 2 bad arguments · 3 stopped at a non-finite loss ·
  *   4 completed, but no stored memory came back (engram recall) · 130 interrupted
  *
  * Presenters: `dashboard` (Ink, on a terminal), `lines` (progress lines, at most one training line a

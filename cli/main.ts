@@ -12,7 +12,8 @@ import { checkBackendOption, startBackend as selectBackendOnce, type BackendInfo
 import { checkFcOptions } from '../pipelines/config-checks.ts';
 import { demoClipPath, renderDemoClip } from '../pipelines/demo.ts';
 import { detectKind, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
-import { memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
+import { checkMemorizeMemory, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
+import { endlessInputError, lavfiHasEnd } from '../pipelines/resources.ts';
 import { recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
 import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
 import { nothingToResume, resumePoint, runHasCheckpoint } from '../pipelines/saved-run.ts';
@@ -130,10 +131,18 @@ function inputSpec(args: Parsed, path: string): InputSpec {
   if (f.watch && kind !== 'images') throw bad('--watch is for a directory of images (--kind images)');
   const size = parseSize(v.size!);
   if (kind === 'images') return { kind, path, ...size, gray: !f.rgb, watch: f.watch };
-  return {
+  const video = {
     kind, path, ...size, gray: !f.rgb, frames: opt('frames', { int: true, min: 1 }), fps: opt('fps', { min: 0.001 }),
     start: opt('start', { min: 0 }), duration: opt('duration', { min: 0.001 }),
   };
+  // an endless source would be read forever, its frames piling up in memory
+  if (path.startsWith('lavfi:') && video.frames === undefined && video.duration === undefined && !lavfiHasEnd(path.slice(6))) throw endlessInputError(path);
+  return video;
+}
+
+/** The backend asked for (--backend, else ENGRAM_BACKEND), if any, before it is started. */
+function requestedBackend(args: Parsed): string | undefined {
+  return args.values.backend ?? (process.env.ENGRAM_BACKEND || undefined);
 }
 
 /**
@@ -200,6 +209,7 @@ async function demo(args: Parsed): Promise<number> {
   const { width, height } = parseSize(v.size!);
   const frames = num('frames', v.frames, { int: true, min: 2 });
   const cfg = buildConfig(args, { kind: 'video', path: clip, width, height, gray: !args.flags.rgb, frames }, id, outDir);
+  checkMemorizeMemory(cfg, { backend: requestedBackend(args) });
   requireFfmpeg();
   checkRunDir(outDir, args.flags.force);
   return runMemorize(args, cfg, renderDemoClip(clip, { width, height, frames, seed: cfg.model.seed }));
@@ -208,6 +218,7 @@ async function demo(args: Parsed): Promise<number> {
 async function memorizeCmd(args: Parsed, path: string): Promise<number> {
   const id = newRunId('memorize');
   const cfg = buildConfig(args, inputSpec(args, path), id, args.values.out ?? join('runs', id));
+  checkMemorizeMemory(cfg, { backend: requestedBackend(args) }); // a run that cannot fit is refused before the backend starts
   requireFfmpeg(); // a missing ffmpeg is reported before anything is created
   checkRunDir(cfg.outDir, args.flags.force);
   return runMemorize(args, cfg);
@@ -264,6 +275,7 @@ const idleWatching = (events: EngramEvent[]) => {
 
 async function runMemorize(args: Parsed, cfg: MemorizeConfig, o: Omit<MemorizeOptions, 'control'> = {}): Promise<number> {
   const backend = await startBackend(args);
+  if (!o.resume) checkMemorizeMemory(cfg, { backend: backend.name }); // the wasm heap's 4 GiB, now that the backend is known
   const watching = cfg.input.kind === 'images' && cfg.input.watch === true;
   return execute({
     presenter: presenterOf(args),

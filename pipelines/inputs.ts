@@ -4,11 +4,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { Observable, debounceTime, defer, filter, from, lastValueFrom, map, scan, toArray } from 'rxjs';
+import { Observable, debounceTime, defer, filter, from, lastValueFrom, map, reduce, scan, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
 import { resolveFfmpeg } from '../media/ffmpeg.ts';
 import { readAudioSeconds, type AudioInfo } from '../sources/audio.ts';
 import { images$, readImages, type ImageSample } from '../sources/images.ts';
+import { inputCapError, inputSampleCap } from './resources.ts';
 import { partialDecode, videoFrames$, type DecodeReport, type Frame } from '../sources/video.ts';
 
 export type MediaKind = 'video' | 'audio' | 'images';
@@ -106,13 +107,23 @@ export function detectKind(path: string): MediaKind {
   return 'video';
 }
 
-export function loadInput(spec: InputSpec): Observable<LoadedInput> {
+/**
+ * Read the input. A video without --frames is decoded into memory only up to `maxSamples` frames
+ * (default: 1/4 of the free memory, at most 100,000 frames; pipelines/resources.ts): past that it
+ * stops with E_RESOURCE, so an input that never ends (standard input, a URL) cannot grow without bound.
+ */
+export function loadInput(spec: InputSpec, o: { maxSamples?: number } = {}): Observable<LoadedInput> {
   switch (spec.kind) {
     case 'video':
       return defer(() => {
         let report: DecodeReport | undefined;
+        const cap = spec.frames !== undefined ? Infinity : o.maxSamples ?? inputSampleCap(spec.width * spec.height * (spec.gray ? 1 : 3));
         return videoFrames$(spec.path, { ...spec, onReport: (r) => (report = r) }).pipe(
-          toArray(),
+          reduce((all: Frame[], f: Frame) => {
+            if (all.length >= cap) throw inputCapError(spec.path === '-' ? 'standard input' : spec.path, cap, f.data.length);
+            all.push(f);
+            return all;
+          }, []),
           map((frames: Frame[]): LoadedInput => ({
             vectors: frames.map((f) => f.data),
             shape: { kind: 'video', width: frames[0].width, height: frames[0].height, channels: frames[0].channels, fps: spec.fps ?? 12 },

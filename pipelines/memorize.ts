@@ -6,6 +6,7 @@
  *   input$ ─▶ dataset ─┬─▶ train ──▶ train-step… (artifact)… train-end
  *                      └─▶ (after training) model.ckpt ─▶ recall ─▶ recordings ─▶ run-end
  */
+import { freemem, totalmem } from 'node:os';
 import { Observable, type OperatorFunction, catchError, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
@@ -26,7 +27,8 @@ import { train, type TrainEvent, type TrainerState } from '../operators/train.ts
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
 import { unitVector } from '../engine/vectors.ts';
-import { decodeWarning, loadInput, partialInputError, type LoadedInput, type MediaShape } from './inputs.ts';
+import { decodeWarning, loadInput, partialInputError, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
+import { checkMemory, fcMemorizeEstimate, type Machine } from './resources.ts';
 import { previewOf, withRecallNow } from './preview.ts';
 import { writeRecordings } from './recordings.ts';
 import { recoveryStage } from './recovery-stage.ts';
@@ -74,6 +76,26 @@ export function assertDistinct(vectors: Float32Array[], what: string): void {
     }
     seen.set(key, i);
   });
+}
+
+/** The dimension of one sample of this input (pixels × channels, or samples per audio chunk). */
+export function inputDim(input: InputSpec): number {
+  return input.kind === 'audio' ? Math.round(input.rate * input.chunkSeconds) : input.width * input.height * (input.gray ? 1 : 3);
+}
+
+/**
+ * Refuse (E_RESOURCE) a memorize run that cannot fit in memory (pipelines/resources.ts): before
+ * anything starts with `n` from --frames when given (else the least a run needs), again once the
+ * backend is known (the wasm heap's 4 GiB) and once the dataset is decoded, before the model is built.
+ */
+export function checkMemorizeMemory(cfg: Pick<MemorizeConfig, 'input' | 'model' | 'fit' | 'optimizer' | 'batchSize'>, o: { n?: number; dim?: number; backend?: string; machine?: Machine } = {}): void {
+  const i = cfg.input;
+  const n = o.n ?? (i.kind === 'audio' ? i.maxChunks : i.kind === 'video' ? i.frames : undefined);
+  checkMemory(fcMemorizeEstimate({
+    dim: o.dim ?? inputDim(i), width: cfg.model.width, depth: cfg.model.depth, bias: cfg.model.bias, fit: cfg.fit ?? 'gradient',
+    optimizer: cfg.optimizer.name, batchSize: cfg.batchSize, n, kind: i.kind,
+    input: i.kind === 'audio' ? `${i.path} in ${i.chunkSeconds} s chunks at ${i.rate} Hz` : `${i.path} at ${i.width}x${i.height} ${i.gray ? 'gray' : 'RGB'}`,
+  }), { backend: o.backend, machine: o.machine });
 }
 
 /** How a memorize job starts: continue from a checkpoint, and what runs first inside the job (the demo makes its clip there). */
@@ -128,6 +150,8 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
       throw new EngramError('E_INPUT_EMPTY', `${cfg.input.path} gave ${input.vectors.length} sample(s); a ${cfg.objective} needs at least ${min} (${fix})`);
     }
     shape = input.shape;
+    const held = input.vectors.length * input.vectors[0].length * 4; // the decoded samples are in memory already
+    checkMemorizeMemory(cfg, { n: input.vectors.length, dim: input.vectors[0].length, backend: backend.name, machine: { total: totalmem(), free: freemem() + held } });
     if (cfg.objective === 'cycle') assertDistinct(input.vectors, cfg.input.path);
     return makeDataset(cfg.objective, [input.vectors]);
   };

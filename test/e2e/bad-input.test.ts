@@ -56,7 +56,7 @@ function snapshot(dir: string): Map<string, string> {
 }
 
 // A fix is a verb telling the user what to do next.
-const FIX = /\b(check|use|pass|choose|fix|create|start|memorize|install|set|unset|drop|pick|give|convert|re-?encode|add|put|remove|make)\b/i;
+const FIX = /\b(check|use|pass|choose|fix|create|start|memorize|install|set|unset|drop|pick|give|convert|re-?encode|add|put|remove|make|lower)\b/i;
 // A usage error may instead state the accepted values.
 const USAGE_FIX = /\bmust be\b|\bone of\b/i;
 const STACK = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
@@ -310,6 +310,71 @@ describe('recall: bad outputs and starts are usage errors (exit 2) and touch not
   it('--from frame:999 (beyond the stored frames)', () => {
     const out = p('from-999.mp4');
     expectBadInput('recall --from frame:999', ['recall', tinyRun, '--from', 'frame:999', '--out', out], { code: 2, names: ['frame:999'] });
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('issue 10: endless inputs and runs too big for the machine are refused up front, with a code and no stack trace', () => {
+  it('an endless lavfi source without --frames is a usage error (exit 2) naming --frames and --duration; nothing is created', () => {
+    const out = p('out-endless');
+    const r = expectBadInput('endless lavfi', ['memorize', 'lavfi:testsrc2=s=8x8', '--size', '8x8', ...TINY, '--out', out],
+      { code: 2, names: ['lavfi:testsrc2=s=8x8 has no end; pass --frames N or --duration S (a live mode is planned)'], out });
+    expect(existsSync(out)).toBe(false);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('life without a duration is endless too; with --frames, --duration or d= the same graph is accepted', () => {
+    expectBadInput('endless life', ['memorize', 'lavfi:life=s=8x8:ratio=0.5', '--size', '8x8', ...TINY, '--out', p('out-life')], { code: 2, names: ['--frames'], out: p('out-life') });
+    expect(existsSync(p('out-life'))).toBe(false);
+    expectSuccess('life with --frames', ['memorize', 'lavfi:life=s=8x8:ratio=0.5:seed=3', '--size', '8x8', '--frames', '4', ...TINY, '--no-recovery', '--out', p('ok-life-frames')]);
+    expectSuccess('life with trim', ['memorize', 'lavfi:life=s=8x8:ratio=0.5:seed=3,trim=end_frame=4', '--size', '8x8', ...TINY, '--no-recovery', '--out', p('ok-life-trim')]);
+  });
+
+  it('standard input that never ends stops at 100,000 frames with E_RESOURCE (exit 1) naming --frames, ffmpeg stopped', () => {
+    const out = p('out-endless-stdin');
+    // ffmpeg writes 8x8 frames without end; engram must stop reading, fail the run and exit (the pipe then ends ffmpeg too:
+    // bash returns only once both have exited)
+    const r = spawnSync('bash', ['-c', `"${resolveFfmpeg().path}" -v error -f lavfi -i testsrc2=s=8x8:r=1000 -c:v rawvideo -pix_fmt gray -f nut - 2>/dev/null | ` +
+      `"${process.execPath}" "${join(root, 'bin/engram.mjs')}" memorize - --size 8x8 --width 32 --quiet --out "${out}"; exit \${PIPESTATUS[1]}`],
+    { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+    const what = `exit ${r.status}\nstderr:\n${r.stderr}`;
+    expect(r.status, what).toBe(1);
+    expect(r.stderr, what).toMatch(/stopped reading standard input after 100000 frames.*pass --frames N/);
+    expect(r.stderr, what).not.toMatch(STACK);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.status).toBe('failed');
+    expect(run.errorCode, JSON.stringify(run)).toBe('E_RESOURCE');
+    expectNothingPosingAsComplete(out, what);
+  });
+
+  it('the --json stream ends with the code', () => {
+    const r = cli(['memorize', 'lavfi:testsrc2=s=8x8', '--size', '8x8', '--json', '--out', p('out-endless-json')]);
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ kind: 'error', code: 'E_BAD_ARGUMENT' });
+    expect(r.stderr).toMatch(/^engram: lavfi:testsrc2=s=8x8 has no end/);
+  });
+
+  it.each([
+    ['--size 4096x4096', ['memorize', 'lavfi:testsrc2=s=64x64:d=1', '--size', '4096x4096'], ['4096x4096', 'GiB', 'lower --size']],
+    ['--width 100000000', ['memorize', 'lavfi:testsrc2=s=64x64:d=1', '--size', '8x8', '--width', '100000000'], ['width 100000000', '--width']],
+    ['basins --grid 100000', ['basins', '--grid', '100000'], ['100000×100000', 'lower --grid']],
+    ['assoc --n 100000', ['assoc', '--n', '100000'], ['n = 100000', 'lower --n']],
+  ])('%s is refused at once with E_RESOURCE (exit 1): the estimate, this machine\'s memory, what to lower', (_label, args, names) => {
+    const out = p(`out-huge-${args.join('-').replace(/[^a-z0-9-]/gi, '')}`);
+    const t0 = Date.now();
+    const r = expectBadInput(args.join(' '), [...args, '--quiet', '--out', out], { code: 1, names: [...names, 'cannot run', 'of memory', 'free'], out });
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(existsSync(out)).toBe(false);
+    const j = cli([...args, '--json', '--out', out]);
+    expect(JSON.parse(j.stdout.trim().split('\n').pop()!)).toMatchObject({ kind: 'error', code: 'E_RESOURCE' });
+    expect(r.stderr).not.toMatch(/RangeError|RuntimeError/);
+  });
+
+  it('--backend wasm: a net past the 4 GiB wasm heap is refused naming the limit', () => {
+    const out = p('out-wasm-heap');
+    const r = cli(['memorize', 'lavfi:testsrc2=s=64x64:d=1', '--size', '256x256', '--rgb', '--width', '2048', '--backend', 'wasm', '--quiet', '--out', out]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/4 GiB/);
     expect(existsSync(out)).toBe(false);
   });
 });
