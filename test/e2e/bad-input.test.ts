@@ -351,7 +351,7 @@ describe('issue 10: endless inputs and runs too big for the machine are refused 
     const r = cli(['memorize', 'lavfi:testsrc2=s=8x8', '--size', '8x8', '--json', '--out', p('out-endless-json')]);
     expect(r.status).toBe(2);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ kind: 'error', code: 'E_BAD_ARGUMENT' });
-    expect(r.stderr).toMatch(/^engram: lavfi:testsrc2=s=8x8 has no end/);
+    expect(r.stderr).toMatch(/^engram: E_BAD_ARGUMENT: lavfi:testsrc2=s=8x8 has no end/);
   });
 
   it.each([
