@@ -51,8 +51,10 @@ describe('audio seconds, end to end', () => {
     prepareRunDir(outDir);
     const events = await firstValueFrom(memorize({
       ...base(outDir), objective: 'cycle', input: { kind: 'audio', path: wav, rate: 4000, chunkSeconds: 1, partial: 'drop' },
-      model: { ...base(outDir).model, width: 1024 }, optimizer: { name: 'adam', lr: 1e-4 },
+      // the default fit (docs/math.md §3.5): the three seconds solved in closed form and checked by recall
+      model: { ...base(outDir).model, width: 1024 }, fit: 'auto',
     }, backend).pipe(toArray()));
+    expect(events.find((e) => e.kind === 'dataset')).toMatchObject({ fit: { method: 'solve' } });
     const rec = events.find((e): e is RecallEvent => e.kind === 'recall')!;
     expect(rec).toMatchObject({ rule: 'cycle', period: 3, framesMatched: 3, orderCorrect: true });
 
@@ -67,7 +69,7 @@ describe('audio seconds, end to end', () => {
     expect(again.event.framesMatched).toBe(3);
     const againChunks = (await readAudioSeconds(join(dir, 'again.wav'), { rate: 4000 })).chunks.map((c) => c.data);
     againChunks.forEach((r, i) => expect(correlation(r, original[i])).toBeGreaterThan(0.99));
-  });
+  }, 300_000);
 });
 
 describe('a directory of images, end to end', () => {
