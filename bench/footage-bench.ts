@@ -38,6 +38,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { decode as decodeWav } from 'wav-decoder';
 import type { AttractorEvent, AttractorMonitorEvent, DatasetEvent, RecallEvent, RunStartEvent, TrainEndEvent } from '../events.ts';
+import { correlation } from '../pipelines/preview.ts';
 import { readAudioSeconds } from '../sources/audio.ts';
 import { footagePath } from './footage.ts';
 
@@ -315,25 +316,6 @@ function runCli(input: InputDef, method: Method, paths: { clip: string; speech: 
 // ---------------------------------------------------------------------------------------------
 // Speech: the recalled seconds against the training seconds
 
-function pearson(a: Float32Array, b: Float32Array): number {
-  const n = Math.min(a.length, b.length);
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i] - ma, y = b[i] - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
-}
-
 /** For each training second, the best correlation with a whole second of the recording. */
 async function speechCorrelations(speechWav: string, recalledWav: string): Promise<number[]> {
   const { chunks } = await readAudioSeconds(speechWav, { rate: SPEECH_RATE, chunkSeconds: 1, maxChunks: SPEECH_SECONDS });
@@ -343,7 +325,7 @@ async function speechCorrelations(speechWav: string, recalledWav: string): Promi
   const seconds: Float32Array[] = [];
   for (let s = 0; s + SPEECH_RATE <= samples.length; s += SPEECH_RATE) seconds.push(samples.subarray(s, s + SPEECH_RATE));
   if (seconds.length === 0) throw new Error(`${recalledWav} holds less than one second`);
-  return chunks.map((c) => Math.max(...seconds.map((s) => pearson(c.data, s))));
+  return chunks.map((c) => Math.max(...seconds.map((s) => correlation(c.data, s))));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import type { Model, NetSpec } from './model.ts';
 import type { Dataset } from './objectives.ts';
 import { Rng } from './random.ts';
 import { shadow } from './limits.ts';
-import type { StepResult, Trainer, TrainerFactory, TrainerState } from './trainer.ts';
+import { weightsFinite, type StepResult, type Trainer, type TrainerFactory, type TrainerState } from './trainer.ts';
 
 /** Solve attempts a run makes by default (each with the next seed), when its noise starts do not all replay. */
 export const SOLVE_TRIES = 3;
@@ -418,7 +418,7 @@ export function solveTrainer(model: Model, o: SolveTrainerOptions): TrainerFacto
         if (o.fallback && (st.step > tries || st.optimizer.length > 0)) startGradient(st);
       },
       rollback: () => gradient?.rollback?.() ?? null,
-      weightsFinite: () => gradient?.weightsFinite?.() ?? model.weights().every((w) => w.data.every(Number.isFinite)),
+      weightsFinite: () => weightsFinite(model),
       dispose() {
         gradient?.dispose();
       },

@@ -97,6 +97,11 @@ export interface NetTrainerOptions {
   seed?: number;
 }
 
+/** Whether every weight of the model is finite (one device reduction; a NaN/Inf weight makes a checkpoint useless). */
+export function weightsFinite(model: Model<NetSpec>): boolean {
+  return tf.tidy(() => tf.stack(model.params.map((p) => tf.all(tf.isFinite(p.variable)))).all().dataSync()[0] === 1);
+}
+
 /** Mean squared error of the model over a whole dataset (mean over all elements). */
 export function datasetLoss(model: Model<NetSpec>, data: Dataset): number {
   return tf.tidy(() => {
@@ -190,9 +195,7 @@ export function createTrainer(
     loss() {
       return tf.tidy(() => mse(X, Y).dataSync()[0]);
     },
-    weightsFinite() {
-      return tf.tidy(() => tf.stack(vars.map((v) => tf.all(tf.isFinite(v)))).all().dataSync()[0] === 1);
-    },
+    weightsFinite: () => weightsFinite(model),
     rollback() {
       if (!keep || !snapMeta) return null;
       tf.tidy(() => live.forEach((v, i) => v.assign(tf.add(snap[i], 0))));
