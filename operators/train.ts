@@ -13,6 +13,9 @@
  *   (`kind: 'observation'`, at the step count before the update) ahead of the step, so a consumer
  *   sees the weights it describes.
  * - Learning rate: with `schedule`, step t runs at `lrAt(schedule, t)` (engine/schedule.ts).
+ * - Steps: a trainer's step may return a promise (the solver yields while it works); each step's
+ *   `notes` become info `log` events, and a step with `retry` does not end training at the loss
+ *   target (the solver's recall check failed and it tries another seed).
  * - Checkpoints: with `checkpoint`, the state is saved every `every` steps (an artifact event
  *   follows the step) and once more when the run is cancelled, so at most one interval of work is
  *   lost; `restore` continues from such a state. No checkpoint is written while a weight is NaN/Inf.
