@@ -25,7 +25,7 @@ export type ErrorCode =
 
 /** What each code means, for people (the error-code table of docs/cli.md is generated from this). */
 export const ERROR_CODES: Record<ErrorCode, string> = {
-  E_INPUT_MISSING: 'an input (media file, run directory, checkpoint) does not exist, or a run has no loadable checkpoint',
+  E_INPUT_MISSING: 'an input (media file, run directory, checkpoint) does not exist, or a run has no checkpoint at all',
   E_INPUT_UNREADABLE: 'an input exists but cannot be read (permissions, or a damaged run.json)',
   E_INPUT_EMPTY: 'there is nothing to work on: an empty input (0 bytes, no frames or samples decoded), too few samples for the objective, or nothing to write',
   E_INPUT_INVALID: 'an input was read but cannot be used (e.g. samples identical at this size, an event log of a newer engram)',
@@ -33,7 +33,7 @@ export const ERROR_CODES: Record<ErrorCode, string> = {
   E_BAD_ARGUMENT: 'a command, option or option value is wrong; the message names it and what it must be',
   E_FFMPEG: 'ffmpeg is missing or failed to decode or encode',
   E_BACKEND: 'no TensorFlow.js backend (or not the one asked for with --backend) could be started',
-  E_CHECKPOINT: 'a checkpoint is not a valid engram checkpoint, holds NaN/Inf weights, or could not be written',
+  E_CHECKPOINT: 'a checkpoint is corrupt (truncated, or damaged: its data checksum does not match), is not an engram checkpoint, holds NaN/Inf weights, or could not be written',
   E_OUTPUT_EXISTS: 'an output is already there; --force overwrites it, or choose another --out',
   E_OUTPUT_UNWRITABLE: 'an output (run directory, plot, image) cannot be written',
   E_DIVERGED: 'training diverged (the loss became NaN/Inf); the interval checkpoints are kept',

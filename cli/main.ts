@@ -237,6 +237,7 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
   }
   const point = resumePoint(runDir);
   const { run, newest } = point;
+  for (const w of point.warnings) console.error(`engram: warning: ${w}`);
   const saved = run.config as Omit<MemorizeConfig, 'command' | 'runId' | 'outDir'>;
   const cfg: MemorizeConfig = {
     ...saved, runId: run.id, outDir: runDir, command: ['engram', ...process.argv.slice(2)].join(' '),

@@ -3,10 +3,13 @@
  * the training vectors, so a run can be recalled or resumed without its source media.
  *
  * Layout: "ENGRAMCK" (8 bytes) · u32 LE header length · header JSON (UTF-8, padded to 4) · float32 LE
- * data. `encodeCheckpoint` makes the bytes; sinks/checkpoints.ts writes them to a temporary name and
- * renames it, so a checkpoint that exists is complete.
+ * data. The header carries the CRC-32 of the data bytes (`crc32`), so a file damaged after it was
+ * written (bit rot, a partial copy) is reported as corrupt rather than loaded; files written before
+ * the checksum existed load without it. `encodeCheckpoint` makes the bytes; sinks/checkpoints.ts
+ * writes them to a temporary name and renames it, so a checkpoint that exists is complete.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { EngramError } from '../errors.ts';
 import { createFcModel, validateSpec, type Model, type NetSpec } from './model.ts';
 import { createUnetModel } from './unet.ts';
@@ -54,8 +57,10 @@ export function encodeCheckpoint(c: CheckpointContents): Buffer[] {
     offset += a.data.length;
     return e;
   });
+  const data = arrays.map(([, a]) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength));
   const header = {
     format: 'engram-checkpoint', version: CHECKPOINT_VERSION, spec: c.spec, step: c.step,
+    crc32: data.reduce((crc, b) => (b.length ? crc32(b, crc) : crc), 0), // (zlib.crc32 of an empty view returns 0, not crc)
     optimizer: c.optimizer?.spec ?? null,
     data: c.data ? { objective: c.data.objective, sequenceLengths: c.data.sequenceLengths } : null,
     meta: c.meta ?? {}, entries,
@@ -65,10 +70,16 @@ export function encodeCheckpoint(c: CheckpointContents): Buffer[] {
   json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-  return [
-    Buffer.from(MAGIC, 'latin1'), len, json,
-    ...arrays.map(([, a]) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength)),
-  ];
+  return [Buffer.from(MAGIC, 'latin1'), len, json, ...data];
+}
+
+/** A checkpoint file that exists but is damaged: `problem` says what is wrong ("… is corrupt (truncated: …)"), the message adds what to do. */
+export class CorruptCheckpoint extends EngramError {
+  readonly problem: string;
+  constructor(path: string, why: string) {
+    super('E_CHECKPOINT', `${path} is corrupt (${why}); use another checkpoint of the run or re-run 'engram memorize' to make a new one`);
+    this.problem = `${path} is corrupt (${why})`;
+  }
 }
 
 export function loadCheckpoint(path: string): CheckpointContents {
@@ -81,21 +92,25 @@ export function loadCheckpoint(path: string): CheckpointContents {
   } catch (e) {
     throw new EngramError('E_INPUT_UNREADABLE', `cannot read checkpoint ${path}: ${(e as Error).message}; pass a model.ckpt file or its run directory`);
   }
-  const bad = (why: string) =>
-    new EngramError('E_CHECKPOINT', `${path} is not a valid engram checkpoint (${why}); re-run 'engram memorize' to make a new one`);
-  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('wrong magic bytes');
+  const bad = (why: string) => new CorruptCheckpoint(path, why);
+  if (buf.length === 0) throw bad('0 bytes');
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) {
+    throw new EngramError('E_CHECKPOINT', `${path} is not an engram checkpoint (wrong magic bytes); pass a model.ckpt written by engram, or its run directory`);
+  }
   const hlen = buf.readUInt32LE(8);
-  if (12 + hlen > buf.length) throw bad('truncated header');
+  if (12 + hlen > buf.length) throw bad(`truncated: ${buf.length} bytes, its header alone needs ${12 + hlen}`);
   let header: {
-    version: number; spec: NetSpec; step: number; optimizer: Record<string, unknown> | null;
+    version: number; spec: NetSpec; step: number; crc32?: number; optimizer: Record<string, unknown> | null;
     data: { objective: string; sequenceLengths: number[] } | null; meta: Record<string, unknown>; entries: Entry[];
   };
   try {
     header = JSON.parse(buf.toString('utf8', 12, 12 + hlen));
   } catch {
-    throw bad('unreadable header');
+    throw bad('its header is not valid JSON');
   }
-  if (header.version !== CHECKPOINT_VERSION) throw bad(`version ${header.version}, this engram reads ${CHECKPOINT_VERSION}`);
+  if (header.version !== CHECKPOINT_VERSION) {
+    throw new EngramError('E_CHECKPOINT', `${path} is a checkpoint of version ${header.version}; this engram reads version ${CHECKPOINT_VERSION} (use the engram that wrote it)`);
+  }
   const entryOk = (e: Entry) =>
     e && typeof e.name === 'string' && ['weights', 'optimizer', 'data'].includes(e.group) && Array.isArray(e.shape) &&
     Number.isInteger(e.offset) && e.offset >= 0 && Number.isInteger(e.length) && e.length >= 0 &&
@@ -109,7 +124,10 @@ export function loadCheckpoint(path: string): CheckpointContents {
   }
   const dataStart = 12 + hlen;
   const total = header.entries.reduce((a, e) => a + e.length, 0);
-  if (buf.length !== dataStart + total * 4) throw bad(`expected ${total} floats of data, file has ${(buf.length - dataStart) / 4}`);
+  if (buf.length !== dataStart + total * 4) {
+    throw bad(`${buf.length < dataStart + total * 4 ? 'truncated' : 'trailing bytes'}: ${buf.length} bytes, its header promises ${dataStart + total * 4}`);
+  }
+  if (header.crc32 !== undefined && crc32(buf.subarray(dataStart)) !== header.crc32) throw bad('its data does not match the checksum in its header: the file was damaged after it was written');
   // copy so the arrays are 4-byte aligned and independent of the file buffer
   const floats = new Float32Array(total);
   Buffer.from(floats.buffer).set(buf.subarray(dataStart));

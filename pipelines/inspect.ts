@@ -39,7 +39,7 @@ export interface InspectConfig {
 
 export function inspectJob(cfg: InspectConfig): Observable<EngramEvent> {
   return defer(() => {
-    const { run, checkpoint: newest, data, sequences } = openSavedRun(cfg.runDir);
+    const { run, checkpoint: newest, data, sequences, warnings } = openSavedRun(cfg.runDir);
     // the certificate is one synchronous computation: start it on the next turn of the event loop,
     // so a Ctrl-C that comes first is taken
     const nextTurn$ = from(new Promise<void>((r) => setImmediate(r)));
@@ -67,7 +67,9 @@ export function inspectJob(cfg: InspectConfig): Observable<EngramEvent> {
           totals: { attractors: event.attractors, n: event.n, total: event.total, stored: event.items.filter((i) => i.stored).length },
           items: event.items, rhoHist: event.rhoHist, topEigHist: event.topEigHist, pooled: event.pooled, ms: event.ms,
         });
-        return from<EngramEvent[]>([event, job.ev({ kind: 'artifact', what: 'report', path: json })]);
+        return from<EngramEvent[]>([
+          ...warnings.map((message) => job.ev({ kind: 'log', level: 'warn', message })), event, job.ev({ kind: 'artifact', what: 'report', path: json }),
+        ]);
       }));
     })));
   });

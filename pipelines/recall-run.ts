@@ -50,7 +50,7 @@ export interface RecallRunResult {
  */
 export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
   return defer(() => {
-    const { run, checkpoint: newest, data, frames, sequences } = openSavedRun(cfg.runDir);
+    const { run, checkpoint: newest, data, frames, sequences, warnings } = openSavedRun(cfg.runDir);
     const ck = newest.contents;
     const shape = ck.meta?.shape as MediaShape | undefined;
     if (!shape) throw new EngramError('E_CHECKPOINT', `${newest.path} does not say what media it holds; memorize again with this engram`);
@@ -58,7 +58,7 @@ export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
     checkRecordingPath(out, shape, cfg.force); // before the work, not after it
     return runJob({ runId: run.id, command: cfg.command ?? 'engram recall', outDir: cfg.runDir, mode: { kind: 'attach' } }, (job) => {
       job.step = ck.step;
-      const notes = run.status === 'complete' ? [] : [`note: ${cfg.runDir} did not finish (status ${run.status}); using its checkpoint from step ${ck.step}`];
+      const notes = [...warnings, ...(run.status === 'complete' ? [] : [`note: ${cfg.runDir} did not finish (status ${run.status}); using its checkpoint from step ${ck.step}`])];
       return from(parseFrom(cfg.from, frames, shape)).pipe(
         mergeMap((from0) => {
           const model = job.hold(modelFromCheckpoint(newest.path, ck));

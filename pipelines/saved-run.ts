@@ -20,16 +20,33 @@ export interface SavedRun {
   /** The training samples, and the same grouped into their sequences. */
   frames: Float32Array[];
   sequences: Float32Array[][];
+  /** Checkpoint files passed over because they are damaged (said as warnings: the run is used at an older state). */
+  warnings: string[];
 }
 
-/** The run in `runDir` at its newest checkpoint; a directory without one is E_INPUT_MISSING naming what to do. */
+/**
+ * The newest loadable checkpoint of `runDir`. When none loads but some exist, the newest damaged
+ * one's error (E_CHECKPOINT, "… is corrupt (why) …") is thrown, naming the others; when none
+ * exists, E_INPUT_MISSING with `missing`.
+ */
+function newestLoadable(runDir: string, missing: string): { newest: { path: string; contents: CheckpointContents }; warnings: string[] } {
+  const { newest, damaged } = checkpointStore(runDir).scan();
+  if (!newest && damaged.length) {
+    const others = damaged.length > 1 ? `, and ${damaged.length - 1} more of its checkpoint files do not load either` : '';
+    throw new EngramError('E_CHECKPOINT', `${damaged[0].why}${others}; ${runDir} has no other checkpoint: ${missing}`);
+  }
+  if (!newest) throw new EngramError('E_INPUT_MISSING', `${runDir} has no loadable checkpoint; ${missing}`);
+  const warnings = damaged.map((d) => `skipped a damaged checkpoint: ${d.why}; using ${newest.path} (step ${newest.contents.step}) instead`);
+  return { newest, warnings };
+}
+
+/** The run in `runDir` at its newest loadable checkpoint (see `newestLoadable`); `missing` says what to do when it has none. */
 export function openSavedRun(runDir: string, missing = 'memorize again to make one'): SavedRun {
   const run = readRunJson(runDir);
-  const checkpoint = checkpointStore(runDir).newest();
-  if (!checkpoint) throw new EngramError('E_INPUT_MISSING', `${runDir} has no loadable checkpoint (run status: ${run.status}); ${missing}`);
+  const { newest: checkpoint, warnings } = newestLoadable(runDir, missing);
   const data = datasetFromCheckpoint(checkpoint.contents);
   const frames = splitRows(data.inputs, data.n, data.dim);
-  return { run, checkpoint, data, frames, sequences: sequencesOf(frames, data.sequenceLengths) };
+  return { run, checkpoint, data, frames, sequences: sequencesOf(frames, data.sequenceLengths), warnings };
 }
 
 /** Where `memorize --resume` continues `runDir`: its run.json, newest loadable checkpoint, and the training it finished there, if it did. */
@@ -38,6 +55,8 @@ export interface ResumePoint {
   newest: { path: string; contents: CheckpointContents };
   /** Training that had ended at the newest checkpoint (see `trainingDone`); null when there is more to do as far as the run knows. */
   done: TrainingDone | null;
+  /** Damaged checkpoint files passed over. */
+  warnings: string[];
 }
 
 export interface TrainingDone {
@@ -54,15 +73,12 @@ export interface TrainingDone {
  */
 export function resumePoint(runDir: string): ResumePoint {
   const run = readRunJson(runDir);
-  const newest = checkpointStore(runDir).newest();
-  if (!newest) {
-    throw new EngramError('E_INPUT_MISSING', `${runDir} has no loadable checkpoint to resume from; start a new run with engram memorize <input>`);
-  }
+  const { newest, warnings } = newestLoadable(runDir, 'nothing to resume from; start a new run with engram memorize <input>');
   const events = existsSync(join(runDir, 'events.jsonl')) ? readEventLog(join(runDir, 'events.jsonl')).events : [];
   const step = newest.contents.step;
   const logged = lossLogged(events, step);
   if (!finite(newest.contents.meta?.loss) && finite(logged)) newest.contents.meta = { ...newest.contents.meta, loss: logged };
-  return { run, newest, done: trainingDone(run, events, step, finite(newest.contents.meta?.loss) ? newest.contents.meta.loss : Number.NaN) };
+  return { run, newest, warnings, done: trainingDone(run, events, step, finite(newest.contents.meta?.loss) ? newest.contents.meta.loss : Number.NaN) };
 }
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);

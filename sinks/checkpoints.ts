@@ -8,7 +8,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { assertFiniteWeights, encodeCheckpoint, loadCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
+import { assertFiniteWeights, CorruptCheckpoint, encodeCheckpoint, loadCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { EngramError } from '../errors.ts';
 
 export interface CheckpointStore {
@@ -23,6 +23,8 @@ export interface CheckpointStore {
   saveLastFinite(c: CheckpointContents): string;
   /** The loadable checkpoint with the most steps, or null when there is none. */
   newest(): { path: string; contents: CheckpointContents } | null;
+  /** `newest()`, and the checkpoint files passed over because they would not load, each with why ("… is corrupt (truncated: …)"). */
+  scan(): { newest: { path: string; contents: CheckpointContents } | null; damaged: { path: string; why: string }[] };
 }
 
 const STEP_FILE = /^step-(\d+)\.ckpt$/;
@@ -80,6 +82,33 @@ export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
           return m ? [{ path: join(dir, f), step: Number(m[1]) }] : [];
         }).sort((a, b) => b.step - a.step)
       : [];
+  const scan: CheckpointStore['scan'] = () => {
+    const candidates: { path: string; step: number }[] = [...intervalFiles()];
+    const loaded: { path: string; contents: CheckpointContents }[] = [];
+    const damaged: { path: string; why: string }[] = [];
+    const why = (e: unknown) => (e instanceof CorruptCheckpoint ? e.problem : (e as Error).message);
+    for (const named of [join(runDir, 'model.ckpt'), join(dir, LAST_FINITE_FILE)]) {
+      if (!existsSync(named)) continue;
+      try {
+        const contents = loadCheckpoint(named);
+        loaded.push({ path: named, contents });
+        candidates.push({ path: named, step: contents.step });
+      } catch (e) {
+        damaged.push({ path: named, why: why(e) }); // an unreadable final checkpoint: fall back to the interval ones
+      }
+    }
+    candidates.sort((a, b) => b.step - a.step);
+    for (const c of candidates) {
+      const hit = loaded.find((l) => l.path === c.path);
+      if (hit) return { newest: hit, damaged };
+      try {
+        return { newest: { path: c.path, contents: loadCheckpoint(c.path) }, damaged };
+      } catch (e) {
+        damaged.push({ path: c.path, why: why(e) });
+      }
+    }
+    return { newest: null, damaged };
+  };
   return {
     save(c) {
       mkdirSync(dir, { recursive: true });
@@ -103,29 +132,8 @@ export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
       return path;
     },
     newest() {
-      const candidates: { path: string; step: number }[] = [...intervalFiles()];
-      const loaded: { path: string; contents: CheckpointContents }[] = [];
-      for (const named of [join(runDir, 'model.ckpt'), join(dir, LAST_FINITE_FILE)]) {
-        if (!existsSync(named)) continue;
-        try {
-          const contents = loadCheckpoint(named);
-          loaded.push({ path: named, contents });
-          candidates.push({ path: named, step: contents.step });
-        } catch {
-          // an unreadable final checkpoint: fall back to the interval ones
-        }
-      }
-      candidates.sort((a, b) => b.step - a.step);
-      for (const c of candidates) {
-        const hit = loaded.find((l) => l.path === c.path);
-        if (hit) return hit;
-        try {
-          return { path: c.path, contents: loadCheckpoint(c.path) };
-        } catch {
-          continue;
-        }
-      }
-      return null;
+      return scan().newest;
     },
+    scan,
   };
 }

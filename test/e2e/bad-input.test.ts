@@ -213,6 +213,12 @@ beforeAll(() => {
   cpSync(tinyRun, p('no-ckpt-run'), { recursive: true });
   rmSync(p('no-ckpt-run/model.ckpt'), { force: true });
   rmSync(p('no-ckpt-run/checkpoints'), { recursive: true, force: true });
+  // the same run with its model.ckpt truncated, and with a bit flipped in its weights (checkpoints/ removed: no fallback)
+  for (const [name, damage] of [['truncated-ckpt-run', (b: Buffer) => b.subarray(0, b.length >> 1)], ['flipped-ckpt-run', (b: Buffer) => { const c = Buffer.from(b); c[c.length - 5] ^= 0x10; return c; }]] as const) {
+    cpSync(tinyRun, p(name), { recursive: true });
+    rmSync(p(`${name}/checkpoints`), { recursive: true, force: true });
+    writeFileSync(p(`${name}/model.ckpt`), damage(readFileSync(p(`${name}/model.ckpt`))));
+  }
   // an otherwise empty directory with a run.json
   mkdirSync(p('only-run-json'));
   cpSync(join(tinyRun, 'run.json'), p('only-run-json/run.json'));
@@ -290,6 +296,19 @@ describe('memorize --resume: a directory with nothing to resume exits 1 and name
     const dir = p('not-a-run');
     expectBadInput('resume a non-run', ['memorize', '--resume', dir, '--quiet'], { code: 1, names: [dir] });
   });
+});
+
+describe('a damaged model.ckpt is named corrupt, with what is wrong with it (exit 1, E_CHECKPOINT)', () => {
+  for (const [name, why] of [['truncated-ckpt-run', /truncated: \d+ bytes, its header promises \d+/], ['flipped-ckpt-run', /checksum/]] as const) {
+    it(`${name}: recall, inspect and --resume`, () => {
+      const ckpt = join(p(name), 'model.ckpt');
+      for (const args of [['recall', p(name)], ['inspect', p(name)], ['memorize', '--resume', p(name), '--max-steps', '99']]) {
+        const r = expectBadInput(`${name} ${args[0]}`, [...args, '--quiet'], { code: 1, names: [ckpt] });
+        expect(r.stderr).toContain(`engram: E_CHECKPOINT: ${ckpt} is corrupt (`);
+        expect(r.stderr).toMatch(why);
+      }
+    });
+  }
 });
 
 describe('recall: bad outputs and starts are usage errors (exit 2) and touch nothing', () => {

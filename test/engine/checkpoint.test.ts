@@ -193,6 +193,53 @@ describe('checkpoints', () => {
   });
 });
 
+describe('damaged checkpoints say "corrupt"', () => {
+  const message = (path: string) => (() => { try { loadCheckpoint(path); return ''; } catch (x) { return (x as EngramError).message; } })();
+
+  it('a bit flipped anywhere in the data is caught by the checksum', () => {
+    const dir = freshDir(), path = join(dir, 'c.ckpt');
+    saveCheckpoint(path, sample());
+    const good = readFileSync(path);
+    const dataStart = 12 + good.readUInt32LE(8);
+    for (const at of [dataStart, dataStart + 17, good.length - 1]) {
+      for (const bit of [0, 7]) {
+        const flipped = Buffer.from(good);
+        flipped[at] ^= 1 << bit;
+        writeFileSync(path, flipped);
+        const m = message(path);
+        expect(m, `byte ${at} bit ${bit}`).toContain('is corrupt');
+        expect(m).toContain('checksum');
+      }
+    }
+    writeFileSync(path, good);
+    expect(message(path)).toBe('');
+  });
+
+  it('a truncated file says "corrupt (truncated …)" with its size', () => {
+    const dir = freshDir(), path = join(dir, 'c.ckpt');
+    saveCheckpoint(path, sample());
+    const full = statSync(path).size;
+    truncateSync(path, full - 8);
+    expect(message(path)).toMatch(new RegExp(`is corrupt \\(truncated: ${full - 8} bytes, its header promises ${full}\\)`));
+    truncateSync(path, 40);
+    expect(message(path)).toMatch(/is corrupt \(truncated: 40 bytes, its header alone needs \d+\)/);
+    truncateSync(path, 0);
+    expect(message(path)).toContain('is corrupt (0 bytes)');
+  });
+
+  it('a checkpoint written before the checksum existed still loads', () => {
+    const dir = freshDir(), path = join(dir, 'c.ckpt');
+    saveCheckpoint(path, sample());
+    const good = readFileSync(path);
+    const hlen = good.readUInt32LE(8);
+    const header = good.toString('utf8', 12, 12 + hlen);
+    const legacy = header.replace(/"crc32":\d+,/, (m) => ' '.repeat(m.length)); // same length: the data offset is unchanged
+    expect(legacy).not.toContain('crc32');
+    writeFileSync(path, Buffer.concat([good.subarray(0, 12), Buffer.from(legacy, 'utf8'), good.subarray(12 + hlen)]));
+    expect(bits(loadCheckpoint(path).weights[0].data)).toEqual(bits(sample().weights[0].data));
+  });
+});
+
 describe('checkpoint file-system errors', () => {
   const tiny = (): CheckpointContents => ({
     spec: { kind: 'fc', dim: 2, width: 3, depth: 1, activation: 'relu', bias: false, init: 'torch', seed: 1 },
