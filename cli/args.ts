@@ -29,7 +29,7 @@ export function parse(command: CommandName, argv: string[]): Parsed {
   }])) as Parameters<typeof parseArgs>[0] extends infer P ? P extends { options?: infer O } ? O : never : never;
   let r;
   try {
-    r = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    r = parseArgs({ args: glueNegativeValues(argv, table), options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw new EngramError('E_BAD_ARGUMENT', explain(command, table, (e as Error).message));
   }
@@ -46,11 +46,34 @@ export function parse(command: CommandName, argv: string[]): Parsed {
   return { command, values, flags, positionals, given: (name) => typed.has(name) };
 }
 
+/**
+ * `--size -8x8`, `--lr -1`: a value that starts with a dash and a digit (or a dot) is the option's value,
+ * not another option, so it is checked like any value ("--size must look like WxH … (got '-8x8')")
+ * instead of node:util's "argument is ambiguous".
+ */
+function glueNegativeValues(argv: string[], table: OptionTable): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i], next = argv[i + 1];
+    const o = a.startsWith('--') ? table[a.slice(2)] : undefined;
+    if (o?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** node:util's message for an unknown option, with the command's options and a did-you-mean. */
 function explain(command: CommandName, table: OptionTable, message: string): string {
+  const missing = /Option '(?:-\w, )?--([^ ']+) <value>' argument missing/.exec(message) ?? /Option '(?:-\w, )?--([^ ']+)' argument is ambiguous/.exec(message);
+  if (missing) {
+    const o = table[missing[1]];
+    return `--${missing[1]} needs a value; give --${missing[1]} ${o?.arg ?? 'VALUE'} (see 'engram ${command} --help')`;
+  }
   const m = /Unknown option '(-{1,2})([^']+)'/.exec(message);
   if (!m) return `${message}; see 'engram ${command} --help'`;
-  const near = nearestName(m[2], Object.keys(table));
+  const near = m[2].length > 2 ? nearestName(m[2], Object.keys(table)) : null; // no guess for a one-letter option
   return `${command} does not take ${m[1]}${m[2]}` + (near ? ` (did you mean --${near}?)` : '') +
     `; ${Object.keys(COMMANDS[command].options).length ? `its options are ${Object.keys(COMMANDS[command].options).map((k) => `--${k}`).join(', ')}` : 'it takes only the common options'} (see 'engram ${command} --help')`;
 }

@@ -97,6 +97,16 @@ describe('exit codes, the same for every command', () => {
     expect(await codeOf(['recall', run, '--max-steps', '3'])).toBe(2);
     expect(await codeOf(['bogus'])).toBe(2);
   });
+
+  it('a value that starts with a dash is checked as a value; a missing value is named', async () => {
+    await expect(main(['memorize', 'lavfi:testsrc=d=1', '--size', '-8x8'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--size must look like WxH, e.g. 32x32 (got '-8x8')" });
+    await expect(main(['memorize', 'lavfi:testsrc=d=1', '--lr', '-1'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--lr must be a number ≥ 0 (got '-1')" });
+    for (const argv of [['memorize', 'x.mp4', '--out'], ['memorize', 'x.mp4', '--out', '--quiet']]) {
+      await expect(main(argv)).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--out needs a value; give --out PATH (see 'engram memorize --help')" });
+    }
+    // a one-letter option gets no guess at a long name
+    await expect(main(['memorize', 'x.mp4', '-o', 'y'])).rejects.toMatchObject({ message: expect.not.stringMatching(/did you mean/) });
+  });
 });
 
 describe('signals reach a real process', () => {
