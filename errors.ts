@@ -35,7 +35,7 @@ export const ERROR_CODES: Record<ErrorCode, string> = {
   E_BACKEND: 'no TensorFlow.js backend (or not the one asked for with --backend) could be started',
   E_CHECKPOINT: 'a checkpoint is corrupt (truncated, or damaged: its data checksum does not match), is not an engram checkpoint, holds NaN/Inf weights, or could not be written',
   E_OUTPUT_EXISTS: 'an output is already there; --force overwrites it, or choose another --out',
-  E_OUTPUT_UNWRITABLE: 'an output (run directory, plot, image) cannot be written',
+  E_OUTPUT_UNWRITABLE: 'an output (run directory, recording, plot, image) cannot be written: its directory is missing, read-only or a file; every command checks its --out before the backend starts',
   E_DIVERGED: 'training diverged (the loss became NaN/Inf); the interval checkpoints are kept',
   E_NONFINITE: '--stop-on-nonfinite: a NaN/Inf loss stopped training after the last finite state was saved',
   E_RESOURCE: 'the run cannot fit in memory (estimated before it starts, or an input of unknown length read past 100,000 frames or 1/4 of the free memory); the message gives the estimate and what to lower',

@@ -14,8 +14,8 @@ import { demoClipPath, renderDemoClip } from '../pipelines/demo.ts';
 import { detectKind, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
 import { checkMemorizeMemory, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
 import { endlessInputError, lavfiHasEnd } from '../pipelines/resources.ts';
-import { recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
-import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
+import { checkRecall, recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
+import { checkRunDir, newRunId } from '../pipelines/run-dir.ts';
 import { nothingToResume, resumePoint, runHasCheckpoint } from '../pipelines/saved-run.ts';
 import { commandHelp, eigMethodOf, globalHelp, isCommand, monitorOf, nearestName, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
@@ -300,7 +300,7 @@ async function recallCmd(args: Parsed, runDir: string): Promise<number> {
     eigMethod: v['eig-method'] === undefined ? undefined : eigMethodOf(v),
     command: ['engram', ...process.argv.slice(2)].join(' '),
   };
-  readRunJson(runDir); // a non-run directory is refused before the backend starts
+  checkRecall(cfg); // a non-run directory, or an --out that cannot be recorded to, is refused before the backend starts
   await startBackend(args);
   return execute({
     presenter: presenterOf(args, { dashboard: false }),

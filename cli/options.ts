@@ -234,7 +234,7 @@ export function exitCodeOfCode(code: ErrorCode): 1 | 2 | 3 {
 
 export const EXIT_CODES: [number, string][] = [
   [0, 'done'],
-  [1, 'failed with a coded error (bad input, a partial input with --strict, ffmpeg, backend, checkpoint, divergence; E_RESOURCE: the run cannot fit in memory, estimated before it starts, or an input of unknown length past 100,000 frames or 1/4 of the free memory; engram watch: a run whose writer is gone)'],
+  [1, 'failed with a coded error (bad input, an output that cannot be written, a partial input with --strict, ffmpeg, backend, checkpoint, divergence; E_RESOURCE: the run cannot fit in memory, estimated before it starts, or an input of unknown length past 100,000 frames or 1/4 of the free memory; engram watch: a run whose writer is gone)'],
   [2, 'bad arguments'],
   [3, 'stopped at a non-finite loss (--stop-on-nonfinite)'],
   [4, 'engram recall: no stored memory came back (neither an exact stored limit nor an approximate orbit passing every frame in order)'],

@@ -149,7 +149,8 @@ export function runJob(spec: JobSpec, body: (job: Job) => Observable<EngramEvent
       const csvPath = join(spec.outDir, 'metrics.csv');
       const mode = spec.mode;
       if (mode.kind === 'new') {
-        prepareRunDir(spec.outDir, mode.force);
+        const replaced = prepareRunDir(spec.outDir, mode.force);
+        if (replaced) notes.push(replaced);
         log = openEventLog(logPath, 'new');
         if (spec.metrics) {
           removeFile(csvPath);

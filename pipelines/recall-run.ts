@@ -11,7 +11,7 @@ import type { ArtifactEvent, AttractorEvent, EngramEvent, RecallEvent } from '..
 import { certifyCycle, type EigMethodChoice } from '../engine/certify.ts';
 import { fcModel, type Model } from '../engine/model.ts';
 import { recall } from '../operators/recall.ts';
-import { newRunId } from '../sinks/run-dir.ts';
+import { newRunId, readRunJson } from '../sinks/run-dir.ts';
 import { readOneSample, type MediaShape } from './inputs.ts';
 import { peakOf } from './memorize.ts';
 import { checkRecordingPath, recordCycle } from './recordings.ts';
@@ -81,6 +81,17 @@ export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
       );
     });
   });
+}
+
+/**
+ * What `recall` can check before the backend starts: `runDir` is a run, and an --out given is a
+ * format and place the run's media can be recorded to (the run's kind from its run.json; the job
+ * checks again against its checkpoint).
+ */
+export function checkRecall(cfg: Pick<RecallRunConfig, 'runDir' | 'out' | 'force'>): void {
+  const run = readRunJson(cfg.runDir);
+  const kind = (run.config as { input?: { kind?: string } } | undefined)?.input?.kind;
+  if (cfg.out !== undefined && (kind === 'audio' || kind === 'video' || kind === 'images')) checkRecordingPath(cfg.out, { kind }, cfg.force);
 }
 
 /** recallJob, collected: what it recalled, where it recorded it, and the certificate when asked for. */

@@ -11,6 +11,7 @@ import type { RecallOutput } from '../operators/recall.ts';
 import { contactSheet, writePng } from '../sinks/png.ts';
 import { writeRecording } from '../sinks/animation.ts';
 import { writePngFrames } from '../sinks/png-frames.ts';
+import { unwritableWhy } from '../sinks/run-dir.ts';
 import { concatCycle, writeWav } from '../sinks/wav.ts';
 import type { MediaShape } from './inputs.ts';
 
@@ -19,17 +20,24 @@ const AUDIO = ['.wav'];
 
 const isDirOut = (out: string) => out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory());
 
-/** Fail early (before any recall work) on an output the run's media cannot be written to. */
-export function checkRecordingPath(out: string, shape: MediaShape, force: boolean): void {
+/**
+ * Fail early (before the backend starts and any recall work) on an output the run's media cannot be
+ * written to: a format it cannot take is E_BAD_ARGUMENT (exit 2); a place that cannot be written
+ * (its directory missing, read-only, a file in the way) is E_OUTPUT_UNWRITABLE (exit 1), as for a
+ * run directory; an existing file without --force is E_OUTPUT_EXISTS.
+ */
+export function checkRecordingPath(out: string, shape: Pick<MediaShape, 'kind'>, force: boolean): void {
   const ext = isDirOut(out) ? 'dir/' : extname(out).toLowerCase();
   const accepted = shape.kind === 'audio' ? AUDIO : VISUAL;
   if (!accepted.includes(ext)) {
-    throw new EngramError('E_BAD_ARGUMENT', `cannot record ${shape.kind} to ${out}; use one of: ${accepted.join(', ')}`);
+    throw new EngramError('E_BAD_ARGUMENT', `cannot record ${shape.kind} to ${out}; --out must be one of: ${accepted.join(', ')}`);
   }
   const dir = dirname(out.replace(/\/+$/, '')) || '.';
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new EngramError('E_BAD_ARGUMENT', `the directory of ${out} does not exist; create ${dir} first or choose another --out`);
+    throw new EngramError('E_OUTPUT_UNWRITABLE', `cannot write ${out}: its directory ${dir} does not exist; create ${dir} first or choose another --out`);
   }
+  const why = unwritableWhy(ext === 'dir/' ? out : dir);
+  if (why) throw new EngramError('E_OUTPUT_UNWRITABLE', `cannot write ${out} (${why}); choose another --out`);
   if (ext !== 'dir/' && existsSync(out) && !force) {
     throw new EngramError('E_OUTPUT_EXISTS', `${out} already exists; pass --force to replace it or choose another --out`);
   }

@@ -2,9 +2,10 @@
  * A run directory: runs/<id>/ with run.json (config, backend, status, summary) rewritten atomically
  * at each change of status. An existing directory with files in it is never reused unless asked.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EngramError } from '../errors.ts';
+import { hasCheckpoint } from './checkpoints.ts';
 
 export interface RunJson {
   id: string;
@@ -23,19 +24,64 @@ export function newRunId(label: string, now = new Date()): string {
 const unwritable = (dir: string, why: string) =>
   new EngramError('E_OUTPUT_UNWRITABLE', `cannot use ${dir} as the run directory (${why}); choose another --out`);
 
-/** Whether `dir` may become the run directory (it is missing, empty, or `force`), creating nothing: the CLI asks before the backend starts. */
-export function checkRunDir(dir: string, force = false): void {
-  if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory()) throw unwritable(dir, 'it is a file');
-  if (readdirSync(dir).length > 0 && !force) {
-    throw new EngramError('E_OUTPUT_EXISTS', `output directory ${dir} already has files in it; choose another --out, or pass --force to write into it (files of the same name are replaced)`);
+/**
+ * Why nothing can be written under `path` (an errno code, or what is in the way), or null when it
+ * can: the nearest existing directory at or above it gets a probe directory made and removed. This
+ * is the one check every output path gets before any work starts (a read-only mount, /proc, a file
+ * where a directory should be, no permission).
+ */
+export function unwritableWhy(path: string): string | null {
+  let base = resolve(path);
+  while (!existsSync(base)) base = dirname(base);
+  if (!statSync(base).isDirectory()) return `${base} is a file`;
+  try {
+    rmdirSync(mkdtempSync(join(base, '.engram-probe-')));
+    return null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
   }
 }
 
-/** Create `dir` (or accept an empty existing one); refuse a non-empty one unless `force`. */
-export function prepareRunDir(dir: string, force = false): void {
+/**
+ * A failed or cancelled run that left no checkpoint and no recording: nothing in it is worth keeping,
+ * so running again with the same --out may take its directory without --force. Its status, or null.
+ */
+export function replaceableRun(dir: string): RunJson['status'] | null {
+  const path = join(dir, 'run.json');
+  if (!existsSync(path) || hasCheckpoint(dir)) return null;
+  try {
+    const { status } = JSON.parse(readFileSync(path, 'utf8')) as RunJson;
+    if (status !== 'failed' && status !== 'cancelled') return null;
+    return readdirSync(dir).some((f) => /^recall(ed)?[-.]/.test(f)) ? null : status;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether `dir` may become the run directory, creating nothing: the CLI asks before the backend
+ * starts. It may if it is missing (its parents are created), empty, a failed or cancelled run that
+ * left nothing worth keeping (`replaceableRun`), or with `force`; and only if it can be written.
+ */
+export function checkRunDir(dir: string, force = false): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw unwritable(dir, 'it is a file');
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !force && !replaceableRun(dir)) {
+    throw new EngramError('E_OUTPUT_EXISTS', `output directory ${dir} already has files in it; choose another --out, or pass --force to write into it (files of the same name are replaced)`);
+  }
+  const why = unwritableWhy(dir);
+  if (why) throw unwritable(dir, why);
+}
+
+/**
+ * Create `dir` (or accept an empty existing one, or a replaceable run's); refuse a non-empty one
+ * unless `force`. Returns a note when it takes over a failed or cancelled run's directory.
+ */
+export function prepareRunDir(dir: string, force = false): string | null {
   checkRunDir(dir, force);
-  if (existsSync(dir)) return;
+  if (existsSync(dir)) {
+    const replaced = readdirSync(dir).length > 0 && !force ? replaceableRun(dir) : null;
+    return replaced ? `${dir} held a ${replaced} run with no checkpoint; this run replaces it` : null;
+  }
   try {
     // Only the missing tail is created: a recursive mkdir under /proc and the like can spin forever.
     const parent = dirname(resolve(dir));
@@ -45,6 +91,7 @@ export function prepareRunDir(dir: string, force = false): void {
   } catch (e) {
     throw unwritable(dir, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
   }
+  return null;
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

@@ -311,16 +311,51 @@ describe('a damaged model.ckpt is named corrupt, with what is wrong with it (exi
   }
 });
 
-describe('recall: bad outputs and starts are usage errors (exit 2) and touch nothing', () => {
-  it('--out inside a directory that does not exist names the directory', () => {
+describe('an output that cannot be written is E_OUTPUT_UNWRITABLE (exit 1) for every command, found before the backend starts', () => {
+  const BANNER = /^backend /m;
+  it('recall --out inside a directory that does not exist names the directory', () => {
     const dir = p('nope');
-    expectBadInput('recall --out in missing dir', ['recall', tinyRun, '--out', join(dir, 'r.mp4')], { code: 2, names: [dir] });
+    const r = expectBadInput('recall --out in missing dir', ['recall', tinyRun, '--out', join(dir, 'r.mp4')], { code: 1, names: [dir] });
+    expect(r.stderr).toContain('E_OUTPUT_UNWRITABLE');
+    expect(r.stderr).not.toMatch(BANNER);
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('recall --out and memorize --out under /proc (nothing can be created there), or below a file', () => {
+    for (const [label, args, name] of [
+      ['recall into /proc', ['recall', tinyRun, '--out', '/proc/engram-r.mp4'], '/proc/engram-r.mp4'],
+      ['memorize into /proc', ['memorize', validMp4, '--size', '8x8', ...TINY, '--out', '/proc/engram-run'], '/proc/engram-run'],
+      ['memorize below a file', ['memorize', validMp4, '--size', '8x8', ...TINY, '--out', join(validMp4, 'run')], join(validMp4, 'run')],
+      ['recall below a file', ['recall', tinyRun, '--out', join(validMp4, 'frames/')], join(validMp4, 'frames/')],
+    ] as const) {
+      const r = expectBadInput(label, [...args], { code: 1, names: [name] });
+      expect(r.stderr, label).toContain('engram: E_OUTPUT_UNWRITABLE: ');
+      expect(r.stderr, label).not.toMatch(BANNER);
+    }
+  });
+});
+
+describe('a failed run\'s directory does not block running again with the same --out', () => {
+  it('a failed run that left no checkpoint is replaced without --force; one with a checkpoint is kept', () => {
+    const out = p('rerun-after-failure');
+    expectBadInput('first try fails', ['memorize', p('text.mp4'), '--size', '8x8', ...TINY, '--out', out], { code: 1, names: [p('text.mp4')], out });
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status).toBe('failed');
+    const r = expectSuccess('second try, same --out', ['memorize', validMp4, '--size', '8x8', '--frames', '4', ...TINY, '--no-recovery', '--out', out]);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status).toBe('complete');
+    expect(readFileSync(join(out, 'events.jsonl'), 'utf8')).toContain('held a failed run with no checkpoint; this run replaces it');
+    expect(r.status).toBe(0);
+    // a complete run (it has a checkpoint) still needs --force
+    const again = cli(['memorize', validMp4, '--size', '8x8', '--frames', '4', ...TINY, '--out', out]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/E_OUTPUT_EXISTS: output directory .* already has files in it/);
+  });
+});
+
+describe('recall: bad outputs and starts are usage errors (exit 2) and touch nothing', () => {
   it('--out file.avi lists the accepted outputs', () => {
     const out = p('file.avi');
     const r = expectBadInput('recall --out .avi', ['recall', tinyRun, '--out', out], { code: 2, names: [out] });
+    expect(r.stderr).not.toMatch(/^backend /m); // refused before the backend starts
     expect(r.stderr).toMatch(/\.mp4/);
     expect(r.stderr).toMatch(/\.gif|\.mkv/);
     expect(existsSync(out)).toBe(false);
