@@ -15,7 +15,7 @@ import { detectKind, requireFfmpeg, type InputSpec, type MediaKind } from '../pi
 import { checkMemorizeMemory, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
 import { endlessInputError, lavfiHasEnd } from '../pipelines/resources.ts';
 import { checkRecall, recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
-import { checkRunDir, newRunId } from '../pipelines/run-dir.ts';
+import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
 import { nothingToResume, resumePoint, runHasCheckpoint } from '../pipelines/saved-run.ts';
 import { commandHelp, eigMethodOf, globalHelp, isCommand, monitorOf, nearestName, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
@@ -231,9 +231,20 @@ async function memorizeCmd(args: Parsed, path: string): Promise<number> {
 async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
   const own = ['resume', 'max-steps', 'loss-target', 'lr', 'stop-on-nonfinite', ...Object.keys(COMMON)];
   const other = Object.keys(optionsOf('memorize')).filter((k) => args.given(k) && !own.includes(k));
-  if (other.length) {
-    // the same command line with --resume added must work; saying so beats silently ignoring them
-    console.error(`engram: note: --resume continues ${runDir} with its own settings; ${other.map((k) => `--${k}`).join(', ')} ignored (only --max-steps, --loss-target, --lr and --stop-on-nonfinite can change)`);
+  const saved0 = readRunJson(runDir).config as Partial<MemorizeConfig> | undefined;
+  // the same command line with --resume added must work; a setting that differs from the run's is refused
+  const differ = other.flatMap((k) => {
+    const was = saved0 ? SAVED_SETTING[k]?.(saved0) : undefined;
+    const now = args.values[k] ?? String(args.flags[k]);
+    if (k === 'width' && now === 'auto') return []; // resolved when the run started
+    return was !== undefined && !sameSetting(now, was) ? [`--${k} ${now} (the run has ${was})`] : [];
+  });
+  if (differ.length) {
+    throw bad(`--resume continues ${runDir} with its own settings, and ${differ.join(', ')} would change them; drop ${differ.length > 1 ? 'them' : 'it'}, or start a new run with another --out (only --max-steps, --loss-target, --lr and --stop-on-nonfinite can change)`);
+  }
+  const unchecked = other.filter((k) => !(saved0 && SAVED_SETTING[k]?.(saved0) !== undefined));
+  if (unchecked.length) {
+    console.error(`engram: note: --resume continues ${runDir} with its own settings; ${unchecked.map((k) => `--${k}`).join(', ')} ignored (only --max-steps, --loss-target, --lr and --stop-on-nonfinite can change)`);
   }
   const point = resumePoint(runDir);
   const { run, newest } = point;
@@ -257,6 +268,18 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
   if (presenterOf(args) === 'lines') console.log(`resuming ${runDir} from ${newest.path} (step ${newest.contents.step})`);
   return runMemorize(args, cfg, { resume: newest });
 }
+
+/** A run's setting as the option would spell it, for the options `memorize --resume` checks against the run. */
+const SAVED_SETTING: Record<string, (c: Partial<MemorizeConfig>) => string | undefined> = {
+  width: (c) => str(c.model?.width), depth: (c) => str(c.model?.depth), activation: (c) => c.model?.activation, init: (c) => c.model?.init,
+  seed: (c) => str(c.model?.seed), 'no-bias': (c) => (c.model ? String(!c.model.bias) : undefined), objective: (c) => c.objective,
+  optimizer: (c) => c.optimizer?.name, 'weight-decay': (c) => str(c.optimizer?.weightDecay), fit: (c) => c.fit, 'batch-size': (c) => str(c.batchSize),
+  kind: (c) => c.input?.kind, frames: (c) => str((c.input as { frames?: number } | undefined)?.frames),
+  size: (c) => (c.input && 'width' in c.input ? `${c.input.width}x${c.input.height}` : undefined),
+  rate: (c) => str((c.input as { rate?: number } | undefined)?.rate), out: () => undefined,
+};
+const str = (x: number | undefined) => (x === undefined ? undefined : String(x));
+const sameSetting = (a: string, b: string) => a === b || (a.trim() !== '' && Number(a) === Number(b));
 
 function positiveLr(v: string | undefined): number {
   const lr = num('lr', v, { min: 0 });

@@ -128,7 +128,7 @@ export const COMMANDS = {
     positionals: '<input>',
     options: {
       ...INPUT, ...NETWORK('auto'), ...MEMORIZE_TRAINING,
-      resume: s('DIR', 'continue DIR from its newest checkpoint (--max-steps, --loss-target and --lr may be changed)'),
+      resume: s('DIR', 'continue DIR from its newest checkpoint with its own settings: --max-steps, --loss-target, --lr and --stop-on-nonfinite may be changed; any other setting given must equal the run\'s (a different one is refused, exit 2)'),
       ...MONITORS,
       from: s('F', 'recall from noise|gaussian (N(0, sigma²)) or uniform (U[0,1])', 'noise'), ...RECALL_FROM, ...RECOVERY, ...OUTPUT,
     },

@@ -292,6 +292,14 @@ describe('memorize --resume: a directory with nothing to resume exits 1 and name
     expectBadInput('resume with only run.json', ['memorize', '--resume', dir, '--quiet'], { code: 1, names: [dir] });
   });
 
+  it('a setting that differs from the run\'s is refused, naming both values; the same value is accepted', () => {
+    const r = expectBadInput('resume --width 64', ['memorize', '--resume', tinyRun, '--width', '64', '--activation', 'gelu', '--quiet'], { code: 2, names: [tinyRun, '--width 64 (the run has 32)', '--activation gelu (the run has'] });
+    expect(r.stderr).toMatch(/only --max-steps, --loss-target, --lr and --stop-on-nonfinite can change/);
+    const same = cli(['memorize', '--resume', tinyRun, '--width', '32', '--size', '8x8', '--frames', '4', '--quiet']);
+    expect(same.stderr).not.toMatch(/E_BAD_ARGUMENT/);
+    expect(same.status, same.stderr).toBe(0);
+  });
+
   it('a directory that is not a run', () => {
     const dir = p('not-a-run');
     expectBadInput('resume a non-run', ['memorize', '--resume', dir, '--quiet'], { code: 1, names: [dir] });
