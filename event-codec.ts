@@ -14,7 +14,7 @@
 import { EngramError } from './errors.ts';
 import {
   EVENT_SCHEMA_VERSION, type AttractorEvent, type AttractorItem, type AttractorMonitorEvent, type AttractorMonitorItem,
-  type ArtifactEvent, type AssocRunConfig, type AudioPreviewEvent, type BasinsEvent, type BasinsRunConfig, type ControlEvent,
+  type ArtifactEvent, type AssocRunConfig, type AudioPreviewEvent, type BasinsEvent, type BasinsRunConfig, type ControlEvent, type ProgressEvent,
   type DatasetEvent, type EngramEvent, type EventBase, type EventKind, type FcConfig, type Histogram, type IdentityEvent,
   type IdentityRow, type IdentityRunConfig, type ImagePreviewEvent, type LogEvent, type MarginToken, type MarginsEvent,
   type MemorizeRunConfig, type OptimizerConfig, type RecallEvent, type RecallFrame, type RecallOutcome, type RecoveryConfig, type RecoveryEvent,
@@ -204,6 +204,7 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
     labels: arr(num), field: arr(tuple(num, num, num, num)), steps: num, share: rec(num),
   }),
   control: body<ControlEvent>({ command: lit('pause', 'resume', 'checkpoint', 'recall') }),
+  progress: body<ProgressEvent>({ what: lit('decode', 'recall'), done: num, total: nullable(num), unit: str, stage: opt(str) }),
   preview: {
     t: 'tagged', tag: 'media', variants: {
       image: body<ImagePreviewEvent>({ media: lit('image'), frame: num, psnr: opt(num), width: num, height: num, channels: lit(1, 3), pixels: str }),

@@ -562,6 +562,22 @@ export interface BasinsEvent extends EventBase {
 /** A command the operator sent into a running pipeline (dashboard keys); `c`/`q` are not events of their own. */
 export type ControlCommand = 'pause' | 'resume' | 'checkpoint' | 'recall';
 
+/**
+ * Progress of a long stage that has no training steps to show: decoding the input (frames or
+ * seconds read so far), iterating recall from noise (iterations so far). Emitted at most about once
+ * a second; `total` is null when it is not known (a stream of unknown length).
+ */
+export interface ProgressEvent extends EventBase {
+  kind: 'progress';
+  what: 'decode' | 'recall';
+  done: number;
+  total: number | null;
+  /** What is counted: 'frames', 'seconds', 'iterations'. */
+  unit: string;
+  /** The part of the stage (recall: 'stored memories' while it finds the network's own limits from the samples, 'noise starts' after). */
+  stage?: string;
+}
+
 /** The pipeline acted on a control command (so `engram watch` sees pauses too). */
 export interface ControlEvent extends EventBase {
   kind: 'control';
@@ -670,14 +686,15 @@ export type EngramEvent =
   | SpuriousEvent
   | BasinsEvent
   | ControlEvent
-  | PreviewEvent;
+  | PreviewEvent
+  | ProgressEvent;
 
 export type EventKind = EngramEvent['kind'];
 
 /** Every kind, in the order of the union (the codec, the dashboard and their tests walk this list). */
 export const EVENT_KINDS = [
   'run-start', 'dataset', 'train-step', 'train-end', 'recall', 'attractors', 'spike', 'attractor-monitor', 'artifact', 'log',
-  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview',
+  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview', 'progress',
 ] as const satisfies readonly EventKind[];
 
 /** A kind left out of EVENT_KINDS is a compile error here. */

@@ -1,10 +1,11 @@
 /** Plain-line progress for terminals, pipes and CI logs: at most one training line per second. */
 import type { AttractorEvent, EngramEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
 import type { ViewState } from '../tui/view-state.ts';
-import { rho } from '../tui/units.ts';
+import { describeProgress, rho } from '../tui/units.ts';
 
 export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
   let lastPrint = 0;
+  let lastProgress = 0;
   let window: number[] = [];
   let maxSteps = o.maxSteps;
   return (e: EngramEvent) => {
@@ -25,6 +26,15 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
           window = [];
           out(`step ${String(e.step).padStart(6)}/${maxSteps}  loss ${e.loss.toExponential(3)} (target ${o.lossTarget.toExponential(0)})  ` +
             `|grad| ${e.gradNorm.toExponential(2)}  ${ms.toFixed(2)} ms/step`);
+        }
+        break;
+      }
+      case 'progress': {
+        // sources throttle to about once a second; this keeps a burst to one line a second too
+        const now = Date.now();
+        if (now - lastProgress >= 1000) {
+          lastProgress = now;
+          out(describeProgress(e));
         }
         break;
       }

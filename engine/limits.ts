@@ -197,11 +197,14 @@ export class LimitSearchCancelled extends Error {
 }
 
 /** Find the limit of every start; yields to the event loop between blocks. */
-export async function findLimits(map: IteratedMap, starts: readonly Float32Array[], o: LimitOptions, cancelled: () => boolean = () => false): Promise<Limit[]> {
+export async function findLimits(
+  map: IteratedMap, starts: readonly Float32Array[], o: LimitOptions, cancelled: () => boolean = () => false, progress?: (iterations: number) => void,
+): Promise<Limit[]> {
   const search = new LimitSearch(map, starts, o);
   while (!search.done) {
     if (cancelled()) throw new LimitSearchCancelled(search.iterations);
     search.advance();
+    progress?.(search.iterations);
     if (!search.done) await new Promise<void>((r) => setImmediate(r));
   }
   return search.limits();

@@ -52,6 +52,8 @@ export interface RecallOptions {
   tries?: number;
   /** Peak-to-peak range of the data for PSNR: 1 for pixels in [0,1], 2 for audio in [−1,1]. */
   peak?: number;
+  /** Called after each block of iterations: the stage ('stored memories', then 'noise starts'), iterations so far in this search, and its cap. */
+  progress?: (stage: string, iterations: number, cap: number) => void;
 }
 
 export interface RecallOutput {
@@ -76,12 +78,14 @@ const MAX_SEARCHES = 4;
  * The network's own limits from the training samples: x*_i is the point of a limit cycle (or the
  * fixed point) reached from the samples that is close to x_i (PSNR ≥ minPsnr); null where none is.
  */
-async function storedPatterns(input: RecallInput, o: LimitOptions, minPsnr: number, peak: number, cancelled: () => boolean): Promise<(Float32Array | null)[]> {
+async function storedPatterns(
+  input: RecallInput, o: LimitOptions, minPsnr: number, peak: number, cancelled: () => boolean, progress?: (iterations: number) => void,
+): Promise<(Float32Array | null)[]> {
   const close = (x: Float32Array, f: Float32Array) => psnr(x, f, peak) >= minPsnr;
   if (input.objective === 'autoencode') {
     // every sample in one batch; only a fixed point stores an autoencoded sample
     const frames = input.sequences.flat();
-    return (await findLimits(input.map, frames, o, cancelled)).map((l, i) => (l.outcome === 'fixed-point' && close(l.states[0], frames[i]) ? l.states[0] : null));
+    return (await findLimits(input.map, frames, o, cancelled, progress)).map((l, i) => (l.outcome === 'fixed-point' && close(l.states[0], frames[i]) ? l.states[0] : null));
   }
   const stored: (Float32Array | null)[] = [];
   for (const seq of input.sequences) {
@@ -92,7 +96,7 @@ async function storedPatterns(input: RecallInput, o: LimitOptions, minPsnr: numb
       const start = mine.findIndex((x, j) => x === null && !tried.has(j));
       if (start < 0) break;
       tried.add(start);
-      const [lim] = await findLimits(input.map, [seq[start]], o, cancelled);
+      const [lim] = await findLimits(input.map, [seq[start]], o, cancelled, progress);
       if (isConverged(lim)) limitPoints.push(...lim.states);
       seq.forEach((f, j) => {
         if (mine[j]) return;
@@ -149,7 +153,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     base += s.length;
   });
 
-  const stored = await storedPatterns(input, o, storedMinPsnr, peak, cancelled);
+  const stored = await storedPatterns(input, o, storedMinPsnr, peak, cancelled, opts.progress && ((k) => opts.progress!('stored memories', k, o.maxIterations)));
   const seed = opts.seed ?? 7;
   const tries = opts.from instanceof Float32Array ? 1 : Math.max(1, Math.floor(opts.tries ?? 1));
   const starts = Array.from({ length: tries }, (_, t) => {
@@ -158,7 +162,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
       : opts.from === 'uniform' ? rng.uniformArray(d, 0, 1) : rng.normalArray(d, 0, opts.sigma ?? 1);
   });
   // the trajectories that never repeat keep their last states (at least two passes round the longest sequence)
-  const limits = await findLimits(input.map, starts, { ...o, tail: o.maxPeriod + 1 }, cancelled);
+  const limits = await findLimits(input.map, starts, { ...o, tail: o.maxPeriod + 1 }, cancelled, opts.progress && ((k) => opts.progress!('noise starts', k, o.maxIterations)));
   const ctx: Ctx = { input, frames, succ, seqIndex, stored, tol, shadowPsnr, peak, autoencode, longest };
   const judged = limits.map((lim, t) => judge(lim, ctx, seed + t));
   const best = judged.reduce((a, b) => (better(b, a) ? b : a));

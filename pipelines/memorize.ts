@@ -29,6 +29,7 @@ import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { decodeWarning, loadInput, partialInputError, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
 import { checkMemory, fcMemorizeEstimate, type Machine } from './resources.ts';
+import { progressReporter } from './progress.ts';
 import { previewOf, withRecallNow } from './preview.ts';
 import { writeRecordings } from './recordings.ts';
 import { recoveryStage } from './recovery-stage.ts';
@@ -179,10 +180,11 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
       }
       const ckpt = store.saveFinal(contents(data, lastTrainer, { loss: trainEnd.loss, reason: trainEnd.reason }));
       const sequences = [splitRows(data.inputs, data.n, data.dim)];
+      const reporter = progressReporter('recall', 'iterations', ev); // the recall from noise can take a while
       return concat(
         of(ev({ kind: 'artifact', what: 'checkpoint', path: ckpt })),
-        of({ map: model!, sequences, objective: cfg.objective }).pipe(
-          recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!) }),
+        reporter.around(of({ map: model!, sequences, objective: cfg.objective }).pipe(
+          recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!), progress: (stage, k, cap) => reporter.report(k, cap, stage) }),
           mergeMap((out) => concat(
             of(ev(out.event), ev(previewOf(shape!, out, sequences[0]))),
             of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step, method: cfg.eigMethod })),
@@ -197,7 +199,7 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
               return of(ev({ kind: 'log', level: 'info', message: `memorized ${data.n} images; watching ${cfg.input.path} for more (Ctrl-C to stop)` }));
             }),
           )),
-        ),
+        )),
       );
     });
 

@@ -16,6 +16,7 @@ import { readOneSample, type MediaShape } from './inputs.ts';
 import { peakOf } from './memorize.ts';
 import { checkRecordingPath, recordCycle } from './recordings.ts';
 import { runJob } from './job.ts';
+import { progressReporter } from './progress.ts';
 import { openSavedRun } from './saved-run.ts';
 
 export interface RecallRunConfig {
@@ -59,11 +60,14 @@ export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
     return runJob({ runId: run.id, command: cfg.command ?? 'engram recall', outDir: cfg.runDir, mode: { kind: 'attach' } }, (job) => {
       job.step = ck.step;
       const notes = [...warnings, ...(run.status === 'complete' ? [] : [`note: ${cfg.runDir} did not finish (status ${run.status}); using its checkpoint from step ${ck.step}`])];
-      return from(parseFrom(cfg.from, frames, shape)).pipe(
+      // iterating can take a while (up to --recall-steps per search): say how far it is, about once a second
+      const reporter = progressReporter('recall', 'iterations', job.ev);
+      const progress = (stage: string, iterations: number, cap: number) => reporter.report(iterations, cap, stage);
+      return reporter.around(from(parseFrom(cfg.from, frames, shape)).pipe(
         mergeMap((from0) => {
           const model = job.hold(modelFromCheckpoint(newest.path, ck));
           return of({ map: model, sequences, objective: data.objective }).pipe(
-            recall({ runId: run.id, step: ck.step, from: from0, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed, tries: cfg.tries, peak: peakOf(shape) }),
+            recall({ runId: run.id, step: ck.step, from: from0, sigma: cfg.sigma, maxIterations: cfg.maxIterations, seed: cfg.seed, tries: cfg.tries, peak: peakOf(shape), progress }),
             mergeMap((result) => concat(
               from(notes.map((message) => job.ev({ kind: 'log', level: 'warn', message }))),
               of<EngramEvent>(result.event),
@@ -78,7 +82,7 @@ export function recallJob(cfg: RecallRunConfig): Observable<EngramEvent> {
             )),
           );
         }),
-      );
+      ));
     });
   });
 }

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { elapsedMs, etaToTarget, parameterCount, stepsPerSecond, type ViewState } from './view-state.ts';
-import { count, duration, sci } from './units.ts';
+import { count, describeProgress, duration, sci } from './units.ts';
 
 export interface HeaderProps {
   readonly state: ViewState;
@@ -33,7 +33,8 @@ export function Header({ state: s, now, width }: HeaderProps) {
         {'  '}step <Text bold>{s.step}</Text>{s.maxSteps !== null ? `/${s.maxSteps}` : ''}
         {'  '}{rate !== null ? `${rate.toFixed(rate < 10 ? 1 : 0)} steps/s` : '– steps/s'}
         {'  '}{duration(elapsedMs(s, now))}
-        {'  '}loss <Text bold>{sci(s.loss)}</Text>→{sci(s.lossTarget, 0)}  {etaText}
+        {s.progress ? <Text>{'  '}<Text color="yellow">{describeProgress(s.progress)}</Text></Text>
+          : <Text>{'  '}loss <Text bold>{sci(s.loss)}</Text>→{sci(s.lossTarget, 0)}  {etaText}</Text>}
       </Text>
       <Text wrap="truncate" dimColor>
         {s.runId ?? '–'} · {s.input ?? '–'} · {s.objective ?? '–'} {data} · {model} · {s.backend ?? '–'}/{s.device ?? '–'}{s.threads ? ` ×${s.threads}` : ''}

@@ -1,7 +1,15 @@
 /** How the dashboard writes numbers, durations and counts: short and fixed-width-ish. */
+import type { ProgressEvent } from '../events.ts';
 
 export const sci = (x: number | null | undefined, digits = 2): string =>
   x === null || x === undefined ? '–' : Number.isFinite(x) ? x.toExponential(digits) : String(x);
+
+/** A progress event for people: "decoding: 120/389 frames (31%)", "recall (noise starts): 4000/20000 iterations". */
+export function describeProgress(e: Pick<ProgressEvent, 'what' | 'done' | 'total' | 'unit' | 'stage'>): string {
+  const what = e.what === 'decode' ? 'decoding' : 'recall';
+  const of = e.total !== null && e.total > 0 ? `/${e.total} ${e.unit} (${Math.min(100, Math.floor((100 * e.done) / e.total))}%)` : ` ${e.unit}`;
+  return `${what}${e.stage ? ` (${e.stage})` : ''}: ${e.done}${of}`;
+}
 
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '–';

@@ -4,7 +4,7 @@
  * `case`; everything the panes show that is derived (steps/s, ETA, parameter count) is a selector
  * below, so the state stays small and the reducer cheap enough to run on every training step.
  */
-import { assertNever, type AttractorEvent, type BasinsEvent, type EngramEvent, type IdentityEvent, type PreviewEvent, type RecallEvent, type RunConfig } from '../events.ts';
+import { assertNever, type AttractorEvent, type BasinsEvent, type EngramEvent, type IdentityEvent, type PreviewEvent, type ProgressEvent, type RecallEvent, type RunConfig } from '../events.ts';
 import { sci } from './units.ts';
 
 /** One column's worth of training steps of the loss chart: the range and last loss over `count` steps. */
@@ -87,6 +87,8 @@ export interface ViewState {
   /** The event log pane: one line per notable event, the newest LOG_LINES. */
   readonly log: readonly LogLine[];
   readonly wallMs: number | null;
+  /** A long stage without training steps (decoding the input, iterating recall), while it runs; cleared when it ends. */
+  readonly progress: ProgressEvent | null;
 }
 
 export const HISTORY = 256;
@@ -103,7 +105,7 @@ export const initialViewState: ViewState = {
   model: null, dataset: null, lossTarget: null, maxSteps: null, startTime: null, lastTime: null, paused: false,
   step: 0, loss: null, bestLoss: null, lossHistory: [], series: [], stride: 1, rate: [], stepMs: null, train: null,
   recall: null, preview: null, attractors: null, margins: null, spikes: 0, spikeList: [], artifacts: [], messages: [], log: [],
-  wallMs: null,
+  wallMs: null, progress: null,
 };
 
 const bounded = <T>(xs: readonly T[], x: T, max: number): T[] => [...(xs.length >= max ? xs.slice(xs.length - max + 1) : xs), x];
@@ -144,7 +146,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
     }
     case 'dataset':
       return {
-        ...s, ...t, objective: e.objective, input: e.source, train: null, maxSteps: e.fit?.maxSteps ?? s.maxSteps, // a new memory (a watched directory grew): training again
+        ...s, ...t, progress: null, objective: e.objective, input: e.source, train: null, maxSteps: e.fit?.maxSteps ?? s.maxSteps, // a new memory (a watched directory grew): training again
         dataset: { n: e.n, dim: e.dim, width: e.frame.width, height: e.frame.height, channels: e.frame.channels },
         log: bounded(s.log, line(e, `dataset: ${e.n} samples, d=${e.dim}, ${e.objective}`), LOG_LINES),
       };
@@ -167,7 +169,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       };
     case 'recall':
       return {
-        ...s, ...t, recall: e,
+        ...s, ...t, recall: e, progress: null,
         log: bounded(s.log, line(e, `recall: ${e.rule} after ${e.iterations} it (period ${e.period}), ${e.framesMatched}/${e.framesTotal} matched, ${e.meanPsnr.toFixed(1)} dB`), LOG_LINES),
       };
     case 'preview':
@@ -250,7 +252,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       };
     case 'run-end':
       return {
-        ...s, ...t, status: e.status, wallMs: e.wallMs, paused: false,
+        ...s, ...t, status: e.status, wallMs: e.wallMs, paused: false, progress: null,
         log: bounded(s.log, line(e, `run ${e.status} in ${(e.wallMs / 1000).toFixed(1)} s`, e.status === 'failed' ? 'error' : 'info'), LOG_LINES),
       };
     case 'basins':
@@ -260,6 +262,8 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
         ...s, ...t,
         log: bounded(s.log, line(e, identityLine(e), e.train.reason === 'diverged' ? 'error' : e.label === 'neither' ? 'warn' : 'info'), LOG_LINES),
       };
+    case 'progress':
+      return { ...s, ...t, progress: e };
     default:
       // a kind without a case is a compile error here; at run time unreachable, as the codec lets no unknown kind in
       return assertNever(e, 'event kind');

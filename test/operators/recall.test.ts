@@ -52,6 +52,19 @@ describe('recall', () => {
     for (const f of out.event.frames) expect(f.psnr).toBeGreaterThan(60);
   });
 
+  it('reports its progress: the stored memories first, then the noise starts, with the iteration cap', async () => {
+    const map = contractingMap(frames, (i) => (i + 1) % 5);
+    const calls: [string, number, number][] = [];
+    const out = await runRecall({ map, sequences: [frames], objective: 'cycle' }, { runId: 'r', from: 'gaussian', maxIterations: 5000, progress: (s, k, cap) => calls.push([s, k, cap]) });
+    expect(out.event.framesMatched).toBe(5);
+    const stages = [...new Set(calls.map(([s]) => s))];
+    expect(stages).toEqual(['stored memories', 'noise starts']);
+    for (const [, k, cap] of calls) {
+      expect(k).toBeGreaterThan(0);
+      expect(cap).toBe(5000);
+    }
+  });
+
   it('detects a wrong order', async () => {
     const perm = [2, 3, 4, 1, 0]; // two cycles: 0→2→4→0 and 1→3→1
     const map = contractingMap(frames, (i) => perm[i]);
