@@ -15,6 +15,7 @@ import { decode as decodeWavBytes } from 'wav-decoder';
 import { EngramError, isEngramError } from '../errors.ts';
 import { ffmpegCommand, ffmpegToBuffer, probeContainer } from '../media/ffmpeg.ts';
 import type { Sample } from './sample.ts';
+import { fileKindOf, memorizeAs, missingStream } from './streams.ts';
 
 export type AudioOptions = {
   /** target sample rate in Hz; default 22050 */
@@ -247,6 +248,10 @@ async function transcode(path: string, rate: number, maxSeconds: number | undefi
     return sealWavSizes(await ffmpegToBuffer(cmd, `decoding ${path} as audio`));
   } catch (e) {
     if (isEngramError(e) && e.code === 'E_FFMPEG' && !signal?.aborted) {
+      // a video or an image read as audio: say what it is, not ffmpeg's "does not contain any stream"
+      const info = await probeContainer(path);
+      const lack = missingStream(path, info, 'audio');
+      if (lack) throw new EngramError('E_INPUT_INVALID', `${lack}; ${memorizeAs(fileKindOf(info))}`, { cause: e });
       throw new EngramError('E_FFMPEG', `${e.message}\nCheck that ${path} is a complete audio file (mp3, ogg, flac, wav, …).`, { cause: e });
     }
     throw e;
