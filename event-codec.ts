@@ -15,7 +15,7 @@ import { EngramError } from './errors.ts';
 import {
   EVENT_SCHEMA_VERSION, type AttractorEvent, type AttractorItem, type AttractorMonitorEvent, type AttractorMonitorItem,
   type ArtifactEvent, type AssocRunConfig, type AudioPreviewEvent, type BasinsEvent, type BasinsRunConfig, type ControlEvent,
-  type DatasetEvent, type EngramEvent, type EventBase, type EventKind, type FcConfig, type Histogram, type IdentityEvent,
+  type DatasetEvent, type DecodeEvent, type EngramEvent, type EventBase, type EventKind, type FcConfig, type Histogram, type IdentityEvent,
   type IdentityRow, type IdentityRunConfig, type ImagePreviewEvent, type LogEvent, type MarginToken, type MarginsEvent,
   type MemorizeRunConfig, type OptimizerConfig, type RecallEvent, type RecallFrame, type RecallOutcome, type RecoveryConfig, type RecoveryEvent,
   type RecoveryLevel, type RecoveryNoise, type RunEndEvent, type RunStartEvent, type SpikeEvent, type SpuriousEvent,
@@ -204,6 +204,7 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
     labels: arr(num), field: arr(tuple(num, num, num, num)), steps: num, share: rec(num),
   }),
   control: body<ControlEvent>({ command: lit('pause', 'resume', 'checkpoint', 'recall') }),
+  decode: body<DecodeEvent>({ source: str, unit: lit('frames', 'seconds'), decoded: num, expected: opt(num), elapsedMs: num }),
   preview: {
     t: 'tagged', tag: 'media', variants: {
       image: body<ImagePreviewEvent>({ media: lit('image'), frame: num, psnr: opt(num), width: num, height: num, channels: lit(1, 3), pixels: str }),

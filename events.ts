@@ -218,6 +218,24 @@ export interface DatasetEvent extends EventBase {
   fit?: { method: 'solve' | 'gradient'; maxSteps: number };
 }
 
+/**
+ * Reading the input, before `dataset` (memorize of a video or audio file, standard input or a URL):
+ * how much has decoded so far, about once a second while it decodes, so a long decode is not
+ * silence. Added in schema version 1 as a new kind (an older engram skips these lines).
+ */
+export interface DecodeEvent extends EventBase {
+  kind: 'decode';
+  /** The input, as given (a path, `-`, a URL, `lavfi:…`). */
+  source: string;
+  unit: 'frames' | 'seconds';
+  /** Frames (video) or seconds of sound (audio) decoded so far. */
+  decoded: number;
+  /** What the input promises (its container's duration × rate after --start/--duration, or --frames); absent when unknown. */
+  expected?: number;
+  /** Since decoding started, ms. */
+  elapsedMs: number;
+}
+
 export interface TrainStepEvent extends EventBase {
   kind: 'train-step';
   loss: number;
@@ -654,6 +672,7 @@ export interface AttractorMonitorEvent extends EventBase {
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
+  | DecodeEvent
   | TrainStepEvent
   | TrainEndEvent
   | RecallEvent
@@ -677,7 +696,7 @@ export type EventKind = EngramEvent['kind'];
 /** Every kind, in the order of the union (the codec, the dashboard and their tests walk this list). */
 export const EVENT_KINDS = [
   'run-start', 'dataset', 'train-step', 'train-end', 'recall', 'attractors', 'spike', 'attractor-monitor', 'artifact', 'log',
-  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview',
+  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview', 'decode',
 ] as const satisfies readonly EventKind[];
 
 /** A kind left out of EVENT_KINDS is a compile error here. */

@@ -1,15 +1,24 @@
-/** Plain-line progress for terminals, pipes and CI logs: at most one training line per second. */
+/** Plain-line progress for terminals, pipes and CI logs: at most one training line and one decoding line per second. */
 import type { AttractorEvent, EngramEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
-import type { ViewState } from '../tui/view-state.ts';
+import { decodeLine, type ViewState } from '../tui/view-state.ts';
 import { rho } from '../tui/units.ts';
 
 export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
   let lastPrint = 0;
+  let lastDecode = 0;
   let window: number[] = [];
   let maxSteps = o.maxSteps;
   return (e: EngramEvent) => {
     if (o.quiet) return;
     switch (e.kind) {
+      case 'decode': {
+        const now = Date.now();
+        if (now - lastDecode >= 1000) {
+          lastDecode = now;
+          out(decodeLine({ ...e, expected: e.expected ?? null }));
+        }
+        break;
+      }
       case 'dataset':
         maxSteps = e.fit?.maxSteps ?? maxSteps;
         out(e.frame.height === 1 && e.frame.channels === 1

@@ -103,10 +103,12 @@ export function runFfmpeg(cmd: FfmpegCommand, what: string): Promise<void> {
 /**
  * Run a command whose output is `pipe:1` (no file) and collect it: the bytes ffmpeg wrote once it
  * has exited and its stdout has ended. Failure is E_FFMPEG saying `what` failed and why.
+ * `onBytes` hears the running total as output arrives (for progress).
  */
-export function ffmpegToBuffer(cmd: FfmpegCommand, what: string): Promise<Buffer> {
+export function ffmpegToBuffer(cmd: FfmpegCommand, what: string, onBytes?: (total: number) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let total = 0;
     let exited = false, drained = false, failed = false;
     const settle = () => exited && drained && !failed && resolve(Buffer.concat(chunks));
     cmd
@@ -120,7 +122,11 @@ export function ffmpegToBuffer(cmd: FfmpegCommand, what: string): Promise<Buffer
         reject(new EngramError('E_FFMPEG', `ffmpeg failed while ${what}:\n${detail}`, { cause: err }));
       });
     const out = cmd.pipe();
-    out.on('data', (c: Buffer) => chunks.push(c));
+    out.on('data', (c: Buffer) => {
+      chunks.push(c);
+      total += c.length;
+      onBytes?.(total);
+    });
     out.on('end', () => {
       drained = true;
       settle();

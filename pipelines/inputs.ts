@@ -7,11 +7,11 @@ import { basename, extname } from 'node:path';
 import { Observable, debounceTime, defer, filter, from, lastValueFrom, map, reduce, scan, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
 import { probeContainer, resolveFfmpeg } from '../media/ffmpeg.ts';
-import { readAudioSeconds, type AudioInfo } from '../sources/audio.ts';
+import { readAudioSeconds, type AudioInfo, type AudioProgress } from '../sources/audio.ts';
 import { globToRegExp, images$, isGlob, readImages, type ImageSample } from '../sources/images.ts';
 import { missingStream } from '../sources/streams.ts';
 import { inputCapError, inputSampleCap } from './resources.ts';
-import { partialDecode, videoFrames$, type DecodeReport, type Frame } from '../sources/video.ts';
+import { partialDecode, videoFrames$, type DecodeProgress, type DecodeReport, type Frame } from '../sources/video.ts';
 
 export type MediaKind = 'video' | 'audio' | 'images';
 
@@ -121,18 +121,23 @@ export function detectKind(path: string): MediaKind {
   return 'video';
 }
 
+/** How far reading a video or audio input has come (a decode event's body): about once a second while it decodes. */
+export type InputProgress = { unit: 'frames' | 'seconds'; decoded: number; expected?: number; elapsedMs: number };
+
 /**
- * Read the input. A video without --frames is decoded into memory only up to `maxSamples` frames
+ * Read the input (`onProgress` hears how far a video or audio decode has come, about once a second).
+ * A video without --frames is decoded into memory only up to `maxSamples` frames
  * (default: 1/4 of the free memory, at most 100,000 frames; pipelines/resources.ts): past that it
  * stops with E_RESOURCE, so an input that never ends (standard input, a URL) cannot grow without bound.
  */
-export function loadInput(spec: InputSpec, o: { maxSamples?: number } = {}): Observable<LoadedInput> {
+export function loadInput(spec: InputSpec, o: { maxSamples?: number; onProgress?: (p: InputProgress) => void; progressMs?: number } = {}): Observable<LoadedInput> {
   switch (spec.kind) {
     case 'video':
       return defer(() => {
         let report: DecodeReport | undefined;
         const cap = spec.frames !== undefined ? Infinity : o.maxSamples ?? inputSampleCap(spec.width * spec.height * (spec.gray ? 1 : 3));
-        return videoFrames$(spec.path, { ...spec, onReport: (r) => (report = r) }).pipe(
+        const onProgress = o.onProgress && (({ frames, ...p }: DecodeProgress) => o.onProgress!({ unit: 'frames', decoded: frames, ...p }));
+        return videoFrames$(spec.path, { ...spec, onReport: (r) => (report = r), ...(onProgress ? { onProgress, progressMs: o.progressMs } : {}) }).pipe(
           reduce((all: Frame[], f: Frame) => {
             if (all.length >= cap) throw inputCapError(spec.path === '-' ? 'standard input' : spec.path, cap, f.data.length);
             all.push(f);
@@ -147,7 +152,10 @@ export function loadInput(spec: InputSpec, o: { maxSamples?: number } = {}): Obs
         );
       });
     case 'audio':
-      return defer(() => readAudioSeconds(spec.path, { rate: spec.rate, chunkSeconds: spec.chunkSeconds, partial: spec.partial, maxChunks: spec.maxChunks, expectLength: true })).pipe(
+      return defer(() => readAudioSeconds(spec.path, {
+        rate: spec.rate, chunkSeconds: spec.chunkSeconds, partial: spec.partial, maxChunks: spec.maxChunks, expectLength: true,
+        ...(o.onProgress ? { onProgress: ({ seconds, ...p }: AudioProgress) => o.onProgress!({ unit: 'seconds', decoded: seconds, ...p }), progressMs: o.progressMs } : {}),
+      })).pipe(
         map(({ chunks, info }): LoadedInput => ({
           decode: audioDecode(spec.path, info),
           vectors: chunks.map((c) => c.data),

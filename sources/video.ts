@@ -33,7 +33,16 @@ export type VideoFrameOptions = {
    * frames came out, how many the container promised (files only) and ffmpeg's decode errors.
    */
   onReport?: (report: DecodeReport) => void;
+  /**
+   * Called while decoding, at most every `progressMs` (default 1000; never for a decode that ends
+   * sooner), with the frames decoded so far and, when known, how many the input promises.
+   */
+  onProgress?: (p: DecodeProgress) => void;
+  progressMs?: number;
 };
+
+/** How far a decode has come: frames so far, what the input promises (when known), time since it started. */
+export type DecodeProgress = { frames: number; expected?: number; elapsedMs: number };
 
 /** How completely an input decoded (see `partialDecode`). */
 export type DecodeReport = {
@@ -93,7 +102,11 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
   checkOptions(path, opts);
   const src = ffmpegInput(path);
   // what the container promises, asked alongside the decode (only when someone wants the report)
-  const container = opts.onReport && src.file ? probeContainer(path) : undefined;
+  const container = (opts.onReport || opts.onProgress) && src.file ? probeContainer(path) : undefined;
+  const t0 = Date.now();
+  let lastProgress = t0;
+  let promised = opts.frames;
+  void container?.then((info) => (promised = expectedFrames(info, opts)?.frames ?? promised));
   const { width, height } = opts;
   const channels = opts.gray ? 1 : 3;
   const frameBytes = width * height * channels;
@@ -155,6 +168,13 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
           for (let i = 0; i < frameBytes; i++) data[i] = BYTE_TO_UNIT[pending[i]];
           const timestamp = (opts.start ?? 0) + (rate ? index / rate : index);
           yield { index: index++, timestamp, width, height, channels, data };
+          if (opts.onProgress) {
+            const now = Date.now();
+            if (now - lastProgress >= (opts.progressMs ?? 1000)) {
+              lastProgress = now;
+              opts.onProgress({ frames: index, ...(promised !== undefined ? { expected: promised } : {}), elapsedMs: now - t0 });
+            }
+          }
           pending = Buffer.alloc(frameBytes);
           filled = 0;
         }

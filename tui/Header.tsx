@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { elapsedMs, etaToTarget, parameterCount, stepsPerSecond, type ViewState } from './view-state.ts';
+import { decodeLine, elapsedMs, etaToTarget, parameterCount, stepsPerSecond, type ViewState } from './view-state.ts';
 import { count, duration, sci } from './units.ts';
 
 export interface HeaderProps {
@@ -30,6 +30,7 @@ export function Header({ state: s, now, width }: HeaderProps) {
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
         <Text bold color="magenta">engram</Text> <Text color={s.paused ? 'yellow' : STATUS_COLOR[s.status]} bold>{status}</Text>
+        {s.decode && s.status === 'running' ? <Text color="yellow">{'  '}{decodeLine(s.decode)}</Text> : null}
         {'  '}step <Text bold>{s.step}</Text>{s.maxSteps !== null ? `/${s.maxSteps}` : ''}
         {'  '}{rate !== null ? `${rate.toFixed(rate < 10 ? 1 : 0)} steps/s` : '– steps/s'}
         {'  '}{duration(elapsedMs(s, now))}

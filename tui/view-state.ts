@@ -57,6 +57,8 @@ export interface ViewState {
   readonly objective: string | null;
   readonly model: { readonly width: number; readonly depth: number; readonly bias: boolean; readonly activation: string } | null;
   readonly dataset: { readonly n: number; readonly dim: number; readonly width: number; readonly height: number; readonly channels: number } | null;
+  /** The input decoding so far (memorize, before its dataset); null once the dataset is built. */
+  readonly decode: { readonly source: string; readonly unit: 'frames' | 'seconds'; readonly decoded: number; readonly expected: number | null; readonly elapsedMs: number } | null;
   readonly lossTarget: number | null;
   readonly maxSteps: number | null;
   /** Wall time of run-start and of the newest event, ms since the epoch. */
@@ -100,7 +102,7 @@ export const MARGIN_TOKENS = 6;
 
 export const initialViewState: ViewState = {
   runId: null, status: 'idle', backend: null, device: null, threads: null, command: null, input: null, objective: null,
-  model: null, dataset: null, lossTarget: null, maxSteps: null, startTime: null, lastTime: null, paused: false,
+  model: null, dataset: null, decode: null, lossTarget: null, maxSteps: null, startTime: null, lastTime: null, paused: false,
   step: 0, loss: null, bestLoss: null, lossHistory: [], series: [], stride: 1, rate: [], stepMs: null, train: null,
   recall: null, preview: null, attractors: null, margins: null, spikes: 0, spikeList: [], artifacts: [], messages: [], log: [],
   wallMs: null,
@@ -144,10 +146,13 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
     }
     case 'dataset':
       return {
-        ...s, ...t, objective: e.objective, input: e.source, train: null, maxSteps: e.fit?.maxSteps ?? s.maxSteps, // a new memory (a watched directory grew): training again
+        ...s, ...t, objective: e.objective, input: e.source, train: null, maxSteps: e.fit?.maxSteps ?? s.maxSteps, decode: null, // a new memory (a watched directory grew): training again
         dataset: { n: e.n, dim: e.dim, width: e.frame.width, height: e.frame.height, channels: e.frame.channels },
         log: bounded(s.log, line(e, `dataset: ${e.n} samples, d=${e.dim}, ${e.objective}`), LOG_LINES),
       };
+    case 'decode':
+      // progress only: no log line (the dataset event says what came of it)
+      return { ...s, ...t, decode: { source: e.source, unit: e.unit, decoded: e.decoded, expected: e.expected ?? null, elapsedMs: e.elapsedMs } };
     case 'train-step': {
       const { series, stride } = addLoss(s.series, s.stride, e.step, e.loss);
       const lastRate = s.rate[s.rate.length - 1];
@@ -289,6 +294,15 @@ function fromConfig(c: RunConfig): Pick<ViewState, 'input' | 'objective' | 'mode
 const percent = (f: number) => `${(100 * f).toFixed(f > 0 && f < 0.1 ? 1 : 0)}%`;
 
 /** The share of grid cells per training point, then the cells that reached none or diverged. */
+/** "decoding clip.mp4: 120/400 frames (30%), 3.2 s": the input's decode so far, with what it promises when known. */
+export function decodeLine(d: NonNullable<ViewState['decode']>): string {
+  const n = (x: number) => (d.unit === 'seconds' ? `${x.toFixed(1)}` : `${Math.round(x)}`);
+  const of = d.expected !== null && d.expected > 0
+    ? `${n(d.decoded)}/${n(d.expected)} ${d.unit} (${Math.min(100, Math.floor((100 * d.decoded) / d.expected))}%)`
+    : `${n(d.decoded)} ${d.unit}`;
+  return `decoding ${d.source === '-' ? 'standard input' : d.source}: ${of}, ${(d.elapsedMs / 1000).toFixed(1)} s`;
+}
+
 export function basinsLine(e: BasinsEvent): string {
   const share = Object.entries(e.share).map(([k, f]) => `${/^\d+$/.test(k) ? `#${k}` : k} ${percent(f)}`).join(', ');
   return `basins (${e.objective}, ${e.points.length} points, grid ${e.grid.size}×${e.grid.size}): ${share || 'no cells'}`;

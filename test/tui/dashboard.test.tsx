@@ -72,6 +72,7 @@ describe('Dashboard', () => {
   const SHOWN: { [K in EventKind]: string } = {
     'run-start': 'resumed from step 10',
     dataset: 'dataset: 4 samples, d=64, cycle',
+    decode: 'decoding NaN.mp4: 120/400 frames (30%), 3.2 s',
     'train-step': 'step 1/20',
     'train-end': 'training stopped (diverged), loss NaN',
     recall: 'recall: cycle after 310 it (period 4), 3/4 matched',
