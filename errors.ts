@@ -28,7 +28,7 @@ export const ERROR_CODES: Record<ErrorCode, string> = {
   E_INPUT_MISSING: 'an input (media file, run directory, checkpoint) does not exist, or a run has no checkpoint at all',
   E_INPUT_UNREADABLE: 'an input exists but cannot be read (permissions, or a damaged run.json)',
   E_INPUT_EMPTY: 'there is nothing to work on: an empty input (0 bytes, no frames or samples decoded), too few samples for the objective, or nothing to write',
-  E_INPUT_INVALID: 'an input was read but cannot be used (e.g. samples identical at this size, an event log of a newer engram)',
+  E_INPUT_INVALID: 'an input was read but cannot be used (e.g. a file of another kind than asked for, such as a WAV given as video, samples identical at this size, an event log of a newer engram)',
   E_INPUT_PARTIAL: '--strict: fewer frames (or seconds) were decoded than the input\'s container promised',
   E_BAD_ARGUMENT: 'a command, option or option value is wrong; the message names it and what it must be',
   E_FFMPEG: 'ffmpeg is missing or failed to decode or encode',

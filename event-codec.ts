@@ -204,7 +204,7 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
     labels: arr(num), field: arr(tuple(num, num, num, num)), steps: num, share: rec(num),
   }),
   control: body<ControlEvent>({ command: lit('pause', 'resume', 'checkpoint', 'recall') }),
-  progress: body<ProgressEvent>({ what: lit('decode', 'recall'), done: num, total: nullable(num), unit: str, stage: opt(str) }),
+  progress: body<ProgressEvent>({ what: lit('decode', 'recall'), done: num, total: nullable(num), unit: str, stage: opt(str), source: opt(str), elapsedMs: opt(num) }),
   preview: {
     t: 'tagged', tag: 'media', variants: {
       image: body<ImagePreviewEvent>({ media: lit('image'), frame: num, psnr: opt(num), width: num, height: num, channels: lit(1, 3), pixels: str }),

@@ -563,9 +563,11 @@ export interface BasinsEvent extends EventBase {
 export type ControlCommand = 'pause' | 'resume' | 'checkpoint' | 'recall';
 
 /**
- * Progress of a long stage that has no training steps to show: decoding the input (frames or
- * seconds read so far), iterating recall from noise (iterations so far). Emitted at most about once
- * a second; `total` is null when it is not known (a stream of unknown length).
+ * Progress of a long stage that has no training steps to show: decoding the input before `dataset`
+ * (frames or seconds decoded so far, against what the container or --frames promises), iterating
+ * recall from noise (iterations so far, against --recall-steps). Emitted about once a second, never
+ * for a stage that ends sooner; `total` is null when it is not known (a stream of unknown length).
+ * Added in schema version 1 as a new kind (an older engram skips these lines).
  */
 export interface ProgressEvent extends EventBase {
   kind: 'progress';
@@ -576,6 +578,10 @@ export interface ProgressEvent extends EventBase {
   unit: string;
   /** The part of the stage (recall: 'stored memories' while it finds the network's own limits from the samples, 'noise starts' after). */
   stage?: string;
+  /** decode: the input, as given (a path, `-`, a URL, `lavfi:…`). */
+  source?: string;
+  /** Since the stage started, ms. */
+  elapsedMs?: number;
 }
 
 /** The pipeline acted on a control command (so `engram watch` sees pauses too). */

@@ -11,7 +11,7 @@ import type { ArtifactEvent, AttractorEvent, EngramEvent, RecallEvent } from '..
 import { checkBackendOption, startBackend as selectBackendOnce, type BackendInfo } from '../pipelines/backend-start.ts';
 import { checkFcOptions } from '../pipelines/config-checks.ts';
 import { demoClipPath, renderDemoClip } from '../pipelines/demo.ts';
-import { detectKind, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
+import { checkImageGlob, detectKind, isImageGlob, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
 import { checkMemorizeMemory, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
 import { endlessInputError, lavfiHasEnd } from '../pipelines/resources.ts';
 import { checkRecall, recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
@@ -103,11 +103,24 @@ async function startBackend(args: Parsed): Promise<BackendInfo> {
 
 const bad = (message: string) => new EngramError('E_BAD_ARGUMENT', message);
 
-/** `-` (stdin), URLs and `lavfi:` specs are not files; a glob is checked by its directory. */
-function assertInputExists(path: string): void {
-  if (path === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path.startsWith('lavfi:')) return;
-  const local = /[*?]/.test(path) ? dirname(path) : path;
-  if (!existsSync(local)) throw new EngramError('E_INPUT_MISSING', `input ${path} does not exist; check the path`);
+/**
+ * `-` (stdin), URLs and `lavfi:` specs are not files; a glob is checked by its directory. Standard
+ * input on a terminal is refused: nothing is piped in, so reading it would wait for typed bytes.
+ */
+export function assertInputExists(path: string, stdin: { isTTY?: boolean } = process.stdin): void {
+  if (path === '-') {
+    if (stdin.isTTY) {
+      throw bad('standard input is a terminal; pipe media into it, e.g. ffmpeg -i clip.mov -f nut - | engram memorize - or cat clip.mp4 | engram memorize - (or pass the file itself: engram memorize clip.mp4)');
+    }
+    return;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path.startsWith('lavfi:')) return;
+  const glob = isImageGlob(path);
+  const local = glob ? dirname(path) : path;
+  if (!existsSync(local)) {
+    throw new EngramError('E_INPUT_MISSING', glob ? `input ${path}: its directory ${local} does not exist; check the path` : `input ${path} does not exist; check the path`);
+  }
+  if (glob) checkImageGlob(path);
   if (statSync(local).isFile() && statSync(local).size === 0) {
     throw new EngramError('E_INPUT_EMPTY', `input ${path} is empty (0 bytes); pass a complete media file`);
   }
@@ -118,6 +131,10 @@ function inputSpec(args: Parsed, path: string): InputSpec {
   assertInputExists(path);
   const kind = (v.kind ?? detectKind(path)) as MediaKind;
   if (kind !== 'video' && kind !== 'audio' && kind !== 'images') throw bad(`--kind must be video, audio or images (got '${v.kind}')`);
+  if (path === '-' && kind !== 'video') {
+    throw bad(`standard input (-) is read as video only; ${kind === 'audio' ? 'audio is read from a file: save it and pass its path (e.g. engram memorize clip.wav)'
+      : 'images are read from a directory or glob (e.g. engram memorize shots/ or \'shots/*.png\')'}`);
+  }
   if (f.gray && f.rgb) throw bad('--gray and --rgb exclude each other; pick one');
   const opt = (name: string, o: { int?: boolean; min?: number }) =>
     v[name] === undefined ? undefined : num(name, v[name], o);

@@ -1,4 +1,4 @@
-/** Plain-line progress for terminals, pipes and CI logs: at most one training line per second. */
+/** Plain-line progress for terminals, pipes and CI logs: at most one training line and one progress line (decoding, recall) per second. */
 import type { AttractorEvent, EngramEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
 import type { ViewState } from '../tui/view-state.ts';
 import { describeProgress, rho } from '../tui/units.ts';

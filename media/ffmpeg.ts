@@ -103,10 +103,12 @@ export function runFfmpeg(cmd: FfmpegCommand, what: string): Promise<void> {
 /**
  * Run a command whose output is `pipe:1` (no file) and collect it: the bytes ffmpeg wrote once it
  * has exited and its stdout has ended. Failure is E_FFMPEG saying `what` failed and why.
+ * `onBytes` hears the running total as output arrives (for progress).
  */
-export function ffmpegToBuffer(cmd: FfmpegCommand, what: string): Promise<Buffer> {
+export function ffmpegToBuffer(cmd: FfmpegCommand, what: string, onBytes?: (total: number) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let total = 0;
     let exited = false, drained = false, failed = false;
     const settle = () => exited && drained && !failed && resolve(Buffer.concat(chunks));
     cmd
@@ -120,7 +122,11 @@ export function ffmpegToBuffer(cmd: FfmpegCommand, what: string): Promise<Buffer
         reject(new EngramError('E_FFMPEG', `ffmpeg failed while ${what}:\n${detail}`, { cause: err }));
       });
     const out = cmd.pipe();
-    out.on('data', (c: Buffer) => chunks.push(c));
+    out.on('data', (c: Buffer) => {
+      chunks.push(c);
+      total += c.length;
+      onBytes?.(total);
+    });
     out.on('end', () => {
       drained = true;
       settle();
@@ -153,12 +159,25 @@ export function partialPathFor(path: string): string {
   return join(dirname(path), `.${stem}.partial${ext}`);
 }
 
+/** One stream of a container as `ffmpeg -i` lists it ("Stream #0:0: Audio: pcm_s16le, …"). */
+export interface ContainerStream {
+  type: 'video' | 'audio' | 'subtitle' | 'data' | 'attachment';
+  /** The codec's name, e.g. h264, pcm_s16le, png. */
+  codec: string;
+  /** A video stream that is a cover picture (`attached pic`), not moving pictures. */
+  picture?: boolean;
+}
+
 /** What a container says about itself: its duration and the first video stream's frame rate, where it says them. */
 export interface ContainerInfo {
   /** Seconds, from the container (`Duration:`); absent when ffmpeg prints N/A. */
   duration?: number;
   /** Frames per second of the first video stream (not a cover picture): its average rate, else its time-base guess (tbr). */
   fps?: number;
+  /** The demuxer ffmpeg chose ("Input #0, wav, from …"), e.g. wav, png_pipe, "mov,mp4,m4a,3gp,3g2,mj2"; absent when ffmpeg could not read the input. */
+  format?: string;
+  /** The streams it holds, in order; absent when ffmpeg listed none (it could not read the input). */
+  streams?: ContainerStream[];
 }
 
 /**
@@ -176,6 +195,13 @@ export function probeContainer(path: string): Promise<ContainerInfo> {
 /** The fields of `ffmpeg -i`'s input description (see probeContainer). */
 export function parseContainerInfo(report: string): ContainerInfo {
   const info: ContainerInfo = {};
+  const input = /^Input #0, (.+?), from /m.exec(report);
+  if (input) info.format = input[1];
+  const streams = [...report.matchAll(/^\s*Stream #0:\d+.*?: (Video|Audio|Subtitle|Data|Attachment): ([^\s,]+)(.*)$/gm)].map((m): ContainerStream => {
+    const type = m[1].toLowerCase() as ContainerStream['type'];
+    return { type, codec: m[2], ...(type === 'video' && m[3].includes('attached pic') ? { picture: true } : {}) };
+  });
+  if (streams.length) info.streams = streams;
   const d = /Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)/.exec(report);
   if (d) info.duration = Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]);
   const video = report.split(/\r?\n/).find((l) => /Stream #\d+:\d+.*: Video:/.test(l) && !l.includes('attached pic'));

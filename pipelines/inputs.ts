@@ -6,11 +6,12 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Observable, debounceTime, defer, filter, from, lastValueFrom, map, reduce, scan, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
-import { resolveFfmpeg } from '../media/ffmpeg.ts';
-import { readAudioSeconds, type AudioInfo } from '../sources/audio.ts';
-import { images$, readImages, type ImageSample } from '../sources/images.ts';
+import { probeContainer, resolveFfmpeg } from '../media/ffmpeg.ts';
+import { readAudioSeconds, type AudioInfo, type AudioProgress } from '../sources/audio.ts';
+import { globToRegExp, images$, isGlob, readImages, type ImageSample } from '../sources/images.ts';
+import { missingStream } from '../sources/streams.ts';
 import { inputCapError, inputSampleCap } from './resources.ts';
-import { partialDecode, videoFrames$, type DecodeReport, type Frame } from '../sources/video.ts';
+import { partialDecode, videoFrames$, type DecodeProgress, type DecodeReport, type Frame } from '../sources/video.ts';
 
 export type MediaKind = 'video' | 'audio' | 'images';
 
@@ -98,27 +99,45 @@ function audioDecode(path: string, info: AudioInfo): InputDecode {
 const AUDIO = new Set(['.wav', '.wave', '.mp3', '.ogg', '.oga', '.opus', '.flac', '.m4a', '.aac', '.aif', '.aiff', '.wma']);
 const IMAGES = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff']);
 
+/**
+ * Whether `path` is a glob of images (`*`, `?` or a `[…]` class in its last part) rather than a path
+ * that exists as written: a file whose name holds brackets is that file.
+ */
+export function isImageGlob(path: string): boolean {
+  return !existsSync(path) && isGlob(path);
+}
+
+/** A glob's pattern, checked before anything is created (E_BAD_ARGUMENT for a class such as [z-a]). */
+export function checkImageGlob(path: string): void {
+  if (isImageGlob(path)) globToRegExp(basename(path), path);
+}
+
 /** video unless the path is a directory or glob (images) or has an audio extension. */
 export function detectKind(path: string): MediaKind {
-  if (path.includes('*') || path.includes('?') || (existsSync(path) && statSync(path).isDirectory())) return 'images';
+  if (existsSync(path) ? statSync(path).isDirectory() : isGlob(path)) return 'images';
   const ext = extname(path).toLowerCase();
   if (AUDIO.has(ext)) return 'audio';
   if (IMAGES.has(ext)) return 'images';
   return 'video';
 }
 
+/** How far reading a video or audio input has come (a decode event's body): about once a second while it decodes. */
+export type InputProgress = { unit: 'frames' | 'seconds'; decoded: number; expected?: number; elapsedMs: number };
+
 /**
- * Read the input. A video without --frames is decoded into memory only up to `maxSamples` frames
+ * Read the input (`onProgress` hears how far a video or audio decode has come, about once a second).
+ * A video without --frames is decoded into memory only up to `maxSamples` frames
  * (default: 1/4 of the free memory, at most 100,000 frames; pipelines/resources.ts): past that it
  * stops with E_RESOURCE, so an input that never ends (standard input, a URL) cannot grow without bound.
  */
-export function loadInput(spec: InputSpec, o: { maxSamples?: number } = {}): Observable<LoadedInput> {
+export function loadInput(spec: InputSpec, o: { maxSamples?: number; onProgress?: (p: InputProgress) => void; progressMs?: number } = {}): Observable<LoadedInput> {
   switch (spec.kind) {
     case 'video':
       return defer(() => {
         let report: DecodeReport | undefined;
         const cap = spec.frames !== undefined ? Infinity : o.maxSamples ?? inputSampleCap(spec.width * spec.height * (spec.gray ? 1 : 3));
-        return videoFrames$(spec.path, { ...spec, onReport: (r) => (report = r) }).pipe(
+        const onProgress = o.onProgress && (({ frames, ...p }: DecodeProgress) => o.onProgress!({ unit: 'frames', decoded: frames, ...p }));
+        return videoFrames$(spec.path, { ...spec, onReport: (r) => (report = r), ...(onProgress ? { onProgress, progressMs: o.progressMs } : {}) }).pipe(
           reduce((all: Frame[], f: Frame) => {
             if (all.length >= cap) throw inputCapError(spec.path === '-' ? 'standard input' : spec.path, cap, f.data.length);
             all.push(f);
@@ -133,7 +152,10 @@ export function loadInput(spec: InputSpec, o: { maxSamples?: number } = {}): Obs
         );
       });
     case 'audio':
-      return defer(() => readAudioSeconds(spec.path, { rate: spec.rate, chunkSeconds: spec.chunkSeconds, partial: spec.partial, maxChunks: spec.maxChunks, expectLength: true })).pipe(
+      return defer(() => readAudioSeconds(spec.path, {
+        rate: spec.rate, chunkSeconds: spec.chunkSeconds, partial: spec.partial, maxChunks: spec.maxChunks, expectLength: true,
+        ...(o.onProgress ? { onProgress: ({ seconds, ...p }: AudioProgress) => o.onProgress!({ unit: 'seconds', decoded: seconds, ...p }), progressMs: o.progressMs } : {}),
+      })).pipe(
         map(({ chunks, info }): LoadedInput => ({
           decode: audioDecode(spec.path, info),
           vectors: chunks.map((c) => c.data),
@@ -160,8 +182,21 @@ export function loadInput(spec: InputSpec, o: { maxSamples?: number } = {}): Obs
   }
 }
 
-/** One sample of the run's kind and shape read from a file (for recall --from <file>). */
+/**
+ * One sample of the run's kind and shape read from a file (for recall --from <file>). A file of
+ * another kind (a WAV for a video run, a video for an audio run) is refused with E_INPUT_INVALID
+ * saying what it holds, before anything decodes it.
+ */
 export async function readOneSample(path: string, shape: MediaShape): Promise<Float32Array> {
+  if (existsSync(path) && statSync(path).isFile()) { // not lavfi:, a URL or -
+    const info = await probeContainer(path);
+    const lack = missingStream(path, info, shape.kind === 'audio' ? 'audio' : 'video');
+    if (lack) {
+      const want = shape.kind === 'audio' ? 'an audio file for this audio run' : `a video or an image for this ${shape.kind === 'video' ? 'video' : 'image'} run`;
+      throw new EngramError('E_INPUT_INVALID',
+        `${lack}; --from FILE is the state recall starts from and must be a file of the run's kind: ${want} (or --from noise, uniform or frame:I)`);
+    }
+  }
   if (shape.kind === 'audio') {
     const { chunks } = await readAudioSeconds(path, { rate: shape.rate, chunkSeconds: shape.samples / shape.rate, partial: 'pad', maxChunks: 1 });
     return chunks[0].data;

@@ -7,7 +7,7 @@
  *                      └─▶ (after training) model.ckpt ─▶ recall ─▶ recordings ─▶ run-end
  */
 import { freemem, totalmem } from 'node:os';
-import { Observable, type OperatorFunction, catchError, concat, connect, defer, filter, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
+import { EMPTY, Observable, Subject, type OperatorFunction, catchError, concat, connect, defer, filter, finalize, from, map, merge, mergeMap, of, switchMap, tap } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, fcModel, type Model } from '../engine/model.ts';
@@ -106,6 +106,8 @@ export interface MemorizeOptions {
   control?: Observable<ControlCommand>;
   /** Runs inside the job before the input is read, once the run directory exists. */
   before?: (job: Job) => Observable<EngramEvent>;
+  /** Least time between two decode progress events while the input decodes, ms (default 1000; tests lower it). */
+  decodeProgressMs?: number;
 }
 
 export function memorize(cfg: MemorizeConfig, backend: BackendInfo, o: MemorizeOptions = {}): Observable<EngramEvent> {
@@ -122,7 +124,7 @@ export function memorize(cfg: MemorizeConfig, backend: BackendInfo, o: MemorizeO
 }
 
 /** One memorize run inside its job: all of its state lives here, so every subscription starts afresh. */
-function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { resume, control }: MemorizeOptions): Observable<EngramEvent> {
+function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { resume, control, decodeProgressMs }: MemorizeOptions): Observable<EngramEvent> {
   const store = checkpointStore(cfg.outDir);
   const ev = job.ev;
   let model: Model | undefined;
@@ -156,9 +158,14 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
     if (cfg.objective === 'cycle') assertDistinct(input.vectors, cfg.input.path);
     return makeDataset(cfg.objective, [input.vectors]);
   };
+  // how far the input has decoded, as progress events beside the dataset stream (about one a second; none for a quick decode)
+  const decoding = new Subject<EngramEvent>();
   const dataset$: Observable<{ data: Dataset; notes: string[]; warnings?: string[] }> = resume
     ? defer(() => of({ data: datasetFromCheckpoint(resume.contents), notes: [`resumed from ${resume.path} at step ${job.step}`] }))
-    : loadInput(cfg.input).pipe(map((input) => ({ data: toDataset(input), notes: [...input.notes, ...strictNote(cfg, input)], warnings: warningsOf(cfg, input) })));
+    : loadInput(cfg.input, { onProgress: (p) => decoding.next(ev({ kind: 'progress', what: 'decode', source: cfg.input.path, unit: p.unit, done: p.decoded, total: p.expected ?? null, elapsedMs: p.elapsedMs })), progressMs: decodeProgressMs }).pipe(
+      finalize(() => decoding.complete()),
+      map((input) => ({ data: toDataset(input), notes: [...input.notes, ...strictNote(cfg, input)], warnings: warningsOf(cfg, input) })),
+    );
 
   const contents = (data: Dataset, st: TrainerState | null, meta: Record<string, unknown>): CheckpointContents => ({
     spec: model!.spec, step: st?.step ?? job.step, weights: model!.weights(),
@@ -203,7 +210,7 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
       );
     });
 
-  return dataset$.pipe(
+  return merge<EngramEvent[]>(resume ? EMPTY : decoding, dataset$.pipe(
     // new images (watch mode) replace the training in progress: the same model goes on learning
     switchMap(({ data, notes, warnings = [] }) => {
       idle = false;
@@ -257,7 +264,7 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
         defer(() => afterTraining(data, end)),
       );
     }),
-  );
+  ));
 }
 
 /**

@@ -15,6 +15,7 @@ import { decode as decodeWavBytes } from 'wav-decoder';
 import { EngramError, isEngramError } from '../errors.ts';
 import { ffmpegCommand, ffmpegToBuffer, probeContainer } from '../media/ffmpeg.ts';
 import type { Sample } from './sample.ts';
+import { fileKindOf, memorizeAs, missingStream } from './streams.ts';
 
 export type AudioOptions = {
   /** target sample rate in Hz; default 22050 */
@@ -29,7 +30,17 @@ export type AudioOptions = {
   onInfo?: (info: AudioInfo) => void;
   /** Find how long the file says it is (info.expected): a WAV's header, else ffmpeg's report of the container. */
   expectLength?: boolean;
+  /**
+   * Called while ffmpeg transcodes, at most every `progressMs` (default 1000; never for a decode that
+   * ends sooner, nor for a WAV read in-process), with the seconds of sound so far and, when known
+   * (expectLength), how many the file says it holds.
+   */
+  onProgress?: (p: AudioProgress) => void;
+  progressMs?: number;
 };
+
+/** How far an audio decode has come. */
+export type AudioProgress = { seconds: number; expected?: number; elapsedMs: number };
 
 export type AudioInfo = {
   sampleRate: number;
@@ -80,7 +91,19 @@ async function decodeChunks(path: string, opts: AudioOptions, signal?: AbortSign
   const format = parseWavFormat(head);
   // a WAV says its length in its header; anything else, in ffmpeg's report of the container (asked alongside)
   const declared = opts.expectLength ? declaredSeconds(path, format) : undefined;
-  const { mono, decodedVia } = await decodeMono(path, head, format, rate, maxChunks === undefined ? undefined : maxChunks * chunkSeconds, signal);
+  const maxSeconds = maxChunks === undefined ? undefined : maxChunks * chunkSeconds;
+  let promised = maxSeconds;
+  void declared?.then((d) => (promised = d ? Math.min(d.seconds, maxSeconds ?? Infinity) : promised));
+  const t0 = Date.now();
+  let last = t0;
+  // ffmpeg writes 16-bit mono PCM after a 44-byte header: 2 bytes a sample
+  const progress = opts.onProgress && ((bytes: number) => {
+    const now = Date.now();
+    if (now - last < (opts.progressMs ?? 1000)) return;
+    last = now;
+    opts.onProgress!({ seconds: Math.max(0, bytes - 44) / 2 / rate, ...(promised !== undefined ? { expected: promised } : {}), elapsedMs: now - t0 });
+  });
+  const { mono, decodedVia } = await decodeMono(path, head, format, rate, maxSeconds, signal, progress || undefined);
 
   if (mono.length === 0) {
     throw new EngramError('E_INPUT_EMPTY', `${path} has no samples; choose an audio file that contains sound`);
@@ -130,13 +153,14 @@ async function decodeMono(
   rate: number,
   maxSeconds: number | undefined,
   signal: AbortSignal | undefined,
+  onBytes?: (total: number) => void,
 ): Promise<{ mono: Float32Array; decodedVia: AudioInfo['decodedVia'] }> {
   if (format && nativelyDecodable(format) && format.sampleRate === rate) {
     const audio = decodeWav(await readFile(path));
     if (audio) return { mono: mixToMono(audio.channelData), decodedVia: 'wav-decoder' };
     // wav-decoder choked on something the header walk did not catch: let ffmpeg try.
   }
-  const audio = decodeWav(await transcode(path, rate, maxSeconds, signal));
+  const audio = decodeWav(await transcode(path, rate, maxSeconds, signal, onBytes));
   if (!audio) throw new EngramError('E_FFMPEG', `ffmpeg's PCM output for ${path} could not be decoded; check the ffmpeg build`);
   return { mono: mixToMono(audio.channelData), decodedVia: 'ffmpeg' };
 }
@@ -233,7 +257,7 @@ function mixToMono(channels: Float32Array[]): Float32Array {
  * ffmpeg → 16-bit mono PCM WAV at `rate` on a pipe; returns the bytes. ffmpeg cannot seek back in a
  * pipe to write the RIFF and data sizes, so they are filled in here.
  */
-async function transcode(path: string, rate: number, maxSeconds: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+async function transcode(path: string, rate: number, maxSeconds: number | undefined, signal: AbortSignal | undefined, onBytes?: (total: number) => void): Promise<Buffer> {
   // Metadata off and bitexact: no LIST/INFO chunk in the output for wav-decoder to trip over.
   const cmd = ffmpegCommand(path)
     .inputOptions(['-nostdin', '-hide_banner', '-loglevel', 'error'])
@@ -244,9 +268,13 @@ async function transcode(path: string, rate: number, maxSeconds: number | undefi
   const kill = () => cmd.kill('SIGKILL');
   signal?.addEventListener('abort', kill, { once: true });
   try {
-    return sealWavSizes(await ffmpegToBuffer(cmd, `decoding ${path} as audio`));
+    return sealWavSizes(await ffmpegToBuffer(cmd, `decoding ${path} as audio`, onBytes));
   } catch (e) {
     if (isEngramError(e) && e.code === 'E_FFMPEG' && !signal?.aborted) {
+      // a video or an image read as audio: say what it is, not ffmpeg's "does not contain any stream"
+      const info = await probeContainer(path);
+      const lack = missingStream(path, info, 'audio');
+      if (lack) throw new EngramError('E_INPUT_INVALID', `${lack}; ${memorizeAs(fileKindOf(info))}`, { cause: e });
       throw new EngramError('E_FFMPEG', `${e.message}\nCheck that ${path} is a complete audio file (mp3, ogg, flac, wav, …).`, { cause: e });
     }
     throw e;

@@ -13,8 +13,9 @@ import { type FSWatcher, accessSync, constants, existsSync, readdirSync, statSyn
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
-import { ffmpegToStdout, stderrTail, type FfmpegProcess } from '../media/ffmpeg.ts';
+import { ffmpegToStdout, parseContainerInfo, stderrTail, type FfmpegProcess } from '../media/ffmpeg.ts';
 import type { Sample } from './sample.ts';
+import { fileKindOf, memorizeAs, missingStream } from './streams.ts';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', 'tif', 'tiff'] as const;
 
@@ -95,6 +96,7 @@ export function images$(input: string, opts: ImageStreamOptions): Observable<Ima
 
     const initial = listMatching(target);
     if (initial.length === 0 && !opts.watch) {
+      if (target.glob) throw noImagesForGlob(input, { ...target, glob: target.glob });
       throw new EngramError(
         'E_INPUT_EMPTY',
         `no images in ${input}: expected files ending in ${ACCEPTED} (any case); add images there or point to another directory or glob`,
@@ -185,7 +187,7 @@ export function naturalCompare(a: string, b: string): number {
   return as.length - bs.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-type Target = { dir: string; match: (name: string) => boolean };
+type Target = { dir: string; match: (name: string) => boolean; /** the glob's own pattern, when the input is a glob */ glob?: RegExp };
 
 function isImageName(name: string): boolean {
   return !name.startsWith('.') && (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).slice(1).toLowerCase());
@@ -198,30 +200,87 @@ function resolveInput(input: string): Target {
     return { dir: dirname(input), match: (name) => name === only };
   }
   const pattern = basename(input);
-  if (!/[*?]/.test(pattern)) {
+  if (!isGlob(pattern)) {
     throw new EngramError('E_INPUT_MISSING', `image directory not found: ${input}; check the path, or pass a directory or a glob such as dir/*.png`);
   }
   const dir = dirname(input);
-  if (/[*?]/.test(dir)) {
-    throw new EngramError('E_BAD_ARGUMENT', `cannot read ${input}: wildcards (* and ?) are only allowed in the last part of the path, e.g. dir/*.png`);
+  if (isGlob(dir)) {
+    throw new EngramError('E_BAD_ARGUMENT', `cannot read ${input}: wildcards (*, ? and [...]) are only allowed in the last part of the path, e.g. dir/*.png`);
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new EngramError('E_INPUT_MISSING', `image directory not found: ${dir} (from ${input}); check the path`);
   }
-  const re = globToRegExp(pattern);
-  return { dir, match: (name) => isImageName(name) && re.test(name) };
+  const re = globToRegExp(pattern, input);
+  return { dir, match: (name) => isImageName(name) && re.test(name), glob: re };
 }
 
-/** `*` and `?` of one path segment; everything else literal. */
-function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : `\\${c}`));
-  return new RegExp(`^${body}$`);
+/** What a glob may hold, said in messages. */
+export const GLOB_SYNTAX = '* matches any characters, ? one character, [abc] or [a-z] one of a set, [!abc] one not in it';
+
+/** The parts of a glob: `*`, `?` and a closed class `[…]` (a `]` first in the class is literal); anything else is literal text. */
+function globTokens(pattern: string): ({ lit: string } | { any: true } | { one: true } | { set: string; not: boolean })[] {
+  const out: ReturnType<typeof globTokens> = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') out.push({ any: true });
+    else if (c === '?') out.push({ one: true });
+    else if (c === '[') {
+      const not = pattern[i + 1] === '!' || pattern[i + 1] === '^';
+      const first = i + 1 + (not ? 1 : 0);
+      const close = pattern.indexOf(']', first + 1); // a ']' right after '[' or '[!' belongs to the set
+      if (close < 0) out.push({ lit: c });
+      else {
+        out.push({ set: pattern.slice(first, close), not });
+        i = close;
+      }
+    } else out.push({ lit: c });
+  }
+  return out;
+}
+
+/** Whether `pattern` holds a wildcard: `*`, `?` or a closed class `[…]`. */
+export function isGlob(pattern: string): boolean {
+  return globTokens(pattern).some((t) => !('lit' in t));
+}
+
+/** One path segment's glob as a RegExp: `*`, `?`, `[abc]`, `[a-z]`, `[!a]` (or `[^a]`); everything else literal. */
+export function globToRegExp(pattern: string, label = pattern): RegExp {
+  const lit = (s: string) => s.replace(/[.+^${}()|[\]\\*?]/g, (c) => `\\${c}`);
+  const inSet = (c: string) => c.replace(/[\\\]\[^-]/g, (x) => `\\${x}`);
+  const body = globTokens(pattern).map((t) => {
+    if ('lit' in t) return lit(t.lit);
+    if ('any' in t) return '[^/]*';
+    if ('one' in t) return '[^/]';
+    // ranges (a-z) stay ranges; every other character of the set is literal
+    const set = t.set.replace(/(.)-(.)|./gs, (m, a?: string, b?: string) => (a !== undefined ? `${inSet(a)}-${inSet(b!)}` : inSet(m)));
+    return t.not ? `[^${set}]` : `[${set}]`;
+  }).join('');
+  try {
+    return new RegExp(`^${body}$`);
+  } catch {
+    // a range out of order, e.g. [z-a]
+    throw new EngramError('E_BAD_ARGUMENT', `cannot read ${label}: a [...] class of the glob is not valid (a range must go up, as in [a-z]); fix the pattern: ${GLOB_SYNTAX}`);
+  }
 }
 
 function listMatching(target: Target): string[] {
   return readdirSync(target.dir, { withFileTypes: true })
     .filter((d) => !d.isDirectory() && target.match(d.name))
     .map((d) => d.name);
+}
+
+/** Why a glob found no images: no name matches it at all, or the names it matches are not images. */
+function noImagesForGlob(input: string, target: Target & { glob: RegExp }): EngramError {
+  const files = readdirSync(target.dir, { withFileTypes: true }).filter((d) => !d.isDirectory());
+  const matching = files.filter((d) => target.glob.test(d.name));
+  if (matching.length === 0) {
+    return new EngramError('E_INPUT_EMPTY',
+      `no files match ${input} (${target.dir} holds ${files.length} file${files.length === 1 ? '' : 's'}); check the pattern (${GLOB_SYNTAX}; ` +
+      'quote it so the shell passes it on) or point to a directory');
+  }
+  return new EngramError('E_INPUT_EMPTY',
+    `${matching.length} file${matching.length === 1 ? ' matches' : 's match'} ${input} (e.g. ${matching[0].name}) but none is an image: expected names ending in ${ACCEPTED} (any case); ` +
+    'change the pattern or add images');
 }
 
 /** Decode one image to width x height gray/rgb24 values in [0,1]; its original size from ffmpeg's log. */
@@ -248,6 +307,13 @@ function decodeImage(
     const c = ffmpegToStdout(args, { maxBuffer: bytes + (1 << 20) }, (err, stdout, stderr) => {
       const log = stderr.toString();
       if (err || stdout.length !== bytes) {
+        // ffmpeg lists the input's streams (no -loglevel here): a sound file is told by what it is
+        const info = parseContainerInfo(log);
+        const lack = missingStream(path, info, 'video');
+        if (lack) {
+          reject(new EngramError('E_INPUT_INVALID', `${lack}; ${fileKindOf(info) === 'audio' ? `${memorizeAs('audio')}, or ` : ''}remove it from the images`, { cause: err }));
+          return;
+        }
         const detail = stderrTail(log) || err?.message || `ffmpeg produced ${stdout.length} bytes, expected ${bytes}`;
         reject(new EngramError('E_FFMPEG', `ffmpeg could not decode image ${path}:\n${detail}\nCheck that it is a readable image, or remove it.`, { cause: err }));
         return;

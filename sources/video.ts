@@ -7,10 +7,11 @@
  *   --f0--f1--f2--…--fN-|
  */
 import { existsSync } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
 import { ffmpegCommand, probeContainer, stderrTail, type ContainerInfo } from '../media/ffmpeg.ts';
+import { fileKindOf, memorizeAs, missingStream } from './streams.ts';
 
 /** One decoded frame: values in [0,1], channel-interleaved (HWC); `timestamp` in seconds. */
 export type Frame = { index: number; timestamp: number; width: number; height: number; channels: 1 | 3; data: Float32Array };
@@ -32,7 +33,16 @@ export type VideoFrameOptions = {
    * frames came out, how many the container promised (files only) and ffmpeg's decode errors.
    */
   onReport?: (report: DecodeReport) => void;
+  /**
+   * Called while decoding, at most every `progressMs` (default 1000; never for a decode that ends
+   * sooner), with the frames decoded so far and, when known, how many the input promises.
+   */
+  onProgress?: (p: DecodeProgress) => void;
+  progressMs?: number;
 };
+
+/** How far a decode has come: frames so far, what the input promises (when known), time since it started. */
+export type DecodeProgress = { frames: number; expected?: number; elapsedMs: number };
 
 /** How completely an input decoded (see `partialDecode`). */
 export type DecodeReport = {
@@ -45,12 +55,38 @@ export type DecodeReport = {
 
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
+/** How to pipe a video into engram, for messages about standard input. */
+export const PIPE_EXAMPLE = 'e.g. cat clip.mp4 | engram memorize - or ffmpeg -i clip.mov -f nut - | engram memorize -';
+
+type Input = {
+  input: string | Readable;
+  options: string[];
+  label: string;
+  file: boolean;
+  /** Standard input: the bytes that came through so far, and letting go of it. */
+  stdin?: { bytes: () => number; release: () => void };
+};
+
 /**
  * Where frames come from: a file, `-` (standard input), a URL ffmpeg can open, or `lavfi:GRAPH`
  * (an ffmpeg filter source such as `lavfi:testsrc2=s=64x64:d=2`).
  */
-function ffmpegInput(path: string): { input: string | Readable; options: string[]; label: string; file: boolean } {
-  if (path === '-') return { input: process.stdin, options: [], label: 'standard input', file: false };
+function ffmpegInput(path: string): Input {
+  if (path === '-') {
+    // counted on the way through, so an empty standard input is told from one that holds no video
+    let bytes = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    process.stdin.pipe(meter);
+    return {
+      input: meter, options: [], label: 'standard input', file: false,
+      stdin: { bytes: () => bytes, release: () => process.stdin.unpipe(meter) },
+    };
+  }
   if (path.startsWith('lavfi:')) return { input: path.slice(6), options: ['-f', 'lavfi'], label: path, file: false };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return { input: path, options: [], label: path, file: false };
   if (!existsSync(path)) throw new EngramError('E_INPUT_MISSING', `video file not found: ${path}; check the path and try again`);
@@ -66,7 +102,11 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
   checkOptions(path, opts);
   const src = ffmpegInput(path);
   // what the container promises, asked alongside the decode (only when someone wants the report)
-  const container = opts.onReport && src.file ? probeContainer(path) : undefined;
+  const container = (opts.onReport || opts.onProgress) && src.file ? probeContainer(path) : undefined;
+  const t0 = Date.now();
+  let lastProgress = t0;
+  let promised = opts.frames;
+  void container?.then((info) => (promised = expectedFrames(info, opts)?.frames ?? promised));
   const { width, height } = opts;
   const channels = opts.gray ? 1 : 3;
   const frameBytes = width * height * channels;
@@ -84,7 +124,7 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
     .outputOptions(['-an', '-sn', '-vf', filters.join(','), '-f', 'rawvideo'])
     .outputOptions(opts.frames !== undefined ? ['-frames:v', String(opts.frames)] : []);
 
-  let failure: EngramError | null = null;
+  let failure: { err: Error; detail: string } | null = null;
   let stderrText = '';
   let ended = false;
   let started = false;
@@ -103,10 +143,7 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
       })
       .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
         ended = true;
-        if (!abandoned) {
-          const detail = stderrTail(stderr) || err.message;
-          failure = new EngramError('E_FFMPEG', `ffmpeg could not decode ${src.label}:\n${detail}\nCheck that it is a readable video.`, { cause: err });
-        }
+        if (!abandoned) failure = { err, detail: stderrTail(stderr) || err.message };
         out.end();
         resolve();
       });
@@ -131,26 +168,94 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
           for (let i = 0; i < frameBytes; i++) data[i] = BYTE_TO_UNIT[pending[i]];
           const timestamp = (opts.start ?? 0) + (rate ? index / rate : index);
           yield { index: index++, timestamp, width, height, channels, data };
+          if (opts.onProgress) {
+            const now = Date.now();
+            if (now - lastProgress >= (opts.progressMs ?? 1000)) {
+              lastProgress = now;
+              opts.onProgress({ frames: index, ...(promised !== undefined ? { expected: promised } : {}), elapsedMs: now - t0 });
+            }
+          }
           pending = Buffer.alloc(frameBytes);
           filled = 0;
         }
       }
     }
     await exited;
-    if (failure) throw failure;
-    if (index === 0) throw new EngramError('E_INPUT_EMPTY', `no frames decoded from ${src.label}; is it a video?`);
+    if (failure || index === 0) throw await decodeFailure(path, src, opts, failure, container);
     if (opts.onReport) {
       const info = container ? await container : undefined;
       const expected = info ? expectedFrames(info, opts) : undefined;
       opts.onReport({ framesDecoded: index, ...(expected ? { expected } : {}), errors: decodeErrors(stderrText) });
     }
   } finally {
+    src.stdin?.release();
     if (!ended) {
       abandoned = true;
       if (started) cmd.kill('SIGKILL');
       out.destroy();
     }
   }
+}
+
+const secs = (x: number) => `${+x.toFixed(3)} s`;
+
+/**
+ * Why an input gave no frames, said by its cause: an empty standard input, a file with no video
+ * stream (an audio file: --kind audio), a --start past the end (with the file's duration), a
+ * --start/--duration window that holds no frame; else ffmpeg's own words.
+ */
+async function decodeFailure(
+  path: string,
+  src: Input,
+  opts: VideoFrameOptions,
+  failure: { err: Error; detail: string } | null,
+  container: Promise<ContainerInfo> | undefined,
+): Promise<EngramError> {
+  const cause = failure ? { cause: failure.err } : {};
+  const bytes = src.stdin?.bytes();
+  if (bytes === 0) {
+    return new EngramError('E_INPUT_EMPTY', `standard input was empty (0 bytes): nothing was piped into engram memorize -; pipe a video into it, ${PIPE_EXAMPLE}`, cause);
+  }
+  const info = src.file ? await (container ?? probeContainer(path)) : undefined;
+  const lack = info && missingStream(src.label, info, 'video');
+  if (lack) return new EngramError('E_INPUT_INVALID', `${lack}; ${memorizeAs(fileKindOf(info))}`, cause);
+  if (src.stdin && failure && /does not contain any stream/i.test(failure.detail)) {
+    return new EngramError('E_INPUT_INVALID',
+      `standard input holds no video stream (${bytes} bytes read; ffmpeg: ${failure.detail.split('\n').pop()}); pipe a video into it, ${PIPE_EXAMPLE}. ` +
+      'Audio is read from files only: save it to a file and memorize that with --kind audio', cause);
+  }
+  if (failure) {
+    const what = src.stdin ? `standard input (${bytes} bytes read)` : src.label;
+    const fix = src.stdin ? `Check that what is piped in is a video, ${PIPE_EXAMPLE}.` : 'Check that it is a readable video.';
+    return new EngramError('E_FFMPEG', `ffmpeg could not decode ${what}:\n${failure.detail}\n${fix}`, cause);
+  }
+  if (opts.start !== undefined) {
+    const length = info?.duration;
+    if (length === undefined) {
+      return new EngramError('E_INPUT_EMPTY',
+        `no frames decoded from ${src.label} after --start ${secs(opts.start)}: the input is probably shorter than that; lower --start (or drop it to read from the beginning)`);
+    }
+    if (opts.start >= length) {
+      return new EngramError('E_INPUT_EMPTY',
+        `--start ${secs(opts.start)} is past the end of ${src.label}, which is ${secs(length)} long: no frames to memorize; ` +
+        `pass a --start below ${secs(length)} (or drop --start to read from the beginning)`);
+    }
+    const fps = opts.fps ?? info?.fps;
+    const rate = `${secs(length)} long${fps ? `, ${+fps.toFixed(3)} fps: a frame every ${secs(1 / fps)}` : ''}`;
+    if (opts.duration === undefined) {
+      const last = fps ? Math.max(0, length - 1 / fps) : undefined;
+      return new EngramError('E_INPUT_EMPTY',
+        `--start ${secs(opts.start)} is past the last frame of ${src.label} (${rate}): no frames to memorize; ` +
+        `pass an earlier --start${last !== undefined ? ` (below ${secs(last)})` : ''}, or drop --start to read from the beginning`);
+    }
+    return new EngramError('E_INPUT_EMPTY',
+      `--start ${secs(opts.start)} with --duration ${secs(opts.duration)} selects no frame of ${src.label} (${rate}); ` +
+      `pass a longer --duration${fps ? ` (at least ${secs(1 / fps)})` : ''} or an earlier --start`);
+  }
+  if (opts.duration !== undefined) {
+    return new EngramError('E_INPUT_EMPTY', `--duration ${secs(opts.duration)} selects no frame of ${src.label}; pass a longer --duration`);
+  }
+  return new EngramError('E_INPUT_EMPTY', `no frames decoded from ${src.label}; check that it is a video with at least one frame (ffmpeg -i ${src.file ? path : 'FILE'} lists its streams)`);
 }
 
 /** The same frames as an Observable. Unsubscribing kills ffmpeg. */

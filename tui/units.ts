@@ -4,11 +4,15 @@ import type { ProgressEvent } from '../events.ts';
 export const sci = (x: number | null | undefined, digits = 2): string =>
   x === null || x === undefined ? '–' : Number.isFinite(x) ? x.toExponential(digits) : String(x);
 
-/** A progress event for people: "decoding: 120/389 frames (31%)", "recall (noise starts): 4000/20000 iterations". */
-export function describeProgress(e: Pick<ProgressEvent, 'what' | 'done' | 'total' | 'unit' | 'stage'>): string {
-  const what = e.what === 'decode' ? 'decoding' : 'recall';
-  const of = e.total !== null && e.total > 0 ? `/${e.total} ${e.unit} (${Math.min(100, Math.floor((100 * e.done) / e.total))}%)` : ` ${e.unit}`;
-  return `${what}${e.stage ? ` (${e.stage})` : ''}: ${e.done}${of}`;
+/**
+ * A progress event for people: "decoding clip.mp4: 120/400 frames (30%), 3.2 s",
+ * "recall (noise starts): 4000/20000 iterations (20%)".
+ */
+export function describeProgress(e: Pick<ProgressEvent, 'what' | 'done' | 'total' | 'unit' | 'stage' | 'source' | 'elapsedMs'>): string {
+  const what = e.what === 'decode' ? `decoding${e.source ? ` ${e.source === '-' ? 'standard input' : e.source}` : ''}` : 'recall';
+  const n = (x: number) => (e.unit === 'seconds' ? x.toFixed(1) : String(Math.round(x)));
+  const of = e.total !== null && e.total > 0 ? `${n(e.done)}/${n(e.total)} ${e.unit} (${Math.min(100, Math.floor((100 * e.done) / e.total))}%)` : `${n(e.done)} ${e.unit}`;
+  return `${what}${e.stage ? ` (${e.stage})` : ''}: ${of}${e.elapsedMs !== undefined ? `, ${(e.elapsedMs / 1000).toFixed(1)} s` : ''}`;
 }
 
 export function duration(ms: number | null | undefined): string {

@@ -109,6 +109,33 @@ describe('readImages', () => {
     expect(one.info.count).toBe(2);
   });
 
+  it('selects with [abc], [a-z] and [!a] classes; a file named with brackets is that file', async () => {
+    const dir = freshDir();
+    for (const name of ['a.png', 'b.png', 'c.png', 'x1.png', 'x9.png', 'xz.png', '[ab].png']) writeGray(join(dir, name), 4, 4, 1);
+    const names = async (glob: string) => (await readImages(join(dir, glob), { width: 4, height: 4, gray: true })).samples.map((s) => s.path.slice(dir.length + 1));
+    expect(await names('[ab].png')).toEqual(['[ab].png']); // it exists as written: the literal file wins
+    expect(await names('[bc].png')).toEqual(['b.png', 'c.png']);
+    expect(await names('x[0-9].png')).toEqual(['x1.png', 'x9.png']);
+    expect(await names('[!abc[]*.png')).toEqual(['x1.png', 'x9.png', 'xz.png']);
+    expect(await names('x[^0-8].png')).toEqual(['x9.png', 'xz.png']);
+    expect(await names('[]c].png')).toEqual(['c.png']); // a ']' first in a class is one of its characters
+  });
+
+  it('says "no files match" for a glob that matches nothing, and which files match when none is an image', async () => {
+    const dir = freshDir();
+    writeGray(join(dir, 'a.png'), 4, 4, 1);
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    let e = await errorOf(readImages(join(dir, '[x-z].png'), { width: 4, height: 4, gray: true }));
+    expect(e.code).toBe('E_INPUT_EMPTY');
+    expect(e.message).toContain(`no files match ${join(dir, '[x-z].png')}`);
+    expect(e.message).toMatch(/\[abc\] or \[a-z\].*\[!abc\]/);
+    e = await errorOf(readImages(join(dir, '[mn]otes.*'), { width: 4, height: 4, gray: true }));
+    expect(e.message).toMatch(/1 file matches .*\(e\.g\. notes\.txt\) but none is an image/);
+    e = await errorOf(readImages(join(dir, '[z-a].png'), { width: 4, height: 4, gray: true }));
+    expect(e.code).toBe('E_BAD_ARGUMENT');
+    expect(e.message).toContain('[z-a].png');
+  });
+
   it('rejects an empty directory and one with no images (E_INPUT_EMPTY, naming it and the extensions)', async () => {
     const empty = freshDir();
     let e = await errorOf(readImages(empty, { width: 4, height: 4, gray: true }));

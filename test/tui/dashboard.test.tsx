@@ -88,7 +88,7 @@ describe('Dashboard', () => {
     spurious: 'spurious attractors: 1 (0/1 certified)',
     basins: 'basins (autoencode, 2 points, grid 2×2): #0 25%, #1 25%, none 25%, diverged NaN%',
     control: 'paused',
-    progress: 'decoding: 120/389 frames (30%)',
+    progress: 'decoding NaN.mp4: 120/400 frames (30%), 3.2 s',
     preview: '≈ frame 2 (Infinity dB)',
   };
 
