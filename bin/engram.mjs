@@ -1,6 +1,16 @@
 #!/usr/bin/env node
 // Entry point for the `engram` bin: load the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
+// A signal while engram is still loading (before a command's executor owns the signals) ends it the
+// documented way: exit 130, and it had not started anything yet. cli/execute.ts takes this handler off.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const early = (signal) => {
+  process.stderr.write(`engram: ${signal}: stopped while starting; nothing was run or written\n`);
+  process.exit(130);
+};
+for (const s of SIGNALS) process.on(s, early);
+globalThis[Symbol.for('engram.earlySignalHandler')] = early;
+
+const { register } = await import('tsx/esm/api'); // after the handlers: loading takes a moment
 
 // React (the dashboard) in production mode: the development build is several times slower
 process.env.NODE_ENV ??= 'production';

@@ -154,11 +154,12 @@ export function cliReference(): string {
   ].join('\n');
 }
 
-export function num(name: string, v: string | undefined, o: { int?: boolean; min?: number } = {}): number {
+export function num(name: string, v: string | undefined, o: { int?: boolean; min?: number; max?: number } = {}): number {
   const n = Number(v);
-  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || (o.int && !Number.isInteger(n)) || (o.min !== undefined && n < o.min)) {
+  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || (o.int && !Number.isSafeInteger(n)) || (o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
     const kind = o.int ? 'an integer' : 'a number';
-    throw new EngramError('E_BAD_ARGUMENT', `--${name} must be ${kind}${o.min !== undefined ? ` ≥ ${o.min}` : ''} (got '${v}')`);
+    const range = o.min !== undefined && o.max !== undefined ? ` from ${o.min} to ${o.max}` : o.min !== undefined ? ` ≥ ${o.min}` : o.max !== undefined ? ` ≤ ${o.max}` : '';
+    throw new EngramError('E_BAD_ARGUMENT', `--${name} must be ${kind}${range} (got '${v}')`);
   }
   return n;
 }

@@ -125,6 +125,9 @@ export function execute(x: Execution): Promise<number> {
       dash?.stop();
       process.exit(EXIT.interrupted); // a second Ctrl-C: leave at once
     }
+    // the executor owns the signals from here: the bin's handler for a signal while loading steps aside
+    const early = (globalThis as Record<symbol, unknown>)[Symbol.for('engram.earlySignalHandler')] as ((s: NodeJS.Signals) => void) | undefined;
+    if (early) for (const s of SIGNALS) process.off(s, early);
     for (const s of SIGNALS) process.on(s, onSignal);
     const sub = x.start(control).subscribe({
       next: (e) => {

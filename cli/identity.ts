@@ -14,6 +14,9 @@ import { num, parseSize, type Parsed } from './args.ts';
 import { execute, presenterOf } from './execute.ts';
 import type { StartBackend } from './main.ts';
 
+/** The ρ grid's finest resolution (0.001): more points would only take longer. */
+const MAX_RHOS = 1001;
+
 const bad = (message: string) => new EngramError('E_BAD_ARGUMENT', message);
 
 /** "1,2,4", "1-4" or a mix ("1-3,6"), each a positive integer. */
@@ -58,8 +61,8 @@ export async function identityCommand(args: Parsed, argv: string[], startBackend
     },
     lossTarget: num('loss-target', v['loss-target'], { min: 0 }),
     maxSteps: num('max-steps', v['max-steps'], { int: true, min: 1 }),
-    rhos: rhoGrid(num('rhos', v.rhos, { int: true, min: 2 })),
-    perRho: num('probes', v.probes, { int: true, min: 1 }),
+    rhos: rhoGrid(num('rhos', v.rhos, { int: true, min: 2, max: MAX_RHOS })),
+    perRho: num('probes', v.probes, { int: true, min: 1, max: 10_000 }),
     seed: num('seed', v.seed, { int: true, min: 0 }),
     force: args.flags.force,
   };

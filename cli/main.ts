@@ -152,6 +152,7 @@ function inputSpec(args: Parsed, path: string): InputSpec {
     kind, path, ...size, gray: !f.rgb, frames: opt('frames', { int: true, min: 1 }), fps: opt('fps', { min: 0.001 }),
     start: opt('start', { min: 0 }), duration: opt('duration', { min: 0.001 }),
   };
+  if (path.startsWith('lavfi:') && !path.slice(6).trim()) throw bad(`'${path}' names no filter graph; give one after lavfi:, e.g. lavfi:testsrc2=s=64x64:d=2`);
   // an endless source would be read forever, its frames piling up in memory
   if (path.startsWith('lavfi:') && video.frames === undefined && video.duration === undefined && !lavfiHasEnd(path.slice(6))) throw endlessInputError(path);
   return video;

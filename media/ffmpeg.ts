@@ -88,8 +88,10 @@ export function stderrTail(stderr: string | null | undefined, lines = 6): string
 }
 
 /** Run a command to completion; failure becomes E_FFMPEG saying `what` failed and why. */
-export function runFfmpeg(cmd: FfmpegCommand, what: string): Promise<void> {
+export function runFfmpeg(cmd: FfmpegCommand, what: string, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    // a run stopped meanwhile (Ctrl-C, SIGTERM) takes ffmpeg down with it: no process outlives engram
+    signal?.addEventListener('abort', () => cmd.kill('SIGKILL'), { once: true });
     cmd
       .on('end', () => resolve())
       .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {

@@ -3,7 +3,8 @@
  * directory (source.mkv), so the demo needs no media of its own.
  */
 import { join } from 'node:path';
-import { defer } from 'rxjs';
+import { Observable } from 'rxjs';
+import type { EngramEvent } from '../events.ts';
 import { makeLavfiClip } from '../sinks/lavfi-clip.ts';
 import type { MemorizeOptions } from './memorize.ts';
 
@@ -18,9 +19,14 @@ export function renderDemoClip(clip: string, o: { width: number; height: number;
   // Conway's life: every frame differs from every other (testsrc2 barely moves at 32x32), seeded.
   const source = `life=s=${width}x${height}:r=12:ratio=0.5:mold=10:seed=${o.seed}:death_color=#000000:life_color=#ffffff`;
   return {
-    before: (job) => defer(async () => {
-      await makeLavfiClip(clip, { source, width, height, frames, fps: 12 });
-      return job.ev({ kind: 'log', level: 'info', message: `made ${clip}: ${frames} frames of ffmpeg's life source at ${width}x${height}` });
+    // unsubscribing (a stop while the clip renders) kills its ffmpeg
+    before: (job) => new Observable<EngramEvent>((sub) => {
+      const stop = new AbortController();
+      makeLavfiClip(clip, { source, width, height, frames, fps: 12 }, stop.signal).then(() => {
+        sub.next(job.ev({ kind: 'log', level: 'info', message: `made ${clip}: ${frames} frames of ffmpeg's life source at ${width}x${height}` }));
+        sub.complete();
+      }, (e: unknown) => sub.error(e));
+      return () => stop.abort();
     }),
   };
 }

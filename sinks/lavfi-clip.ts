@@ -13,7 +13,7 @@ export type LavfiClipOptions = { source: 'life' | 'testsrc2' | string; width: nu
  * Render a synthetic lavfi source to `outPath` (.mkv → ffv1, .mp4 → lossless libx264), for demos and
  * tests without committed media. `source` is 'life', 'testsrc2', or any lavfi graph used verbatim.
  */
-export async function makeLavfiClip(outPath: string, opts: LavfiClipOptions): Promise<void> {
+export async function makeLavfiClip(outPath: string, opts: LavfiClipOptions, signal?: AbortSignal): Promise<void> {
   const { width: w, height: h, frames } = opts;
   const fps = opts.fps ?? 12;
   const graph =
@@ -35,7 +35,7 @@ export async function makeLavfiClip(outPath: string, opts: LavfiClipOptions): Pr
     .outputOptions([...codec, '-frames:v', String(frames), '-y'])
     .output(tmp);
   try {
-    await runFfmpeg(cmd, `rendering lavfi source '${graph}' to ${outPath}`);
+    await runFfmpeg(cmd, `rendering lavfi source '${graph}' to ${outPath}`, signal);
     renameSync(tmp, outPath);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -87,7 +87,10 @@ function ffmpegInput(path: string): Input {
       stdin: { bytes: () => bytes, release: () => process.stdin.unpipe(meter) },
     };
   }
-  if (path.startsWith('lavfi:')) return { input: path.slice(6), options: ['-f', 'lavfi'], label: path, file: false };
+  if (path.startsWith('lavfi:')) {
+    if (!path.slice(6).trim()) throw new EngramError('E_BAD_ARGUMENT', `'${path}' names no filter graph; give one after lavfi:, e.g. lavfi:testsrc2=s=64x64:d=2`);
+    return { input: path.slice(6), options: ['-f', 'lavfi'], label: path, file: false };
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return { input: path, options: [], label: path, file: false };
   if (!existsSync(path)) throw new EngramError('E_INPUT_MISSING', `video file not found: ${path}; check the path and try again`);
   return { input: path, options: ['-nostdin'], label: path, file: true };

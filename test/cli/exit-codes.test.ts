@@ -98,6 +98,12 @@ describe('exit codes, the same for every command', () => {
     expect(await codeOf(['bogus'])).toBe(2);
   });
 
+  it('values the fuzz found crashing: an empty lavfi: graph, a ρ grid of 2^53 points', async () => {
+    await expect(main(['memorize', 'lavfi:'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/names no filter graph; give one after lavfi:/) });
+    expect(await codeOf(['identity', '--input', 'lavfi: ', '--quiet', '--out', join(tmp, 'id-empty-lavfi')])).toBe(2); // found inside the job: exit 2 all the same
+    await expect(main(['identity', '--rhos', '9007199254740993'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--rhos must be an integer from 2 to 1001 (got '9007199254740993')" });
+  });
+
   it('a value that starts with a dash is checked as a value; a missing value is named', async () => {
     await expect(main(['memorize', 'lavfi:testsrc=d=1', '--size', '-8x8'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--size must look like WxH, e.g. 32x32 (got '-8x8')" });
     await expect(main(['memorize', 'lavfi:testsrc=d=1', '--lr', '-1'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--lr must be a number ≥ 0 (got '-1')" });
@@ -110,6 +116,18 @@ describe('exit codes, the same for every command', () => {
 });
 
 describe('signals reach a real process', () => {
+  it('a signal while engram is still loading: exit 130, one line saying so, no stack', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin/engram.mjs'), 'demo', '--out', join(tmp, 'term-loading')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    await new Promise((r) => setTimeout(r, 400)); // node is up, the CLI's modules are still loading
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/^engram: SIGTERM: stopped/m);
+    expect(err).not.toMatch(/internal error|\n\s+at /);
+  });
+
   it('SIGTERM while the input is still decoding: exit 130, and no promise of a checkpoint to resume', async () => {
     const out = join(tmp, 'term-decoding');
     // stdin that never sends a byte: ffmpeg waits on it, so the run is stopped while decoding
