@@ -22,8 +22,9 @@ function asBadArgument(check: () => void): void {
 /** An FC net of `dim` inputs with these options, trained by this optimizer, can be built. */
 export function checkFcOptions(dim: number, model: FcOptions, optimizer: OptimizerSpec): void {
   asBadArgument(() => {
-    validateSpec({ kind: 'fc', dim, ...model });
-    if (parseInit(model.init).kind === 'rank1' && model.depth !== 1) throw new Error('--init rank1 needs --depth 1 (a single hidden layer)');
+    const spec: NetSpec = { kind: 'fc', dim, ...model };
+    validateSpec(spec);
+    checkInitFits(spec);
     withDefaults(optimizer);
   });
 }
@@ -32,6 +33,14 @@ export function checkFcOptions(dim: number, model: FcOptions, optimizer: Optimiz
 export function checkNetOptions(optimizer: OptimizerSpec, specs: NetSpec[]): void {
   asBadArgument(() => {
     withDefaults(optimizer);
-    for (const spec of specs) validateSpec(spec);
+    for (const spec of specs) {
+      validateSpec(spec);
+      checkInitFits(spec);
+    }
   });
+}
+
+/** --init rank1 builds the one hidden layer of an FC net (engine/initializers.ts; validateSpec refuses it for the CNN). */
+function checkInitFits(spec: NetSpec): void {
+  if (spec.kind === 'fc' && parseInit(spec.init).kind === 'rank1' && spec.depth !== 1) throw new Error('--init rank1 needs --depth 1 (a single hidden layer)');
 }

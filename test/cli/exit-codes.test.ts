@@ -101,6 +101,7 @@ describe('exit codes, the same for every command', () => {
   it('values the fuzz found crashing: an empty lavfi: graph, a ρ grid of 2^53 points', async () => {
     await expect(main(['memorize', 'lavfi:'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/names no filter graph; give one after lavfi:/) });
     expect(await codeOf(['identity', '--input', 'lavfi: ', '--quiet', '--out', join(tmp, 'id-empty-lavfi')])).toBe(2); // found inside the job: exit 2 all the same
+    await expect(main(['identity', '--init', 'rank1:0.1,0.1', '--depth', '2'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: '--init rank1 needs --depth 1 (a single hidden layer)' });
     await expect(main(['identity', '--rhos', '9007199254740993'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--rhos must be an integer from 2 to 1001 (got '9007199254740993')" });
   });
 
