@@ -210,6 +210,8 @@ function specOf(command: CommandName, name: string): ValueSpec | null {
 
 // ---------------------------------------------------------------- inputs
 
+/** A position in a file, as a fraction of its length (uniform: fc.double leans to the extremes). */
+const fraction = fc.integer({ min: 0, max: 9999 }).map((n) => n / 10_000);
 const styleArb: fc.Arbitrary<PathStyle> = fc.oneof(
   { arbitrary: fc.constant<PathStyle>('plain'), weight: 6 },
   { arbitrary: fc.constantFrom<PathStyle>('space', 'brackets', 'unicode', 'dash', 'dot-dash', 'star', 'quote', 'abs'), weight: 4 },
@@ -217,8 +219,8 @@ const styleArb: fc.Arbitrary<PathStyle> = fc.oneof(
 const damageArb: fc.Arbitrary<Damage> = fc.oneof(
   { arbitrary: fc.constant<Damage>({ t: 'none' }), weight: 6 },
   { arbitrary: fc.constant<Damage>({ t: 'empty' }), weight: 1 },
-  { arbitrary: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }).map((at): Damage => ({ t: 'truncate', at })), weight: 2 },
-  { arbitrary: fc.record({ at: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 1, maxLength: 8 }), bit: fc.integer({ min: 0, max: 7 }) }).map((r): Damage => ({ t: 'flip', ...r })), weight: 2 },
+  { arbitrary: fraction.map((at): Damage => ({ t: 'truncate', at })), weight: 2 },
+  { arbitrary: fc.record({ at: fc.array(fraction, { minLength: 1, maxLength: 8 }), bit: fc.integer({ min: 0, max: 7 }) }).map((r): Damage => ({ t: 'flip', ...r })), weight: 2 },
   { arbitrary: fc.integer({ min: 0, max: 1e6 }).map((seed): Damage => ({ t: 'garbage', seed })), weight: 1 },
 );
 const extArb = fc.oneof(
@@ -238,7 +240,7 @@ export const runRef: fc.Arbitrary<InputRef> = fc.record({
   t: fc.constant<'run'>('run'),
   base: fc.constantFrom<'solved' | 'trained'>('solved', 'trained'),
   damage: fc.oneof({ arbitrary: fc.constant<RunDamage>('none'), weight: 3 }, { arbitrary: fc.constantFrom(...RUN_DAMAGES), weight: 5 }),
-  at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+  at: fraction,
   style: styleArb,
 });
 const missingRef: fc.Arbitrary<InputRef> = styleArb.map((style) => ({ t: 'missing', style }));
@@ -286,54 +288,70 @@ const misspell = (name: string) => fc.tuple(fc.nat(), fc.constantFrom('drop', 'd
   return name.slice(0, k) + ch + name.slice(k + 1);
 });
 
-function valueArb(command: CommandName, name: string): fc.Arbitrary<Value> {
+/** A value for option `name`: a valid one, or one the CLI must refuse (edge, garbage, huge). */
+function valueArb(command: CommandName, name: string, cls: 'valid' | 'bad'): fc.Arbitrary<Value> {
   const spec = specOf(command, name) ?? { valid: fc.oneof(ints(0, 8), strs(['auto', 'x'])) };
-  const garbage = fc.oneof(strs(GARBAGE_NUMBER), anyText.map(str));
-  const arms: { arbitrary: fc.Arbitrary<Value>; weight: number }[] = [
-    { arbitrary: spec.valid, weight: 14 },
-    { arbitrary: garbage, weight: 2 },
-  ];
-  if (spec.edge?.length) arms.push({ arbitrary: strs(spec.edge), weight: 3 });
-  if (spec.huge?.length) arms.push({ arbitrary: strs(spec.huge), weight: 2 });
-  if (spec.ref) arms.push({ arbitrary: spec.ref, weight: 2 });
+  if (cls === 'valid') return spec.valid;
+  const arms: { arbitrary: fc.Arbitrary<Value>; weight: number }[] = [{ arbitrary: fc.oneof(strs(GARBAGE_NUMBER), anyText.map(str)), weight: 2 }];
+  if (spec.edge?.length) arms.push({ arbitrary: strs(spec.edge), weight: 4 });
+  if (spec.huge?.length) arms.push({ arbitrary: strs(spec.huge), weight: 4 });
+  if (spec.ref) arms.push({ arbitrary: spec.ref, weight: 3 });
   return fc.oneof(...arms);
-}
-
-/** One option of `command`'s table, with a value of its type (or, rarely, a boolean given a value / a value option given none). */
-function ownFlag(command: CommandName, opts: string[]): fc.Arbitrary<Flag> {
-  const table = optionsOf(command);
-  return fc.constantFrom(...opts).chain((name): fc.Arbitrary<Flag> => {
-    const form = fc.oneof({ arbitrary: fc.constant<'space'>('space'), weight: 3 }, { arbitrary: fc.constant<'eq'>('eq'), weight: 1 });
-    if (table[name].type === 'boolean') {
-      return fc.oneof(
-        { arbitrary: fc.constant<Flag>({ name, form: 'space' }), weight: 12 },
-        { arbitrary: strs(['true', 'false', '1', '']).map((value): Flag => ({ name, value, form: 'eq' })), weight: 1 },
-      );
-    }
-    return fc.oneof(
-      { arbitrary: fc.record({ name: fc.constant(name), value: valueArb(command, name), form }) as fc.Arbitrary<Flag>, weight: 20 },
-      { arbitrary: fc.constant<Flag>({ name, form: 'space' }), weight: 1 }, // a value option with no value
-    );
-  });
 }
 
 const FLAG_BLOCKLIST = new Set(['help', 'watch']); // handled on their own (help: a separate arm; watch: never ends without a signal)
 
-function flagArb(command: string): fc.Arbitrary<Flag> {
-  const known = (COMMAND_NAMES as string[]).includes(command) ? command as CommandName : null;
-  const own = known ? Object.keys(COMMANDS[known].options).filter((k) => !FLAG_BLOCKLIST.has(k)) : [];
-  const common = Object.keys(COMMON).filter((k) => !FLAG_BLOCKLIST.has(k));
+const known = (command: string): CommandName | null => ((COMMAND_NAMES as string[]).includes(command) ? command as CommandName : null);
+const ownNames = (c: CommandName) => Object.keys(COMMANDS[c].options).filter((k) => !FLAG_BLOCKLIST.has(k));
+const COMMON_NAMES = Object.keys(COMMON).filter((k) => !FLAG_BLOCKLIST.has(k));
+const formArb = fc.oneof({ arbitrary: fc.constant<'space'>('space'), weight: 3 }, { arbitrary: fc.constant<'eq'>('eq'), weight: 1 });
+
+/** An option of `command`'s own table (or a common one) with a valid value. */
+function cleanFlag(command: CommandName): fc.Arbitrary<Flag> {
+  const table = optionsOf(command);
+  const own = ownNames(command);
+  const names = fc.oneof({ arbitrary: fc.constantFrom(...(own.length ? own : COMMON_NAMES)), weight: 6 }, { arbitrary: fc.constantFrom(...COMMON_NAMES), weight: 1 });
+  return names.chain((name): fc.Arbitrary<Flag> => table[name].type === 'boolean'
+    ? fc.constant({ name, form: 'space' })
+    : fc.record({ name: fc.constant(name), value: valueArb(command, name, 'valid'), form: formArb }));
+}
+
+/**
+ * A flag the CLI must refuse: an own option with an edge, garbage or huge value or no value, a
+ * boolean given a value, another command's option, a misspelled or unknown option, a short one.
+ */
+function faultyFlag(command: string): fc.Arbitrary<Flag> {
+  const c = known(command);
+  const own = c ? ownNames(c) : [];
+  const valued = c ? Object.entries(optionsOf(c)).filter(([k, o]) => o.type === 'string' && !FLAG_BLOCKLIST.has(k)).map(([k]) => k) : [];
+  const booleans = c ? Object.entries(optionsOf(c)).filter(([k, o]) => o.type === 'boolean' && !FLAG_BLOCKLIST.has(k)).map(([k]) => k) : [];
   const others = [...new Set(COMMAND_NAMES.flatMap((n) => Object.keys(COMMANDS[n].options)))].filter((k) => !own.includes(k) && !FLAG_BLOCKLIST.has(k));
   const arms: { arbitrary: fc.Arbitrary<Flag>; weight: number }[] = [
-    { arbitrary: ownFlag(known ?? 'memorize', ['quiet', 'json', 'no-tui']), weight: 1 },
-    { arbitrary: fc.constantFrom(...others).map((name): Flag => ({ name, value: str('1'), form: 'space' })), weight: 1 },
-    { arbitrary: fc.tuple(fc.constantFrom(...(own.length ? own : common)), fc.boolean()).chain(([n, v]) => misspell(n).map((name): Flag => (v ? { name, value: str('8'), form: 'space' } : { name, form: 'space' }))), weight: 1 },
+    { arbitrary: fc.constantFrom(...others).map((name): Flag => ({ name, value: str('1'), form: 'space' })), weight: 2 },
+    { arbitrary: fc.tuple(fc.constantFrom(...(own.length ? own : COMMON_NAMES)), fc.boolean()).chain(([n, v]) => misspell(n).map((name): Flag => (v ? { name, value: str('8'), form: 'space' } : { name, form: 'space' }))), weight: 2 },
     { arbitrary: fc.constantFrom('foo', 'verbose', 'x', '', 'no-such-option', 'HELP', 'size=8x8').map((name): Flag => ({ name, form: 'space' })), weight: 1 },
     { arbitrary: fc.constantFrom('x', 'q', 'v', 'V', 'j').map((name): Flag => ({ name, form: 'space', dashes: 1 })), weight: 1 },
   ];
-  if (known) arms.push({ arbitrary: ownFlag(known, own.length ? own : common), weight: 20 });
-  if (known) arms.push({ arbitrary: ownFlag(known, common), weight: 2 });
+  if (c && valued.length) {
+    arms.push({ arbitrary: fc.constantFrom(...valued).chain((name) => fc.record({ name: fc.constant(name), value: valueArb(c, name, 'bad'), form: formArb })), weight: 12 });
+    arms.push({ arbitrary: fc.constantFrom(...valued).map((name): Flag => ({ name, form: 'space' })), weight: 1 });
+  }
+  if (c && booleans.length) arms.push({ arbitrary: fc.tuple(fc.constantFrom(...booleans), strs(['true', 'false', '1', ''])).map(([name, value]): Flag => ({ name, value, form: 'eq' })), weight: 1 });
   return fc.oneof(...arms);
+}
+
+/** Mostly valid flags, with at most one fault; sometimes anything at all. */
+function flagsArb(command: string): fc.Arbitrary<Flag[]> {
+  const c = known(command);
+  if (!c) return fc.array(faultyFlag(command), { maxLength: 3 });
+  const clean = fc.array(cleanFlag(c), { maxLength: 4 });
+  const oneFault = fc.tuple(clean, faultyFlag(c), fc.nat()).map(([fs, bad, at]) => {
+    const out = [...fs];
+    out.splice(at % (fs.length + 1), 0, bad);
+    return out;
+  });
+  const chaos = fc.array(fc.oneof(cleanFlag(c), faultyFlag(c)), { minLength: 1, maxLength: 5 });
+  return fc.oneof({ arbitrary: clean, weight: 10 }, { arbitrary: oneFault, weight: 7 }, { arbitrary: chaos, weight: 2 });
 }
 
 const commandArb: fc.Arbitrary<string> = fc.oneof(
@@ -358,8 +376,8 @@ const rarely = <T>(arb: fc.Arbitrary<T>, yes: number, no: number): fc.Arbitrary<
 /** A whole command line. */
 export const cliCaseArb: fc.Arbitrary<CliCase> = commandArb.chain((command) =>
   fc.record({
-    flags: fc.array(flagArb(command), { maxLength: 4 }),
-    twice: rarely(flagArb(command), 1, 7),
+    flags: flagsArb(command),
+    twice: rarely(known(command) ? cleanFlag(known(command)!) : faultyFlag(command), 1, 8),
     help: rarely(fc.constant(true), 1, 25),
     watch: rarely(fc.constant(true), 1, 15),
     signal: rarely(fc.record({ name: fc.constantFrom<'SIGINT' | 'SIGTERM' | 'SIGHUP'>('SIGINT', 'SIGTERM', 'SIGHUP'), afterMs: fc.integer({ min: 3000, max: 15_000 }) }), 1, 10),

@@ -17,7 +17,7 @@ import { rmdirSync, rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cliCaseArb } from './cli-cases.ts';
-import { describe as describeCase, runAndCheck, sessionRoot } from './cli-contract.ts';
+import { describe as describeCase, errorCodeOf, runAndCheck, sessionRoot } from './cli-contract.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
 
 /** Fixed, so CI sees the same cases every time. */
@@ -50,6 +50,9 @@ it(`every generated command line keeps the CLI contract (seed ${SEED}, ${RUNS} p
   const property = fc.asyncProperty(fc.tuple(cliCaseArb, cliCaseArb), async (pair) => {
     const results = await Promise.all(pair.map((c) => runAndCheck(c, fx, root, { timeoutMs: CASE_TIMEOUT_MS })));
     ran += pair.length;
+    for (const [i, r] of results.entries()) {
+      console.log(`fuzz: ${pair[i].command || '(none)'} → exit ${r.outcome.exit}${errorCodeOf(r.outcome) ? ` ${errorCodeOf(r.outcome)}` : ''} (${(r.outcome.ms / 1000).toFixed(1)} s)${r.violations.length ? ` ✗ ${r.violations.map((v) => v.kind).join(', ')}` : ''}`);
+    }
     const bad = results.map((r, i) => ({ ...r, c: pair[i] })).filter((r) => r.violations.length);
     if (bad.length) {
       throw new Error(`the CLI broke its contract:\n${bad.map((b) => describeCase(b.c, b.outcome, b.violations)).join('\n\n')}\n` +

@@ -108,7 +108,11 @@ async function main(): Promise<number> {
     console.log(`  replay: ${v.example.replay}`);
   }
   if (values.json) {
-    writeFileSync(values.json, JSON.stringify({ seed, runs, jobs, timeoutMs, wallMs, total: done.length, violating, byCommand, byExit, byErrorCode, violations }, null, 2) + '\n');
+    const cases = done.map((d) => ({
+      index: d.index, command: d.c.command, argv: d.outcome.argv, exit: d.outcome.exit, signal: d.outcome.signal, sentSignal: d.outcome.sentSignal,
+      timedOut: d.outcome.timedOut, ms: d.outcome.ms, errorCode: errorCodeOf(d.outcome), keyLine: keyLine(d.outcome), violations: d.violations.map((v) => v.kind),
+    }));
+    writeFileSync(values.json, JSON.stringify({ seed, runs, jobs, timeoutMs, wallMs, total: done.length, violating, byCommand, byExit, byErrorCode, violations, cases }, null, 2) + '\n');
     console.log(`\nsummary written to ${values.json}`);
   }
   if (!values.keep && !only && violating === 0) rmSync(root, { recursive: true, force: true });
