@@ -68,8 +68,12 @@ export interface CliCase {
   /** Positionals before the flags (default) or after them. */
   positionalsLast: boolean;
   flags: Flag[];
-  /** Sent to the process after `afterMs` (a dashboard-less SIGINT, a closed terminal's SIGHUP, kill's SIGTERM). */
-  signal?: { name: 'SIGINT' | 'SIGTERM' | 'SIGHUP'; afterMs: number };
+  /**
+   * Sent to the process `afterMs` after it printed its first byte (`from: 'output'`: it is running by
+   * then), or after it started (`from: 'start'`: within its first second it is still loading): Ctrl-C's
+   * SIGINT, a closed terminal's SIGHUP, kill's SIGTERM.
+   */
+  signal?: { name: 'SIGINT' | 'SIGTERM' | 'SIGHUP'; afterMs: number; from: 'start' | 'output' };
 }
 
 /** The small settings every case starts from (a generated flag given later wins: node's parseArgs keeps the last). */
@@ -373,6 +377,8 @@ function positionalsArb(command: string, resume: boolean): fc.Arbitrary<InputRef
 const rarely = <T>(arb: fc.Arbitrary<T>, yes: number, no: number): fc.Arbitrary<T | null> =>
   fc.oneof({ arbitrary: fc.constant(null), weight: no }, { arbitrary: arb, weight: yes });
 
+const signalName = fc.constantFrom<'SIGINT' | 'SIGTERM' | 'SIGHUP'>('SIGINT', 'SIGTERM', 'SIGHUP');
+
 /** A whole command line. */
 export const cliCaseArb: fc.Arbitrary<CliCase> = commandArb.chain((command) =>
   fc.record({
@@ -380,7 +386,10 @@ export const cliCaseArb: fc.Arbitrary<CliCase> = commandArb.chain((command) =>
     twice: rarely(known(command) ? cleanFlag(known(command)!) : faultyFlag(command), 1, 8),
     help: rarely(fc.constant(true), 1, 25),
     watch: rarely(fc.constant(true), 1, 15),
-    signal: rarely(fc.record({ name: fc.constantFrom<'SIGINT' | 'SIGTERM' | 'SIGHUP'>('SIGINT', 'SIGTERM', 'SIGHUP'), afterMs: fc.integer({ min: 3000, max: 15_000 }) }), 1, 10),
+    signal: rarely(fc.oneof(
+      { arbitrary: fc.record({ name: signalName, afterMs: fc.integer({ min: 0, max: 4000 }), from: fc.constant<'output'>('output') }), weight: 3 },
+      { arbitrary: fc.record({ name: signalName, afterMs: fc.integer({ min: 200, max: 1000 }), from: fc.constant<'start'>('start') }), weight: 1 },
+    ), 1, 10),
     positionalsLast: rarely(fc.constant(true), 1, 3).map((x) => x === true),
   }).chain(({ flags, twice, help, watch, signal, positionalsLast }) => {
     const all = [...flags];
@@ -391,7 +400,7 @@ export const cliCaseArb: fc.Arbitrary<CliCase> = commandArb.chain((command) =>
     // memorize --watch never ends on its own: it runs until a signal
     const watching = command === 'memorize' && watch;
     if (watching) all.push({ name: 'watch', form: 'space' });
-    const sig = signal ?? (watching ? { name: 'SIGINT' as const, afterMs: 15_000 } : undefined);
+    const sig = signal ?? (watching ? { name: 'SIGINT' as const, afterMs: 20_000, from: 'start' as const } : undefined);
     const resume = all.some((f) => f.name === 'resume');
     return positionalsArb(command, resume).map((positionals): CliCase => ({ command, positionals, positionalsLast, flags: all, ...(sig ? { signal: sig } : {}) }));
   }),

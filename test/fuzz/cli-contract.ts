@@ -46,7 +46,8 @@ export interface Outcome {
   stdout: string;
   stderr: string;
   timedOut: boolean;
-  orphans: boolean;
+  /** Processes of its group still running 2 s after it exited. */
+  orphans: string[];
   before: Map<string, string>;
   after: Map<string, string>;
   exempt: Realized['exempt'];
@@ -123,18 +124,18 @@ export function realize(c: CliCase, fx: Fixtures, root: string): Realized {
     n++;
     switch (ref.t) {
       case 'media': {
-        const stem = styled(`in${n}-${ref.base}`, ref.style);
-        const name = fileOf(stem + (ref.ext === 'own' ? OWN_EXT[ref.base] : ref.ext), ref.style);
+        const file = styled(`in${n}-${ref.base}`, ref.style) + (ref.ext === 'own' ? OWN_EXT[ref.base] : ref.ext);
+        const name = fileOf(file, ref.style);
         if (ref.base === 'pngdir') {
           cpSync(fx.pngDir, join(dir, name), { recursive: true });
           const first = join(dir, name, 'img1.png');
           writeFileSync(first, damaged(readFileSync(first), ref.damage));
-          const p = spelled(dir, stem, ref.style);
+          const p = spelled(dir, file, ref.style);
           return ref.glob ? `${p}/*.png` : p;
         }
         const src = { video: fx.video, wav: fx.wav, png: fx.png }[ref.base];
         writeFileSync(join(dir, name), damaged(readFileSync(src), ref.damage));
-        return spelled(dir, stem + (ref.ext === 'own' ? OWN_EXT[ref.base] : ref.ext), ref.style);
+        return spelled(dir, file, ref.style);
       }
       case 'run': {
         const stem = styled(`run${n}`, ref.style);
@@ -299,12 +300,36 @@ export function snapshot(dir: string): Map<string, string> {
 
 const CAP = 1 << 20;
 
-function alive(pgid: number): boolean {
+/** The processes of group `pgid` still running (name and pid, from /proc; on other systems: a bare "alive"). */
+function groupMembers(pgid: number): string[] {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch {
-    return false;
+    return [];
+  }
+  try {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const [state, , pgrp] = stat.slice(close + 2).split(' ');
+        return Number(pgrp) === pgid && state !== 'Z' ? [`${stat.slice(stat.indexOf('(') + 1, close)} (pid ${pid})`] : [];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return ['alive'];
+  }
+}
+
+/** Wait up to `ms` for group `pgid` to end; what is still running then. */
+async function leftRunning(pgid: number, ms: number): Promise<string[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const left = groupMembers(pgid);
+    if (!left.length || Date.now() >= until) return left;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -337,26 +362,34 @@ export function runCase(r: Realized, o: { timeoutMs: number; signal?: CliCase['s
       killAll('SIGKILL');
     }, o.timeoutMs);
     const sig = o.signal;
-    const sigTimer = sig ? setTimeout(() => {
-      sentSignal = sig.name;
-      // Ctrl-C and a closed terminal signal the whole foreground group; kill(1) sends SIGTERM to the one process
-      if (sig.name === 'SIGTERM') child.kill('SIGTERM');
-      else killAll(sig.name);
-    }, sig.afterMs) : null;
+    let sigTimer: NodeJS.Timeout | null = null;
+    const arm = () => {
+      if (!sig || sigTimer) return;
+      sigTimer = setTimeout(() => {
+        sentSignal = sig.name;
+        // Ctrl-C and a closed terminal signal the whole foreground group; kill(1) sends SIGTERM to the one process
+        if (sig.name === 'SIGTERM') child.kill('SIGTERM');
+        else killAll(sig.name);
+      }, sig.afterMs);
+    };
+    if (sig?.from === 'start') arm();
+    else if (sig) {
+      child.stdout!.once('data', arm);
+      child.stderr!.once('data', arm);
+    }
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (sigTimer) clearTimeout(sigTimer);
       const ms = Date.now() - t0;
-      // anything of its group still running after it exited (an ffmpeg it started) is left behind
-      setTimeout(() => {
-        const orphans = !timedOut && alive(pgid);
-        if (orphans || timedOut) killAll('SIGKILL');
+      // anything of its group still running 2 s after it exited (an ffmpeg it started) was left behind
+      void leftRunning(pgid, timedOut ? 0 : 2000).then((left) => {
+        if (left.length) killAll('SIGKILL');
         const signo = signal ? (constants.signals[signal] ?? 0) : 0;
         resolve({
           argv: r.argv, dir: r.dir, exit: code ?? (signal ? 128 + signo : null), signal, sentSignal, ms, stdout, stderr,
-          timedOut, orphans, before, after: snapshot(r.dir), exempt: r.exempt,
+          timedOut, orphans: timedOut ? [] : left, before, after: snapshot(r.dir), exempt: r.exempt,
         });
-      }, 300);
+      });
     });
   });
 }
@@ -381,8 +414,10 @@ export function check(c: CliCase, o: Outcome): Violation[] {
     add('hang', `no exit after ${o.ms} ms (killed)`);
     return v;
   }
+  // a signal it did not handle: a shell reports 128 + its number; only SIGINT's (130) is documented
   const bySentSignal = o.signal !== null && o.signal === o.sentSignal;
   if (o.signal !== null && !bySentSignal) add('killed-by-signal', `the process died of ${o.signal}`);
+  if (bySentSignal && o.exit !== 130) add('signal-exit', `died of the ${o.signal} it was sent (exit ${o.exit} in a shell) instead of exiting 130: no handler was installed yet`);
   if (o.exit !== null && !bySentSignal) {
     if (!DOCUMENTED_EXITS.has(o.exit)) add('exit-code', `exit ${o.exit} is not one of 0, 1, 2, 3, 4, 130`);
     if (o.exit === 4 && c.command !== 'recall') add('exit-code', `exit 4 is for engram recall only (got it from ${c.command || 'no command'})`);
@@ -455,7 +490,7 @@ export function check(c: CliCase, o: Outcome): Violation[] {
     if (o.after.get(rel) !== digest) changed.push(`${rel} ${o.after.has(rel) ? 'modified' : 'removed'}`);
   }
   if (changed.length) add('input-modified', changed.join('; '));
-  if (o.orphans) add('orphan-process', 'a process it started was still running after it exited');
+  if (o.orphans.length) add('orphan-process', `still running 2 s after it exited: ${o.orphans.join(', ')}`);
   return v;
 }
 
@@ -495,11 +530,17 @@ export function keyLine(o: Outcome): string {
   return firstMatchLine(o.stderr, CODE_LINE) ?? o.stderr.split('\n').find((l) => l.trim()) ?? '';
 }
 
-/** command + kind + key line with paths and numbers blurred: one entry per distinct fault. */
-export function signature(c: CliCase, o: Outcome, v: Violation): string {
-  const line = keyLine(o).split(o.dir).join('<dir>').replace(/\/tmp\/engram-fuzz[^\s'"]*/g, '<tmp>')
-    .replace(/\d+(\.\d+)?(e[+-]?\d+)?/gi, 'N').slice(0, 160);
-  return `${c.command || '(none)'} | ${v.kind} | ${v.kind === 'input-modified' || v.kind === 'left-running' || v.kind === 'partial-left' || v.kind === 'hang' ? v.message.replace(/\d+/g, 'N').slice(0, 120) : line}`;
+/**
+ * One entry per distinct fault: the command, the kinds of violation the case showed, and the line
+ * that says most (stderr's crash or error line, or the violation itself for file and process faults),
+ * with paths and numbers blurred.
+ */
+export function signature(c: CliCase, o: Outcome, v: Violation[]): string {
+  const kinds = [...new Set(v.map((x) => x.kind))].sort();
+  const fileish = kinds.every((k) => ['input-modified', 'left-running', 'partial-left', 'hang', 'orphan-process', 'failed-with-recording', 'complete-without-model', 'complete-without-loss', 'runjson-unreadable'].includes(k));
+  const line = (fileish ? v.map((x) => x.message).join('; ') : keyLine(o)).split(o.dir).join('<dir>')
+    .replace(/\/tmp\/engram-fuzz[^\s'"]*/g, '<tmp>').replace(/\d+(\.\d+)?(e[+-]?\d+)?/gi, 'N').slice(0, 160);
+  return `${c.command || '(none)'} | ${kinds.join('+')} | ${line}`;
 }
 
 export function describe(c: CliCase, o: Outcome, v: Violation[]): string {

@@ -79,12 +79,11 @@ async function main(): Promise<number> {
   const byErrorCode = count((d) => errorCodeOf(d.outcome) ?? (d.outcome.exit === 0 ? '(none: exit 0)' : '(none)'));
   const groups = new Map<string, { kind: string; cases: number[]; example: Done; message: string }>();
   for (const d of done.sort((a, b) => a.index - b.index)) {
-    for (const v of d.violations) {
-      const sig = signature(d.c, d.outcome, v);
-      const g = groups.get(sig);
-      if (g) g.cases.push(d.index);
-      else groups.set(sig, { kind: v.kind, cases: [d.index], example: d, message: v.message });
-    }
+    if (!d.violations.length) continue;
+    const sig = signature(d.c, d.outcome, d.violations);
+    const g = groups.get(sig);
+    if (g) g.cases.push(d.index);
+    else groups.set(sig, { kind: [...new Set(d.violations.map((v) => v.kind))].join('+'), cases: [d.index], example: d, message: d.violations.map((v) => v.message).join('; ') });
   }
   const violations = [...groups.entries()].map(([sig, g]) => ({
     signature: sig, kind: g.kind, count: g.cases.length, cases: g.cases, message: g.message,
