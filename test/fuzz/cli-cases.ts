@@ -388,6 +388,9 @@ export const cliCaseArb: fc.Arbitrary<CliCase> = commandArb.chain((command) =>
     watch: rarely(fc.constant(true), 1, 15),
     signal: rarely(fc.oneof(
       { arbitrary: fc.record({ name: signalName, afterMs: fc.integer({ min: 0, max: 4000 }), from: fc.constant<'output'>('output') }), weight: 3 },
+      // KNOWN CLI FAULT (the fuzz's first report, issue 10): a SIGTERM or SIGHUP in the first seconds, while the CLI
+      // still loads, kills it with no handler (exit 143 / 129, not the documented 130); this arm fails until
+      // bin/engram.mjs handles the signals from its first line. CI's seed draws it (property run 8, FUZZ_PATH=7).
       { arbitrary: fc.record({ name: signalName, afterMs: fc.integer({ min: 200, max: 1000 }), from: fc.constant<'start'>('start') }), weight: 1 },
     ), 1, 10),
     positionalsLast: rarely(fc.constant(true), 1, 3).map((x) => x === true),

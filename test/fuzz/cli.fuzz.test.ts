@@ -23,7 +23,7 @@ import { buildFixtures, type Fixtures } from './fixtures.ts';
 /** Fixed, so CI sees the same cases every time. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 /** Property runs; each is a pair of cases run in parallel (about 8 s a pair on a 2-core machine). */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 5);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10);
 const PATH = process.env.FUZZ_PATH;
 const CASE_TIMEOUT_MS = 60_000;
 
@@ -56,7 +56,7 @@ it(`every generated command line keeps the CLI contract (seed ${SEED}, ${RUNS} p
     const bad = results.map((r, i) => ({ ...r, c: pair[i] })).filter((r) => r.violations.length);
     if (bad.length) {
       throw new Error(`the CLI broke its contract:\n${bad.map((b) => describeCase(b.c, b.outcome, b.violations)).join('\n\n')}\n` +
-        `(the case directory is kept; replay with FUZZ_SEED=${SEED} FUZZ_PATH=<path below> npx vitest run test/fuzz/cli.fuzz.test.ts)`);
+        `(the case directory is kept; replay: FUZZ_SEED=${SEED} FUZZ_PATH=<the path fast-check gives above> npx vitest run test/fuzz/cli.fuzz.test.ts)`);
     }
   });
   await fc.assert(property, { seed: SEED, numRuns: RUNS, endOnFailure: true, ...(PATH ? { path: PATH } : {}) });
