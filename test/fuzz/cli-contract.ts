@@ -537,7 +537,7 @@ export function keyLine(o: Outcome): string {
  */
 export function signature(c: CliCase, o: Outcome, v: Violation[]): string {
   const kinds = [...new Set(v.map((x) => x.kind))].sort();
-  const fileish = kinds.every((k) => ['input-modified', 'left-running', 'partial-left', 'hang', 'orphan-process', 'failed-with-recording', 'complete-without-model', 'complete-without-loss', 'runjson-unreadable'].includes(k));
+  const fileish = kinds.every((k) => ['signal-exit', 'input-modified', 'left-running', 'partial-left', 'hang', 'orphan-process', 'failed-with-recording', 'complete-without-model', 'complete-without-loss', 'runjson-unreadable'].includes(k));
   const line = (fileish ? v.map((x) => x.message).join('; ') : keyLine(o)).split(o.dir).join('<dir>')
     .replace(/\/tmp\/engram-fuzz[^\s'"]*/g, '<tmp>').replace(/\d+(\.\d+)?(e[+-]?\d+)?/gi, 'N').slice(0, 160);
   return `${c.command || '(none)'} | ${kinds.join('+')} | ${line}`;
