@@ -390,9 +390,8 @@ export const cliCaseArb: fc.Arbitrary<CliCase> = commandArb.chain((command) =>
     watch: rarely(fc.constant(true), 1, 15),
     signal: rarely(fc.oneof(
       { arbitrary: fc.record({ name: signalName, afterMs: fc.integer({ min: 0, max: 4000 }), from: fc.constant<'output'>('output') }), weight: 3 },
-      // KNOWN CLI FAULT (the fuzz's first report, issue 10): a SIGTERM or SIGHUP in the first seconds, while the CLI
-      // still loads, kills it with no handler (exit 143 / 129, not the documented 130); this arm fails until
-      // bin/engram.mjs handles the signals from its first line. (CI's seed draws no SIGTERM/SIGHUP from this arm.)
+      // a signal while the CLI still loads (the fuzz's first report, issue 10: it died with 143 / 129, no handler yet);
+      // bin/engram.mjs now handles the signals before it loads anything, so this must end with 130 too
       { arbitrary: fc.record({ name: signalName, afterMs: fc.integer({ min: 200, max: 1000 }), from: fc.constant<'start'>('start') }), weight: 1 },
     ), 1, 10),
     positionalsLast: rarely(fc.constant(true), 1, 3).map((x) => x === true),
