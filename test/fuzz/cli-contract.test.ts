@@ -48,6 +48,7 @@ describe('the CLI contract the fuzz asserts', () => {
     expect(kinds(memorize, { exit: 139, signal: 'SIGSEGV' })).toContain('killed-by-signal');
     expect(kinds(memorize, { exit: 143, signal: 'SIGTERM', sentSignal: 'SIGTERM' })).toEqual(['signal-exit']);
     expect(kinds(memorize, { exit: 130, signal: 'SIGINT', sentSignal: 'SIGINT' })).toEqual([]);
+    expect(kinds(memorize, { exit: 143, signal: 'SIGTERM', sentSignal: 'SIGTERM', stderr: 'engram: E_INPUT_MISSING: x\n' })).toEqual([]); // it was exiting already
     expect(kinds(memorize, { orphans: ['ffmpeg (pid 12)'] })).toEqual(['orphan-process']);
   });
 
