@@ -59,9 +59,17 @@ function glueNegativeValues(argv: string[], table: OptionTable): string[] {
     if (o?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
       out.push(`${a}=${next}`);
       i++;
+    } else if (o?.type === 'string' && next !== undefined && next.length > 1 && next.startsWith('-') && !isOptionToken(next, table)) {
+      throw new EngramError('E_BAD_ARGUMENT', `--${a.slice(2)} was given '${next}', which starts with a dash; write --${a.slice(2)}=${next} if that is the value`);
     } else out.push(a);
   }
   return out;
+}
+
+/** `--name`, `--name=…` or `-x` of this command's options (or a common one). */
+function isOptionToken(t: string, table: OptionTable): boolean {
+  if (t.startsWith('--')) return t.slice(2).split('=')[0] in table;
+  return t.length === 2 && Object.values(table).some((o) => o.short === t[1]);
 }
 
 /** node:util's message for an unknown option, with the command's options and a did-you-mean. */

@@ -84,6 +84,16 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** JSON lines, exactly as events.jsonl holds them (the one codec). */
 export const jsonLine = (e: EngramEvent) => serializeEvent(e);
 
+/**
+ * bin/engram.mjs handles a signal that comes while engram is still loading (exit 130); whoever owns
+ * the signals next (the executor) or ends the process on its own (an error before it) takes that
+ * handler off, so it never speaks for a command that did start, or hides another exit code.
+ */
+export function releaseEarlySignals(): void {
+  const early = (globalThis as Record<symbol, unknown>)[Symbol.for('engram.earlySignalHandler')] as ((s: NodeJS.Signals) => void) | undefined;
+  if (early) for (const s of SIGNALS) process.off(s, early);
+}
+
 export function execute(x: Execution): Promise<number> {
   const control = new Subject<ControlCommand>();
   const kept: EngramEvent[] = [];
@@ -125,9 +135,7 @@ export function execute(x: Execution): Promise<number> {
       dash?.stop();
       process.exit(EXIT.interrupted); // a second Ctrl-C: leave at once
     }
-    // the executor owns the signals from here: the bin's handler for a signal while loading steps aside
-    const early = (globalThis as Record<symbol, unknown>)[Symbol.for('engram.earlySignalHandler')] as ((s: NodeJS.Signals) => void) | undefined;
-    if (early) for (const s of SIGNALS) process.off(s, early);
+    releaseEarlySignals(); // the executor owns the signals from here
     for (const s of SIGNALS) process.on(s, onSignal);
     const sub = x.start(control).subscribe({
       next: (e) => {

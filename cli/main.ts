@@ -20,7 +20,7 @@ import { nothingToResume, resumePoint, runHasCheckpoint } from '../pipelines/sav
 import { commandHelp, eigMethodOf, globalHelp, isCommand, monitorOf, nearestName, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
 import { basinsCommand } from './basins.ts';
-import { EXIT, execute, exitCodeOf, presenterOf, reportError } from './execute.ts';
+import { EXIT, execute, exitCodeOf, presenterOf, releaseEarlySignals, reportError } from './execute.ts';
 import { identityCommand } from './identity.ts';
 import { inspectCommand } from './inspect.ts';
 import { COMMAND_NAMES, COMMON, optionsOf } from './options.ts';
@@ -368,6 +368,7 @@ export async function run(argv: string[]): Promise<never> {
   try {
     code = await main(argv);
   } catch (e) {
+    releaseEarlySignals(); // a signal from here on must not turn this exit code into 130
     reportError(e, argv.includes('--json'));
     code = exitCodeOf(e);
   }

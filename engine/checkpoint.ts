@@ -9,12 +9,27 @@
  * writes them to a temporary name and renames it, so a checkpoint that exists is complete.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { EngramError } from '../errors.ts';
 import { createFcModel, validateSpec, type Model, type NetSpec } from './model.ts';
 import { createUnetModel } from './unet.ts';
 
 const MAGIC = 'ENGRAMCK';
+
+/** zlib's CRC-32 (Node ≥ 20.15), else the same checksum computed here (older Node 20s). */
+const crc32: (data: Uint8Array, value?: number) => number = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32 ?? crc32Table;
+
+let TABLE: Uint32Array | undefined;
+export function crc32Table(data: Uint8Array, value = 0): number {
+  TABLE ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  let c = ~value >>> 0;
+  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
 export const CHECKPOINT_VERSION = 1;
 
 export interface NamedArray {
@@ -60,7 +75,7 @@ export function encodeCheckpoint(c: CheckpointContents): Buffer[] {
   const data = arrays.map(([, a]) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength));
   const header = {
     format: 'engram-checkpoint', version: CHECKPOINT_VERSION, spec: c.spec, step: c.step,
-    crc32: data.reduce((crc, b) => (b.length ? crc32(b, crc) : crc), 0), // (zlib.crc32 of an empty view returns 0, not crc)
+    crc32: data.reduce((crc, b) => (b.length ? crc32(b, crc) : crc), 0), // (zlib.crc32 of an empty view of an empty ArrayBuffer returns 0, not crc)
     optimizer: c.optimizer?.spec ?? null,
     data: c.data ? { objective: c.data.objective, sequenceLengths: c.data.sequenceLengths } : null,
     meta: c.meta ?? {}, entries,
@@ -94,6 +109,7 @@ export function loadCheckpoint(path: string): CheckpointContents {
   }
   const bad = (why: string) => new CorruptCheckpoint(path, why);
   if (buf.length === 0) throw bad('0 bytes');
+  if (buf.length < 12 && MAGIC.startsWith(buf.toString('latin1', 0, Math.min(8, buf.length)))) throw bad(`truncated: ${buf.length} bytes`);
   if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) {
     throw new EngramError('E_CHECKPOINT', `${path} is not an engram checkpoint (wrong magic bytes); pass a model.ckpt written by engram, or its run directory`);
   }

@@ -11,7 +11,7 @@
 import { execFile, execFileSync, type ChildProcess, type ExecFileException } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, delimiter, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { EngramError } from '../errors.ts';
@@ -91,8 +91,11 @@ export function stderrTail(stderr: string | null | undefined, lines = 6): string
 export function runFfmpeg(cmd: FfmpegCommand, what: string, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     // a run stopped meanwhile (Ctrl-C, SIGTERM) takes ffmpeg down with it: no process outlives engram
+    // (stopped before ffmpeg was spawned: it is killed as it starts)
+    if (signal?.aborted) return reject(new EngramError('E_FFMPEG', `stopped before ${what}`));
     signal?.addEventListener('abort', () => cmd.kill('SIGKILL'), { once: true });
     cmd
+      .on('start', () => signal?.aborted && cmd.kill('SIGKILL'))
       .on('end', () => resolve())
       .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
         const detail = stderrTail(stderr) || err.message;
@@ -158,7 +161,8 @@ export function partialPathFor(path: string): string {
   const name = basename(path);
   const dot = name.lastIndexOf('.');
   const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
-  return join(dirname(path), `.${stem}.partial${ext}`);
+  // absolute: a relative name ffmpeg is given as its output must not start with a dash (it would read it as an option)
+  return join(resolve(dirname(path)), `.${stem}.partial${ext}`);
 }
 
 /** One stream of a container as `ffmpeg -i` lists it ("Stream #0:0: Audio: pcm_s16le, …"). */

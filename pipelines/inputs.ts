@@ -121,7 +121,7 @@ export function detectKind(path: string): MediaKind {
   return 'video';
 }
 
-/** How far reading a video or audio input has come (a decode event's body): about once a second while it decodes. */
+/** How far reading a video or audio input has come (a decode progress event's body): about once a second while it decodes. */
 export type InputProgress = { unit: 'frames' | 'seconds'; decoded: number; expected?: number; elapsedMs: number };
 
 /**

@@ -33,7 +33,8 @@ function newestLoadable(runDir: string, missing: string): { newest: { path: stri
   const { newest, damaged } = checkpointStore(runDir).scan();
   if (!newest && damaged.length) {
     const others = damaged.length > 1 ? `, and ${damaged.length - 1} more of its checkpoint files do not load either` : '';
-    throw new EngramError('E_CHECKPOINT', `${damaged[0].why}${others}; ${runDir} has no other checkpoint: ${missing}`);
+    // its own code: corrupt is E_CHECKPOINT, a file that cannot be read at all E_INPUT_UNREADABLE
+    throw new EngramError(damaged[0].code, `${damaged[0].why}${others}; ${runDir} has no other checkpoint: ${missing}`);
   }
   if (!newest) throw new EngramError('E_INPUT_MISSING', `${runDir} has no loadable checkpoint; ${missing}`);
   const warnings = damaged.map((d) => `skipped a damaged checkpoint: ${d.why}; using ${newest.path} (step ${newest.contents.step}) instead`);

@@ -9,7 +9,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { assertFiniteWeights, CorruptCheckpoint, encodeCheckpoint, loadCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
-import { EngramError } from '../errors.ts';
+import { EngramError, isEngramError, type ErrorCode } from '../errors.ts';
 
 export interface CheckpointStore {
   /** Save an interval checkpoint; returns its path. */
@@ -24,7 +24,7 @@ export interface CheckpointStore {
   /** The loadable checkpoint with the most steps, or null when there is none. */
   newest(): { path: string; contents: CheckpointContents } | null;
   /** `newest()`, and the checkpoint files passed over because they would not load, each with why ("… is corrupt (truncated: …)"). */
-  scan(): { newest: { path: string; contents: CheckpointContents } | null; damaged: { path: string; why: string }[] };
+  scan(): { newest: { path: string; contents: CheckpointContents } | null; damaged: { path: string; why: string; code: ErrorCode }[] };
 }
 
 const STEP_FILE = /^step-(\d+)\.ckpt$/;
@@ -85,8 +85,9 @@ export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
   const scan: CheckpointStore['scan'] = () => {
     const candidates: { path: string; step: number }[] = [...intervalFiles()];
     const loaded: { path: string; contents: CheckpointContents }[] = [];
-    const damaged: { path: string; why: string }[] = [];
+    const damaged: { path: string; why: string; code: ErrorCode }[] = [];
     const why = (e: unknown) => (e instanceof CorruptCheckpoint ? e.problem : (e as Error).message);
+    const code = (e: unknown): ErrorCode => (isEngramError(e) ? e.code : 'E_CHECKPOINT');
     for (const named of [join(runDir, 'model.ckpt'), join(dir, LAST_FINITE_FILE)]) {
       if (!existsSync(named)) continue;
       try {
@@ -94,7 +95,7 @@ export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
         loaded.push({ path: named, contents });
         candidates.push({ path: named, step: contents.step });
       } catch (e) {
-        damaged.push({ path: named, why: why(e) }); // an unreadable final checkpoint: fall back to the interval ones
+        damaged.push({ path: named, why: why(e), code: code(e) }); // an unreadable final checkpoint: fall back to the interval ones
       }
     }
     candidates.sort((a, b) => b.step - a.step);
@@ -104,7 +105,7 @@ export function checkpointStore(runDir: string, keep = 3): CheckpointStore {
       try {
         return { newest: { path: c.path, contents: loadCheckpoint(c.path) }, damaged };
       } catch (e) {
-        damaged.push({ path: c.path, why: why(e) });
+        damaged.push({ path: c.path, why: why(e), code: code(e) });
       }
     }
     return { newest: null, damaged };

@@ -34,6 +34,8 @@ export async function makeLavfiClip(outPath: string, opts: LavfiClipOptions, sig
     .inputOptions(['-f', 'lavfi', '-nostdin', '-hide_banner', '-loglevel', 'error'])
     .outputOptions([...codec, '-frames:v', String(frames), '-y'])
     .output(tmp);
+  // stopped: the half-written clip goes at once (the process may exit before ffmpeg's end is heard)
+  signal?.addEventListener('abort', () => rmSync(tmp, { force: true }), { once: true });
   try {
     await runFfmpeg(cmd, `rendering lavfi source '${graph}' to ${outPath}`, signal);
     renameSync(tmp, outPath);

@@ -204,7 +204,7 @@ function resolveInput(input: string): Target {
     throw new EngramError('E_INPUT_MISSING', `image directory not found: ${input}; check the path, or pass a directory or a glob such as dir/*.png`);
   }
   const dir = dirname(input);
-  if (isGlob(dir)) {
+  if (isGlob(dir) && !existsSync(dir)) { // a folder named "Photos [2024]" is a folder
     throw new EngramError('E_BAD_ARGUMENT', `cannot read ${input}: wildcards (*, ? and [...]) are only allowed in the last part of the path, e.g. dir/*.png`);
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {

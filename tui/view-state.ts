@@ -57,7 +57,6 @@ export interface ViewState {
   readonly objective: string | null;
   readonly model: { readonly width: number; readonly depth: number; readonly bias: boolean; readonly activation: string } | null;
   readonly dataset: { readonly n: number; readonly dim: number; readonly width: number; readonly height: number; readonly channels: number } | null;
-  /** The input decoding so far (memorize, before its dataset); null once the dataset is built. */
   readonly lossTarget: number | null;
   readonly maxSteps: number | null;
   /** Wall time of run-start and of the newest event, ms since the epoch. */

@@ -111,6 +111,7 @@ describe('exit codes, the same for every command', () => {
     for (const argv of [['memorize', 'x.mp4', '--out'], ['memorize', 'x.mp4', '--out', '--quiet']]) {
       await expect(main(argv)).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--out needs a value; give --out PATH (see 'engram memorize --help')" });
     }
+    await expect(main(['memorize', 'x.mp4', '--out', '-x.mp4'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: "--out was given '-x.mp4', which starts with a dash; write --out=-x.mp4 if that is the value; see 'engram memorize --help'" });
     // a one-letter option gets no guess at a long name
     await expect(main(['memorize', 'x.mp4', '-o', 'y'])).rejects.toMatchObject({ message: expect.not.stringMatching(/did you mean/) });
   });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../engine/tf.ts';
 import { selectBackend } from '../../engine/backend.ts';
-import { CHECKPOINT_VERSION, loadCheckpoint, type CheckpointContents, type NamedArray } from '../../engine/checkpoint.ts';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { CHECKPOINT_VERSION, crc32Table, loadCheckpoint, type CheckpointContents, type NamedArray } from '../../engine/checkpoint.ts';
 import { createFcModel, type ModelSpec } from '../../engine/model.ts';
 import { makeDataset } from '../../engine/objectives.ts';
 import { createTrainer } from '../../engine/trainer.ts';
@@ -223,8 +224,16 @@ describe('damaged checkpoints say "corrupt"', () => {
     expect(message(path)).toMatch(new RegExp(`is corrupt \\(truncated: ${full - 8} bytes, its header promises ${full}\\)`));
     truncateSync(path, 40);
     expect(message(path)).toMatch(/is corrupt \(truncated: 40 bytes, its header alone needs \d+\)/);
+    truncateSync(path, 5); // still the start of the magic: a cut file, not another kind of file
+    expect(message(path)).toContain('is corrupt (truncated: 5 bytes)');
     truncateSync(path, 0);
     expect(message(path)).toContain('is corrupt (0 bytes)');
+  });
+
+  it('the CRC-32 computed here (for Node 20 before 20.15) is zlib\'s, also chained', () => {
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919) % 251);
+    expect(crc32Table(bytes)).toBe(zlibCrc32(bytes));
+    expect(crc32Table(bytes.subarray(600), crc32Table(bytes.subarray(0, 600)))).toBe(zlibCrc32(bytes));
   });
 
   it('a checkpoint written before the checksum existed still loads', () => {

@@ -1,9 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseContainerInfo, probeContainer, resolveFfmpeg } from '../../media/ffmpeg.ts';
+import { parseContainerInfo, partialPathFor, probeContainer, resolveFfmpeg } from '../../media/ffmpeg.ts';
+
+describe('partialPathFor', () => {
+  it('keeps the extension last, and is absolute: an output named -x/… must not reach ffmpeg as an option', () => {
+    expect(partialPathFor('/a/b/clip.mp4')).toBe('/a/b/.clip.partial.mp4');
+    expect(partialPathFor('-x/recalled.mp4')).toBe(join(resolve('-x'), '.recalled.partial.mp4'));
+  });
+});
 
 describe('resolveFfmpeg', () => {
   it('finds a binary that exists', () => {

@@ -119,6 +119,11 @@ describe('readImages', () => {
     expect(await names('[!abc[]*.png')).toEqual(['x1.png', 'x9.png', 'xz.png']);
     expect(await names('x[^0-8].png')).toEqual(['x9.png', 'xz.png']);
     expect(await names('[]c].png')).toEqual(['c.png']); // a ']' first in a class is one of its characters
+    // a folder whose name has brackets is that folder, globbed inside
+    const photos = join(dir, 'Photos [2024]');
+    mkdirSync(photos);
+    writeGray(join(photos, 'p1.png'), 4, 4, 2);
+    expect((await readImages(join(photos, '*.png'), { width: 4, height: 4, gray: true })).samples.map((s) => s.path)).toEqual([join(photos, 'p1.png')]);
   });
 
   it('says "no files match" for a glob that matches nothing, and which files match when none is an image', async () => {
