@@ -39,10 +39,11 @@ export async function main(argv: string[]): Promise<number> {
       console.log(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
       return 0;
     }
-    if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
+    if (argv.includes('--help') || argv.includes('-h')) {
       console.log(globalHelp());
-      return argv.length === 0 ? 2 : 0;
+      return 0;
     }
+    if (argv.length === 0) console.log(globalHelp()); // then the usage error below, with its code
     const near = first ? nearestName(first, COMMAND_NAMES) : null;
     throw new EngramError('E_BAD_ARGUMENT', first
       ? `unknown command '${first}'${near ? ` (did you mean ${near}?)` : ''}; the commands are ${COMMAND_NAMES.join(', ')} (see engram --help)`

@@ -155,7 +155,7 @@ export function ffmpegEncoders(): string {
 
 /**
  * The temporary name an output is written under before it is renamed into place. It keeps the
- * extension last because ffmpeg picks the container from it.
+ * extension last because ffmpeg picks the container from it. (sinks/partials.ts hands these out.)
  */
 export function partialPathFor(path: string): string {
   const name = basename(path);

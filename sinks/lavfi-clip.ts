@@ -5,7 +5,8 @@
 import { renameSync, rmSync } from 'node:fs';
 import { extname } from 'node:path';
 import { EngramError } from '../errors.ts';
-import { ffmpegCommand, partialPathFor, runFfmpeg } from '../media/ffmpeg.ts';
+import { ffmpegCommand, runFfmpeg } from '../media/ffmpeg.ts';
+import { partialOutput } from './partials.ts';
 
 export type LavfiClipOptions = { source: 'life' | 'testsrc2' | string; width: number; height: number; frames: number; fps?: number };
 
@@ -29,7 +30,7 @@ export async function makeLavfiClip(outPath: string, opts: LavfiClipOptions, sig
   if (!codec) {
     throw new EngramError('E_BAD_ARGUMENT', `cannot write ${outPath}: unsupported extension '${ext}'; use .mkv or .mp4`);
   }
-  const tmp = partialPathFor(outPath);
+  const tmp = partialOutput(outPath);
   const cmd = ffmpegCommand(graph)
     .inputOptions(['-f', 'lavfi', '-nostdin', '-hide_banner', '-loglevel', 'error'])
     .outputOptions([...codec, '-frames:v', String(frames), '-y'])

@@ -8,7 +8,7 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { EngramError } from '../errors.ts';
-import { partialPathFor } from '../media/ffmpeg.ts';
+import { partialOutput } from './partials.ts';
 
 export type PlotSpec = vl.TopLevelSpec;
 
@@ -40,7 +40,7 @@ export function svgToPng(svg: string, scale = 2): Buffer {
 /** Write a plot atomically: a reader never sees a half-written PNG under the final name. */
 export async function writePlot(path: string, spec: PlotSpec, scale = 2): Promise<string> {
   const png = svgToPng(await plotSvg(spec), scale);
-  const tmp = partialPathFor(path);
+  const tmp = partialOutput(path);
   try {
     writeFileSync(tmp, png);
     renameSync(tmp, path);

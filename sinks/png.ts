@@ -6,7 +6,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { EngramError } from '../errors.ts';
-import { partialPathFor } from '../media/ffmpeg.ts';
+import { partialOutput } from './partials.ts';
 
 export type Image = { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 | 4 };
 
@@ -56,7 +56,7 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
 
 /** Write atomically: a reader never sees a half-written PNG under the final name. */
 export function writePng(path: string, img: Image): void {
-  const tmp = partialPathFor(path);
+  const tmp = partialOutput(path);
   try {
     writeFileSync(tmp, encodePng(img.pixels, img.width, img.height, img.channels));
     renameSync(tmp, path);

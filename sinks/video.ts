@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { dirname, extname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { EngramError } from '../errors.ts';
-import { ffmpegCommand, partialPathFor, runFfmpeg } from '../media/ffmpeg.ts';
+import { ffmpegCommand, runFfmpeg } from '../media/ffmpeg.ts';
+import { partialOutput } from './partials.ts';
 
 export type WriteVideoOptions = {
   width: number;
@@ -74,7 +75,7 @@ export async function encodeFrames(path: string, frames: Float32Array[], opts: W
     );
   }
 
-  const tmp = partialPathFor(path);
+  const tmp = partialOutput(path);
   const input = new PassThrough();
   const filters = [`scale=iw*${scale}:ih*${scale}:flags=neighbor`, ...(encoder.filter ? [encoder.filter] : [])].join(',');
   const cmd = ffmpegCommand(input)

@@ -8,7 +8,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { encode } from 'wav-encoder';
 import { EngramError } from '../errors.ts';
-import { partialPathFor } from '../media/ffmpeg.ts';
+import { partialOutput } from './partials.ts';
 
 export type WriteWavOptions = {
   /** sample rate in Hz */
@@ -38,7 +38,7 @@ export async function writeWav(path: string, samples: Float32Array, opts: WriteW
   // wav-encoder clamps 16-bit output itself but writes floats as given; clamp once for both.
   const clamped = samples.map((v) => (Number.isNaN(v) ? 0 : Math.max(-1, Math.min(1, v))));
   const bytes = encode.sync({ sampleRate: opts.rate, channelData: [clamped] }, opts.float ? { float: true } : { bitDepth: 16 });
-  const tmp = partialPathFor(path);
+  const tmp = partialOutput(path);
   try {
     await writeFile(tmp, new Uint8Array(bytes));
     await rename(tmp, path);

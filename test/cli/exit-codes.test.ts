@@ -96,6 +96,7 @@ describe('exit codes, the same for every command', () => {
     await expect(main(['memorize', 'x.mp4', '--widht', '3'])).rejects.toMatchObject({ message: expect.stringMatching(/did you mean --width\?/) });
     expect(await codeOf(['recall', run, '--max-steps', '3'])).toBe(2);
     expect(await codeOf(['bogus'])).toBe(2);
+    await expect(main([])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/^no command given; the commands are demo, /) }); // the help is printed too
   });
 
   it('values the fuzz found crashing: an empty lavfi: graph, a ρ grid of 2^53 points', async () => {
