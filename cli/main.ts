@@ -20,6 +20,7 @@ import { nothingToResume, resumePoint, runHasCheckpoint } from '../pipelines/sav
 import { commandHelp, eigMethodOf, globalHelp, isCommand, monitorOf, nearestName, num, parse, parseSize, type Parsed } from './args.ts';
 import { assocCommand } from './assoc.ts';
 import { basinsCommand } from './basins.ts';
+import { doctorCommand } from './doctor.ts';
 import { EXIT, execute, exitCodeOf, presenterOf, releaseEarlySignals, reportError } from './execute.ts';
 import { identityCommand } from './identity.ts';
 import { inspectCommand } from './inspect.ts';
@@ -82,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'watch':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'watch takes one run directory: engram watch <run-dir>');
       return watchCommand(rest[0], { presenter: presenterOf(args) });
+    case 'doctor':
+      return doctorCommand(args);
     case 'inspect':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'inspect takes one run directory: engram inspect <run-dir> [options]');
       return inspectCommand(args, rest[0], startBackend);

@@ -211,6 +211,11 @@ export const COMMANDS = {
       ...OUTPUT,
     },
   },
+  doctor: {
+    usage: 'engram doctor [options]',
+    summary: 'what this machine gives engram: backend, BLAS and threads, ffmpeg and its encoders, fonts for plots, free memory and disk, espeak-ng; for each missing piece the command that adds it (exit 1 when a piece engram needs is missing; --json: the report as one JSON line)',
+    options: {},
+  },
   plot: {
     usage: 'engram plot <run-dir>',
     summary: "(re)draw every plot the run's events.jsonl has data for",

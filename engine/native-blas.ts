@@ -27,7 +27,7 @@ export interface BlasAddon {
 
 export const ADDON_PATH = join(dirname(fileURLToPath(import.meta.url)), 'native/build/Release/engram_blas.node');
 export const FAST_PATH_HINT =
-  'install a C compiler and OpenBLAS (Debian/Ubuntu: apt-get install build-essential libopenblas-dev), then run `npm run build:native`';
+  'install a C compiler and OpenBLAS (Debian/Ubuntu: sudo apt-get install build-essential libopenblas-dev), then run `npm run build:native`; `npx engram doctor` gives the command for this machine';
 
 let addon: BlasAddon | null | undefined;
 let loadError = '';

@@ -148,6 +148,17 @@ export function ffmpegToStdout(
   return execFile(resolveFfmpeg().path, [...args, 'pipe:1'], { encoding: 'buffer', maxBuffer: o.maxBuffer }, done);
 }
 
+/** The first line of `ffmpeg -version`, without its prefix and copyright: e.g. "5.1.9-0+deb12u1" (throws when it cannot run). */
+export function ffmpegVersion(): string {
+  return execFileSync(resolveFfmpeg().path, ['-hide_banner', '-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 })
+    .split('\n')[0].replace(/^ffmpeg version\s+/, '').replace(/\s+Copyright.*$/, '');
+}
+
+/** `ffmpeg -formats`: the containers and devices this ffmpeg can read and write (throws when it cannot run). */
+export function ffmpegFormats(): string {
+  return execFileSync(resolveFfmpeg().path, ['-hide_banner', '-formats'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 });
+}
+
 /** `ffmpeg -encoders`: the encoders this ffmpeg was built with (throws when it cannot run). */
 export function ffmpegEncoders(): string {
   return execFileSync(resolveFfmpeg().path, ['-hide_banner', '-encoders'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });

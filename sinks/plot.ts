@@ -13,7 +13,7 @@ import { partialOutput } from './partials.ts';
 export type PlotSpec = vl.TopLevelSpec;
 
 /** Fonts resvg can use for labels; without any, plots still render, only without text. */
-const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', '/System/Library/Fonts', 'C:\\Windows\\Fonts'];
+export const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', '/System/Library/Fonts', 'C:\\Windows\\Fonts'];
 let warnedNoFonts = false;
 
 /** Render a Vega-Lite spec to SVG text. */

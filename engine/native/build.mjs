@@ -33,8 +33,8 @@ if (res.status === 0) {
   const tail = String(res.stderr || '').trim().split('\n').slice(-4).join('\n  ');
   console.warn(
     'engram: could not build the OpenBLAS addon; the engine will use plain wasm (about 10x slower).\n' +
-      '  To get the fast path: install a C compiler and OpenBLAS (Debian/Ubuntu: apt-get install build-essential libopenblas-dev),\n' +
-      '  then run `npm run build:native`.\n  ' + tail,
+      '  To get the fast path: `npm run setup` (Debian/Ubuntu: installs build-essential and libopenblas-dev, then builds it);\n' +
+      '  elsewhere install a C compiler and OpenBLAS, then run `npm run build:native`. `npx engram doctor` says what is missing.\n  ' + tail,
   );
 }
 process.exit(0);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BasinsEvent, EngramEvent } from '../../events.ts';
 import { cellOf } from '../../operators/basins.ts';
+import { errorLines } from '../stderr.ts';
 
 const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'engram-basins-e2e-'));
@@ -17,7 +18,7 @@ describe('engram basins', () => {
   it('trains on the given points, writes basins.png and the basins event, and refuses to overwrite', () => {
     const out = join(dir, 'run');
     const r = engram('basins', '--points', '0.2,0.2;0.8,0.3;0.5,0.8', '--objective', 'cycle', '--grid', '60', '--out', out, '--quiet');
-    expect(r.stderr).toBe('');
+    expect(errorLines(r.stderr)).toEqual([]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/basins: 3 points, 3\/3 stored as attractors; grid 60×60: .*basins\.png/);
     const png = readFileSync(join(out, 'basins.png'));

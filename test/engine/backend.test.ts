@@ -100,6 +100,7 @@ describe('selectBackend', () => {
     expect(w).toContain('fast CPU path unavailable');
     expect(w).toContain('libopenblas-dev');
     expect(w).toContain('npm run build:native');
+    expect(w).toContain('`npx engram doctor` gives the command for this machine');
   });
 
   it('goes on to cpu when everything faster fails', async () => {

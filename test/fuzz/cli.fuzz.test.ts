@@ -20,8 +20,8 @@ import { cliCaseArb } from './cli-cases.ts';
 import { describe as describeCase, errorCodeOf, runAndCheck, sessionRoot } from './cli-contract.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
 
-/** Fixed, so CI sees the same cases every time: the first seed from 20261130 on whose 20 cases cover all nine commands and memorize at least 3 times (scratch search, by coverage only). */
-const SEED = Number(process.env.FUZZ_SEED ?? 20261131);
+/** Fixed, so CI sees the same cases every time: the first seed from 20261131 on whose 20 cases cover all ten commands and memorize at least 3 times (a search by coverage only, with fc.sample over the same arbitrary). */
+const SEED = Number(process.env.FUZZ_SEED ?? 20261241);
 /** Property runs; each is a pair of cases run in parallel (about 8 s a pair on a 2-core machine). */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10);
 const PATH = process.env.FUZZ_PATH;

@@ -24,6 +24,7 @@ beforeAll(async () => {
 
 type Row = (number | null)[];
 const before = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/assoc-identity-before.json'), 'utf8')) as {
+  recordedWith: string;
   runs: Record<string, { steps: Row[]; margins: Row[]; end: { reason: string; step: number } }>;
 };
 
@@ -40,6 +41,17 @@ const modelOf = (c: (typeof configs)[string]) => {
   const spec: AssocSpec = { n: c.n, m: c.m, d: c.d, embeddings: c.embeddings, init: c.init, seed: c.seed };
   return createAssocModel(spec, task);
 };
+/**
+ * The two spiking configurations (lr 30 and 20: the loss jumps at the first step) amplify float32
+ * round-off: on a backend that sums in another order than the recording one (wasm-blas), plain wasm
+ * on a machine without OpenBLAS, they part from the fixture by 3e-4 after ~20 steps, and their
+ * margins start at 0 ± 2e-7 (tied scores), so how many flip sign is round-off. There their values
+ * are compared over the first SENSITIVE_HORIZON steps, flips not at all, and their structure (steps,
+ * rates, order, margins steps) throughout; on the recording backend, everything.
+ */
+const RECORDED_ON = before.recordedWith.match(/backend (\S+)\)/)![1];
+const SPIKING = new Set(['gdTwo', 'sgd']);
+const SENSITIVE_HORIZON = 10;
 /** Equal within float32 round-off of another backend (the fixture's own backend reproduces it exactly); null was NaN. */
 const same = (got: number, want: number | null) =>
   want === null ? Number.isNaN(got) : Math.abs(got - want) <= 1e-4 * Math.max(1, Math.abs(want));
@@ -58,11 +70,14 @@ describe('assoc through the train operator', () => {
     const ms = all.filter((o): o is MarginsEvent => 'kind' in o);
     const steps = out.filter((o) => o.event).map((o) => o.event!);
     expect(steps.map((e) => e.step)).toEqual(want.steps.map((r) => r[0]));
+    const exact = tf.getBackend() === RECORDED_ON || !SPIKING.has(name);
+    const horizon = exact ? Infinity : SENSITIVE_HORIZON;
     steps.forEach((e, i) => {
       const [, loss, gradNorm, lr] = want.steps[i];
+      expect(e.lr).toBe(lr);
+      if (e.step >= horizon) return;
       expect(same(e.loss, loss), `L at step ${e.step}: ${e.loss} vs ${loss}`).toBe(true);
       expect(same(e.gradNorm, gradNorm), `‖∇‖ at step ${e.step}: ${e.gradNorm} vs ${gradNorm}`).toBe(true);
-      expect(e.lr).toBe(lr);
     });
     // one snapshot per state, each ahead of the train-step of the same state (λ_max at that W)
     const order = out.map((o) => (o.snap ? `s${o.snap.step}` : `t${o.event!.step}`));
@@ -72,8 +87,9 @@ describe('assoc through the train operator', () => {
     const lanczosOk = (e: MarginsEvent, w: number | null) => (c.lanczos === 0 ? e.lambdaMax === null : same(e.lambdaMax ?? Number.NaN, w));
     ms.forEach((e, i) => {
       const [, min, median, loss, lambdaMax, flips] = want.margins[i];
+      if (e.step >= horizon) return;
       expect(same(e.min, min) && same(e.median, median) && same(e.loss, loss), `margins at step ${e.step}`).toBe(true);
-      expect(e.flips).toBe(flips);
+      if (exact) expect(e.flips).toBe(flips);
       // a diverged W has no λ_max to compare (NaN scores)
       if (loss !== null) expect(lanczosOk(e, lambdaMax), `λ_max at step ${e.step}: ${e.lambdaMax} vs ${lambdaMax}`).toBe(true);
     });
