@@ -55,7 +55,8 @@ function findFfmpeg(): ResolvedFfmpeg {
   );
 }
 
-function findOnPath(name: string): string | undefined {
+/** The executable `name` on PATH (ffmpeg here; engram doctor asks for compilers and espeak-ng too). */
+export function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);

@@ -7,12 +7,12 @@
  * what was found, what a missing piece costs and the exact command that adds it on this platform.
  * Nothing here writes a file or installs anything: `npm run setup` installs, doctor only says.
  */
-import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
 import { arch, freemem, platform, totalmem } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { selectBackend, type BackendInfo } from '../engine/backend.ts';
 import { ADDON_PATH, blasLoadError, loadBlasAddon } from '../engine/native-blas.ts';
-import { ffmpegEncoders, ffmpegFormats, ffmpegVersion, resolveFfmpeg } from '../media/ffmpeg.ts';
+import { ffmpegEncoders, ffmpegFormats, ffmpegVersion, findOnPath, resolveFfmpeg } from '../media/ffmpeg.ts';
 import { FONT_DIRS } from '../sinks/plot.ts';
 import { formatBytes } from './resources.ts';
 
@@ -112,19 +112,7 @@ export function osFamilyOf(osRelease: string, plat: string = platform()): { fami
   return { family, name };
 }
 
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
+const onPath = (name: string): string | null => findOnPath(name) ?? null;
 
 /** Where the linker looks for -lopenblas (the unversioned libopenblas.so comes with the dev package). */
 const LIB_DIRS = ['/usr/lib', '/usr/lib64', '/usr/local/lib', `/usr/lib/${arch() === 'x64' ? 'x86_64' : arch() === 'arm64' ? 'aarch64' : arch()}-linux-gnu`, '/opt/homebrew/lib', '/usr/local/opt/openblas/lib'];
