@@ -7,10 +7,10 @@ import { EngramError } from '../errors.ts';
 
 export type { BackendInfo };
 
-/** `--backend NAME` must name a backend (E_BAD_ARGUMENT naming the flag); undefined means "the first that works". */
-export function checkBackendOption(name: string | undefined): void {
+/** `--backend NAME` (or ENGRAM_BACKEND, `from`) must name a backend (E_BAD_ARGUMENT naming it); undefined means "the first that works". */
+export function checkBackendOption(name: string | undefined, from: '--backend' | 'ENGRAM_BACKEND' = '--backend'): void {
   if (name !== undefined && !isBackendName(name)) {
-    throw new EngramError('E_BAD_ARGUMENT', `--backend must be one of ${BACKEND_ORDER.join(', ')} (got '${name}')`);
+    throw new EngramError('E_BAD_ARGUMENT', `${from} must be one of ${BACKEND_ORDER.join(', ')} (got '${name}')`);
   }
 }
 

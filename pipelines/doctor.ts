@@ -43,6 +43,8 @@ export interface DoctorFacts {
   /** What building the addon needs. */
   build: { compiler: boolean; make: boolean; python: boolean; openblas: boolean };
   ffmpeg: { ok: true; path: string; source: string; version: string; encoders: string[]; lavfi: boolean } | { ok: false; error: string };
+  /** FFMPEG_PATH, when set: it wins over PATH, so installing ffmpeg does not help while it points elsewhere. */
+  ffmpegPathEnv?: string;
   fonts: { dirs: string[]; dejavu: boolean };
   memory: { total: number; free: number };
   disk: { path: string; free: number } | null;
@@ -96,6 +98,14 @@ export function installCommand(f: Pick<DoctorFacts, 'family' | 'root' | 'sudo'>,
   const sudo = f.family !== 'macos' && !f.root ? 'sudo ' : '';
   const update = f.family === 'debian' ? `${sudo}apt-get update && ` : '';
   return `${update}${sudo}${INSTALL[f.family]} ${names.join(' ')}`;
+}
+
+/**
+ * Whether `ffmpeg -formats` lists the lavfi input device. Up to FFmpeg 6.0 its flag columns are
+ * "DE" (` D  lavfi`); 6.1 added a third, d for devices (` D d lavfi`).
+ */
+export function hasLavfi(formats: string): boolean {
+  return /^\s*D[E.]?(\s*d)?\s+lavfi\s/m.test(formats);
 }
 
 /** The family of /etc/os-release's ID and ID_LIKE. */
@@ -164,7 +174,7 @@ export async function gatherFacts(requestedBackend?: string): Promise<DoctorFact
     const version = ffmpegVersion();
     const list = ffmpegEncoders();
     const encoders = ENCODERS.filter((e) => new RegExp(`^\\s*\\S{6}\\s+${e}\\s`, 'm').test(list));
-    ffmpeg = { ok: true, path: r.path, source: r.source, version, encoders, lavfi: /^\s*D\S*\s+lavfi\s/m.test(ffmpegFormats()) };
+    ffmpeg = { ok: true, path: r.path, source: r.source, version, encoders, lavfi: hasLavfi(ffmpegFormats()) };
   } catch (e) {
     ffmpeg = { ok: false, error: (e instanceof Error ? e.message : String(e)).split('\n')[0] };
   }
@@ -190,6 +200,7 @@ export async function gatherFacts(requestedBackend?: string): Promise<DoctorFact
       openblas: LIB_DIRS.some((d) => existsSync(join(d, 'libopenblas.so')) || existsSync(join(d, 'libopenblas.dylib'))),
     },
     ffmpeg,
+    ...(process.env.FFMPEG_PATH ? { ffmpegPathEnv: process.env.FFMPEG_PATH } : {}),
     fonts: { dirs: fontDirs, dejavu: fontDirs.some((d) => findDejaVu(d)) },
     memory: { total: totalmem(), free: freemem() },
     disk,
@@ -228,7 +239,8 @@ export function assess(f: DoctorFacts): DoctorReport {
   if (!f.backend.ok) {
     checks.push({
       name: 'backend', status: 'fail', found: f.backend.error, impact: 'nothing can train',
-      ...(f.requestedBackend ? {} : { fix: 'reinstall the packages: npm ci' }), required: true,
+      fix: f.requestedBackend ? `drop --backend and unset ENGRAM_BACKEND (it asks for ${f.requestedBackend}) to take the first backend that loads` : 'reinstall the packages: npm ci',
+      required: true,
     });
   } else {
     const b = f.backend.info;
@@ -236,7 +248,7 @@ export function assess(f: DoctorFacts): DoctorReport {
     const skipped = b.skipped.length ? `; skipped ${b.skipped.map((s) => `${s.name} (${why(s.reason)})`).join(', ')}` : '';
     checks.push({
       name: 'backend', status: fast ? 'ok' : 'warn', found: `${b.name} on ${b.device}, ${b.threads} thread(s)${skipped}`,
-      ...(fast ? {} : { impact: 'training runs on plain wasm, about 10× slower than the OpenBLAS path (see blas)' }),
+      ...(fast ? {} : { impact: `training runs on ${b.name === 'cpu' ? 'the pure-JavaScript cpu backend' : 'plain wasm'}, 10–40× slower than the OpenBLAS path (see blas)` }),
       required: true,
     });
   }
@@ -247,17 +259,20 @@ export function assess(f: DoctorFacts): DoctorReport {
   } else {
     const why = f.addon.disabled ? `the OpenBLAS addon is switched off (ENGRAM_NATIVE=off)${f.addon.built ? '' : ', and not built either'}`
       : f.addon.built ? `the OpenBLAS addon is built but does not load (${f.addon.error})`
-      : `the OpenBLAS addon is not built (${!f.build.openblas ? 'no OpenBLAS development files' : !f.build.compiler || !f.build.make ? 'no C compiler or make' : !f.build.python ? 'no python3 for node-gyp' : 'its build failed at install'})`;
+      : `the OpenBLAS addon is not built (${!f.build.openblas ? 'no OpenBLAS development files' : !f.build.compiler || !f.build.make ? 'no C compiler or make' : !f.build.python ? 'no python3 for node-gyp' : 'everything its build needs is here'})`;
     checks.push({
       name: 'blas', status: 'warn', found: why,
-      impact: 'the fast CPU path is off: training about 10× slower, and dense eigenproblems (the certificate) limited to 256×256 in JavaScript',
+      impact: fast
+        ? 'dense eigenproblems (the certificate) are limited to 256×256 and solved in JavaScript'
+        : 'the fast CPU path is off: training 10–40× slower, and dense eigenproblems (the certificate) limited to 256×256 in JavaScript',
       fix: blasFix(f), required: false,
     });
   }
 
+  const pointedAt = f.ffmpegPathEnv ? `point FFMPEG_PATH (now ${f.ffmpegPathEnv}) at a full ffmpeg build, or unset it` : null;
   if (!f.ffmpeg.ok) {
     const add = installCommand(f, ['ffmpeg']);
-    checks.push({ name: 'ffmpeg', status: 'fail', found: f.ffmpeg.error, impact: 'no video can be read or written, and the demo cannot render its clip', fix: add ?? 'install ffmpeg, or set FFMPEG_PATH to an ffmpeg binary', required: true });
+    checks.push({ name: 'ffmpeg', status: 'fail', found: f.ffmpeg.error, impact: 'no video can be read or written, and the demo cannot render its clip', fix: pointedAt ?? add ?? 'install ffmpeg, or set FFMPEG_PATH to an ffmpeg binary', required: true });
   } else {
     const g = f.ffmpeg;
     const lacking = ENCODERS.filter((e) => !g.encoders.includes(e));
@@ -273,7 +288,7 @@ export function assess(f: DoctorFacts): DoctorReport {
           !g.lavfi ? 'without lavfi there is no demo clip and no lavfi: input' : '',
           lacking.includes('libx264') ? 'without libx264 MP4 recordings use MPEG-4 Part 2 (larger, plays everywhere)' : '',
         ].filter(Boolean).join('; '),
-        fix: `${add ? `${add}, or ` : ''}point FFMPEG_PATH at a full ffmpeg build`,
+        fix: pointedAt ?? `${add ? `${add}, or ` : ''}point FFMPEG_PATH at a full ffmpeg build`,
       }),
       required: needed.length > 0 || !g.lavfi,
     });

@@ -9,8 +9,9 @@
 #   2. npm install (npm ci with --ci), which builds the addon when it can.
 #   3. engram doctor: what engram will run on.
 #
-# A machine where step 1 cannot run still gets a working engram on plain wasm (about 10x slower);
-# setup then says so and exits 0. It fails only when npm install fails.
+# A machine where step 1 cannot run still gets a working engram on plain wasm (10-40x slower);
+# setup then says so and goes on. It exits with doctor's code: 0 when engram runs here, 1 when a
+# piece it needs (a backend, a usable ffmpeg) is missing; and non-zero when npm install fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,7 @@ system_packages() {
     say "  Fedora: sudo dnf install gcc gcc-c++ make python3 openblas-devel dejavu-sans-fonts"
     say "  Arch:   sudo pacman -S --needed base-devel python openblas ttf-dejavu"
     say "  Alpine: apk add build-base python3 openblas-dev font-dejavu"
+    say "  macOS:  the addon's build is not set up for macOS yet; engram runs there on plain wasm"
     say "then run npm run build:native (engram runs without them, on plain wasm)"
     return 0
   fi
@@ -55,7 +57,7 @@ system_packages() {
   local sudo=()
   if [ "$(id -u)" != 0 ]; then
     if ! command -v sudo >/dev/null 2>&1; then
-      say "cannot install $need: not root and no sudo. As root: apt-get install -y $need; then npm run build:native"
+      say "cannot install $need: not root and no sudo. As root: apt-get update && apt-get install -y $need; then npm run build:native"
       return 0
     fi
     sudo=(sudo)
@@ -68,11 +70,11 @@ system_packages() {
      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null; then
     say "installed $need"
   else
-    say "could not install $need; engram will run on plain wasm (about 10x slower). Install them, then run npm run build:native"
+    say "could not install $need; engram will run on plain wasm (10-40x slower). To get the fast path: ${sudo[*]:+sudo }apt-get update && ${sudo[*]:+sudo }apt-get install -y $need && npm run build:native"
   fi
 }
 
 system_packages
 if [ "$ci" = 1 ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 # npm install rebuilds the addon (postinstall) every time; say where that left us
-node bin/engram.mjs doctor --no-tui || true
+node bin/engram.mjs doctor --no-tui

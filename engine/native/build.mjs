@@ -32,7 +32,7 @@ if (res.status === 0) {
 } else {
   const tail = String(res.stderr || '').trim().split('\n').slice(-4).join('\n  ');
   console.warn(
-    'engram: could not build the OpenBLAS addon; the engine will use plain wasm (about 10x slower).\n' +
+    'engram: could not build the OpenBLAS addon; the engine will use plain wasm (10-40x slower).\n' +
       '  To get the fast path: `npm run setup` (Debian/Ubuntu: installs build-essential and libopenblas-dev, then builds it);\n' +
       '  elsewhere install a C compiler and OpenBLAS, then run `npm run build:native`. `npx engram doctor` says what is missing.\n  ' + tail,
   );

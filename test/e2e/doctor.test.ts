@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ADDON_PATH } from '../../engine/native-blas.ts';
+import { ADDON_PATH, loadBlasAddon } from '../../engine/native-blas.ts';
 import type { DoctorReport } from '../../pipelines/doctor.ts';
 
 const root = join(import.meta.dirname, '../..');
@@ -16,8 +16,8 @@ const engram = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   });
 const reportOf = (stdout: string) => JSON.parse(stdout.trim().split('\n')[0]) as DoctorReport;
 const status = (r: DoctorReport, name: string) => r.checks.find((c) => c.name === name)!;
-/** The addon is there and not switched off: what a machine after `npm run setup` has. */
-const addonHere = existsSync(ADDON_PATH) && process.env.ENGRAM_NATIVE !== 'off';
+/** The addon loads (built, not switched off): what a machine after `npm run setup` has. */
+const addonHere = loadBlasAddon() !== null;
 
 describe('engram doctor', () => {
   it(`reports this machine (${addonHere ? 'with' : 'without'} the OpenBLAS addon) and exits 0`, () => {
@@ -34,7 +34,7 @@ describe('engram doctor', () => {
       expect(status(report, 'backend').found).toMatch(/^(wasm-blas|tensorflow|tensorflow-gpu) on /);
     } else {
       expect(blas.status).toBe('warn');
-      expect(blas.found).toContain('not built');
+      expect(blas.found).toMatch(/not built|does not load|switched off/);
       expect(blas.fix).toMatch(/npm run build:native$/);
     }
     expect(status(report, 'ffmpeg')).toMatchObject({ status: expect.stringMatching(/ok|warn/) });
@@ -77,9 +77,12 @@ describe('engram doctor', () => {
     expect(lines.at(-1)).toMatchObject({ kind: 'error', code: 'E_FFMPEG' });
   });
 
-  it('takes no input', () => {
+  it('takes no input, and a backend name that is none is a usage error (exit 2)', () => {
     const r = engram(['clip.mp4']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/E_BAD_ARGUMENT: doctor takes no input/);
+    const env = engram([], { ENGRAM_BACKEND: 'bogus' });
+    expect(env.status).toBe(2);
+    expect(env.stderr).toMatch(/^engram: E_BAD_ARGUMENT: ENGRAM_BACKEND must be one of .* \(got 'bogus'\)/m);
   });
 });

@@ -30,8 +30,8 @@ async function engramError(p: Promise<unknown>): Promise<EngramError> {
 
 const NO_GPU = 'no CUDA here', NO_TF = 'tfjs-node missing';
 
-// These tests are about the order itself: CI also runs this file with ENGRAM_BACKEND=wasm, which
-// would otherwise pin every default choice.
+// These tests are about the order itself: ENGRAM_BACKEND set in the environment (a user's, or a
+// developer's shell) would otherwise pin every default choice.
 const envBackend = process.env.ENGRAM_BACKEND;
 beforeAll(() => {
   delete process.env.ENGRAM_BACKEND;

@@ -3,7 +3,7 @@
  * without the OpenBLAS addon, and the exact command it gives for each missing piece per platform.
  */
 import { describe, expect, it } from 'vitest';
-import { assess, installCommand, osFamilyOf, type DoctorFacts } from '../../pipelines/doctor.ts';
+import { assess, hasLavfi, installCommand, osFamilyOf, type DoctorFacts } from '../../pipelines/doctor.ts';
 import { formatDoctor, summaryOf } from '../../cli/doctor.ts';
 
 const GiB = 2 ** 30;
@@ -57,12 +57,13 @@ describe('engram doctor', () => {
     const blas = check(f, 'blas');
     expect(blas.status).toBe('warn');
     expect(blas.found).toBe('the OpenBLAS addon is not built (no OpenBLAS development files)');
-    expect(blas.impact).toMatch(/10× slower/);
+    expect(blas.impact).toMatch(/10–40× slower/);
     expect(blas.fix).toBe('sudo apt-get update && sudo apt-get install -y libopenblas-dev && npm run build:native');
     expect(summaryOf(r)).toBe('engram runs here; 1 optional piece missing: blas');
     const text = formatDoctor(r).join('\n');
     expect(text).toMatch(/! blas +the OpenBLAS addon is not built/);
-    expect(text).toContain('to add it: sudo apt-get update && sudo apt-get install -y libopenblas-dev && npm run build:native');
+    expect(text).toContain('fix: sudo apt-get update && sudo apt-get install -y libopenblas-dev && npm run build:native');
+    expect(text).toMatch(/impact: the fast CPU path is off: training 10–40× slower/);
   });
 
   it('names every missing build piece, and no sudo for root', () => {
@@ -72,8 +73,9 @@ describe('engram doctor', () => {
     const compilerOnly = facts({ ...FRESH, build: { compiler: false, make: true, python: true, openblas: true } });
     expect(check(compilerOnly, 'blas').found).toContain('no C compiler or make');
     expect(check(compilerOnly, 'blas').fix).toBe('sudo apt-get update && sudo apt-get install -y build-essential && npm run build:native');
-    // everything is there but the build failed: rebuild
+    // everything is there but the addon was never built (ENGRAM_SKIP_NATIVE, --ignore-scripts) or its build failed: rebuild
     const rebuild = facts({ ...FRESH, build: { compiler: true, make: true, python: true, openblas: true } });
+    expect(check(rebuild, 'blas').found).toBe('the OpenBLAS addon is not built (everything its build needs is here)');
     expect(check(rebuild, 'blas').fix).toBe('npm run build:native');
   });
 
@@ -106,6 +108,24 @@ describe('engram doctor', () => {
     expect(osFamilyOf('', 'darwin').family).toBe('macos');
   });
 
+  it('finds lavfi in the -formats list of FFmpeg up to 6.0 and from 6.1 on (a third flag column)', () => {
+    expect(hasLavfi(' D. = Demuxing supported\n .E = Muxing supported\n --\n D  lavfi           Libavfilter virtual input device\n')).toBe(true);
+    expect(hasLavfi(' D.. = Demuxing supported\n ..d = Is a device\n ---\n D d lavfi           Libavfilter virtual input device\n')).toBe(true);
+    expect(hasLavfi(' D  lavf_x  something\n  E mp4  MP4\n')).toBe(false);
+  });
+
+  it('a backend on tensorflow needs the addon only for the certificate', () => {
+    const tfBackend = { ...FAST, name: 'tensorflow' as const, tfBackend: 'tensorflow', blas: 'libtensorflow (Eigen)' };
+    const f = facts({ ...FRESH, backend: { ok: true, info: tfBackend } });
+    expect(check(f, 'backend').status).toBe('ok');
+    expect(check(f, 'blas').impact).toBe('dense eigenproblems (the certificate) are limited to 256×256 and solved in JavaScript');
+  });
+
+  it('FFMPEG_PATH wins over PATH: its fix is FFMPEG_PATH, not installing ffmpeg', () => {
+    const f = facts({ ffmpeg: { ok: false, error: 'FFMPEG_PATH points to /x, which does not exist' }, ffmpegPathEnv: '/x' });
+    expect(check(f, 'ffmpeg').fix).toBe('point FFMPEG_PATH (now /x) at a full ffmpeg build, or unset it');
+  });
+
   it('no ffmpeg, or one without lavfi or FFV1, is a failure engram cannot run past; no libx264 only a warning', () => {
     const none = facts({ ffmpeg: { ok: false, error: 'ffmpeg not found' } });
     expect(assess(none).ok).toBe(false);
@@ -134,6 +154,7 @@ describe('engram doctor', () => {
     const f = facts({ backend: { ok: false, error: "backend 'tensorflow' is not available here" }, requestedBackend: 'tensorflow' });
     expect(assess(f).ok).toBe(false);
     expect(check(f, 'backend')).toMatchObject({ status: 'fail', required: true });
-    expect(summaryOf(assess(f))).toBe('engram cannot run here: backend missing');
+    expect(summaryOf(assess(f))).toBe('engram cannot run here: backend not usable');
+    expect(check(f, 'backend').fix).toBe('drop --backend and unset ENGRAM_BACKEND (it asks for tensorflow) to take the first backend that loads');
   });
 });
