@@ -39,6 +39,17 @@ export type VideoFrameOptions = {
    */
   onProgress?: (p: DecodeProgress) => void;
   progressMs?: number;
+  /** Read the input at its own frame rate (ffmpeg's `-re`): a `lavfi:` graph then plays like a camera. */
+  realtime?: boolean;
+  /**
+   * URLs only: fail when the connection delivers nothing for this long instead of waiting forever
+   * (ffmpeg's `-rw_timeout` for tcp, http(s) and rtmp(s), udp's `-timeout`; other protocols: none).
+   */
+  ioTimeoutMs?: number;
+  /** At most this much of the input is read to learn its streams before decoding starts (ffmpeg's `-analyzeduration`; its default is 5 s). */
+  analyzeMs?: number;
+  /** Aborting kills ffmpeg at once and ends the frames quietly, even while waiting for input that does not come. */
+  signal?: AbortSignal;
 };
 
 /** How far a decode has come: frames so far, what the input promises (when known), time since it started. */
@@ -103,6 +114,7 @@ function ffmpegInput(path: string): Input {
  */
 export async function* videoFrames(path: string, opts: VideoFrameOptions): AsyncGenerator<Frame> {
   checkOptions(path, opts);
+  if (opts.signal?.aborted) return;
   const src = ffmpegInput(path);
   // what the container promises, asked alongside the decode (only when someone wants the report)
   const container = (opts.onReport || opts.onProgress) && src.file ? probeContainer(path) : undefined;
@@ -121,6 +133,9 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
   const cmd = ffmpegCommand(src.input)
     .inputOptions([
       ...src.options, '-hide_banner', '-loglevel', 'error',
+      ...(opts.realtime ? ['-re'] : []),
+      ...(opts.ioTimeoutMs !== undefined ? ioTimeoutOptions(path, opts.ioTimeoutMs) : []),
+      ...(opts.analyzeMs !== undefined ? ['-analyzeduration', String(Math.max(1, Math.round(opts.analyzeMs * 1000)))] : []),
       ...(opts.start !== undefined ? ['-ss', String(opts.start)] : []),
       ...(opts.duration !== undefined ? ['-t', String(opts.duration)] : []),
     ])
@@ -152,6 +167,13 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
       });
   });
   const out = new PassThrough({ highWaterMark: Math.max(frameBytes * 4, 1 << 16) });
+  // aborted while waiting for bytes: kill ffmpeg and end the pipe, which ends the loop below
+  const abort = () => {
+    abandoned = true;
+    if (started && !ended) cmd.kill('SIGKILL');
+    out.destroy();
+  };
+  opts.signal?.addEventListener('abort', abort, { once: true });
   cmd.pipe(out, { end: true });
 
   let pending = Buffer.alloc(frameBytes);
@@ -183,6 +205,7 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
         }
       }
     }
+    if (opts.signal?.aborted) return;
     await exited;
     if (failure || index === 0) throw await decodeFailure(path, src, opts, failure, container);
     if (opts.onReport) {
@@ -190,7 +213,10 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
       const expected = info ? expectedFrames(info, opts) : undefined;
       opts.onReport({ framesDecoded: index, ...(expected ? { expected } : {}), errors: decodeErrors(stderrText) });
     }
+  } catch (e) {
+    if (!opts.signal?.aborted) throw e;
   } finally {
+    opts.signal?.removeEventListener('abort', abort);
     src.stdin?.release();
     if (!ended) {
       abandoned = true;
@@ -201,6 +227,15 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
 }
 
 const secs = (x: number) => `${+x.toFixed(3)} s`;
+
+/** The ffmpeg input options that make a URL whose connection delivers nothing for `ms` fail (see `ioTimeoutMs`). */
+function ioTimeoutOptions(path: string, ms: number): string[] {
+  const micros = String(Math.max(1, Math.round(ms * 1000)));
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(path)?.[1].toLowerCase();
+  if (scheme === 'udp') return ['-timeout', micros];
+  if (scheme && ['tcp', 'http', 'https', 'rtmp', 'rtmps'].includes(scheme)) return ['-rw_timeout', micros];
+  return [];
+}
 
 /**
  * Why an input gave no frames, said by its cause: an empty standard input, a file with no video
@@ -329,7 +364,8 @@ export function decodeErrors(stderr: string, max = 5): string[] {
   return [...new Set(lines)].slice(0, max);
 }
 
-function checkOptions(path: string, opts: VideoFrameOptions): void {
+/** The checks `videoFrames` makes of its size and rate options (E_BAD_ARGUMENT), for callers that want them up front. */
+export function checkOptions(path: string, opts: VideoFrameOptions): void {
   const positiveInt = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
   if (!positiveInt(opts.width) || !positiveInt(opts.height) || !positiveInt(opts.frames)) {
     throw new EngramError(
