@@ -25,6 +25,10 @@
  * - Non-finite stop: with `stopOnNonfinite`, a non-finite loss or gradient rolls the trainer back
  *   to the last finite state (weights, optimizer, sampler), saves it with
  *   `checkpoint.saveLastFinite` and ends with reason 'diverged' and `lastFinite` set.
+ * - At the loss target: training ends (`atTarget: 'end'`, the default), or (`'wait'`, for live
+ *   inputs whose data keeps changing) the loop idles until the next dataset arrives and trains on
+ *   it, calling `onIdle` each time it starts to wait; it ends at the target only once the input has
+ *   completed. The step cap, checkpoints on request and cancellation work while it waits.
  * - Control: `pause` holds the loop at the next step boundary until `resume` (it waits on the
  *   control stream: no timer runs while paused), `checkpoint` saves at the next step boundary or at
  *   once while paused; a control event acknowledges pause and resume; other commands are ignored.
@@ -72,6 +76,10 @@ export interface TrainOptions<D = Dataset, O = never> {
   schedule?: LrSchedule;
   /** Operator commands (dashboard keys): pause, resume, checkpoint now. */
   control?: Observable<ControlCommand>;
+  /** At the loss target: end (default), or wait for the next dataset (live inputs). */
+  atTarget?: 'end' | 'wait';
+  /** With atTarget 'wait': called with the step count each time the loop starts to wait for data. */
+  onIdle?: (step: number) => void;
   /** Yield to the event loop once this many ms have passed since the last yield (default 16). */
   yieldMs?: number;
   /** Clock in ms for the yield rule and step timings (default performance.now); injectable for tests. */
@@ -106,6 +114,8 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
       let finished = false;
       /** A dataset that arrived while training, for the next step boundary. */
       let nextData: { data: D } | null = null;
+      /** The input completed: no dataset will come after `nextData`. */
+      let inputDone = false;
       let done = opts.restore?.step ?? 0;
       /** The loss of the last step taken (of the restored state before the first one). */
       let lastLoss = opts.restore?.loss ?? Number.NaN;
@@ -185,9 +195,21 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
           if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
             return end(t, 'diverged', r.loss, opts.stopOnNonfinite ? (saveLastFinite(t) ?? null) : undefined);
           }
-          if (r.loss <= lossTarget && !r.retry) return end(t, 'loss-target', r.loss);
+          const atTarget = r.loss <= lossTarget && !r.retry;
+          if (atTarget && (opts.atTarget !== 'wait' || (inputDone && !nextData))) return end(t, 'loss-target', r.loss);
           if (done >= opts.maxSteps) return end(t, 'step-cap', r.loss);
           if (checkpointNow || (opts.checkpoint && done % opts.checkpoint.every === 0)) saveNow(t);
+          if (atTarget && !nextData) {
+            // live: nothing left to learn until the data changes
+            opts.onIdle?.(done);
+            while (!nextData) {
+              if (inputDone) return end(t, 'loss-target', r.loss);
+              await new Promise<void>((res) => (wake = res));
+              if (halted()) return;
+              if (checkpointNow) done > savedAt ? saveNow(t) : (checkpointNow = false);
+            }
+            lastYield = now();
+          }
           if (now() - lastYield >= yieldMs) {
             await yieldToLoop();
             if (halted()) return;
@@ -218,6 +240,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
           if (finished || halted()) return;
           if (trainer) {
             nextData = { data };
+            wakeUp(); // a loop waiting at the target (a paused one goes back to waiting)
             return;
           }
           try {
@@ -232,7 +255,9 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
         },
         error: (e) => sub.error(e),
         complete: () => {
+          inputDone = true;
           if (!trainer) sub.complete();
+          else wakeUp();
         },
       });
       return () => {

@@ -87,3 +87,58 @@ describe('train operator: learning-rate schedule', () => {
     expect(() => train({ runId: 'r', trainer: fixed.make, maxSteps: 3, schedule: { kind: 'step', lr: 1, every: 0, factor: 0.5 } })).toThrow(/every/);
   });
 });
+
+describe("train operator: atTarget 'wait' (live inputs)", () => {
+  it('idles at the loss target until the next dataset, trains on it, and ends at the target once the input is done', async () => {
+    const data$ = new Subject<Dataset>();
+    // the loss reaches the target (0.5) every second step
+    const s = scripted((k) => (k % 2 === 1 ? 0.1 : 1));
+    const events: TrainEvent[] = [];
+    const idle: number[] = [];
+    let completed = false;
+    data$.pipe(train({ runId: 'r', trainer: s.make, maxSteps: 100, lossTarget: 0.5, atTarget: 'wait', onIdle: (n) => idle.push(n), now: () => 0 }))
+      .subscribe({ next: (e) => events.push(e), complete: () => (completed = true) });
+    data$.next(dataset(1));
+    await new Promise((r) => setImmediate(r));
+    // at the target after 2 steps: waiting, not ended
+    expect(s.st.steps).toBe(2);
+    expect(idle).toEqual([2]);
+    expect(completed).toBe(false);
+    data$.next(dataset(2));
+    await new Promise((r) => setImmediate(r));
+    expect(s.st.trainedOn).toEqual([1, 1, 2, 2]);
+    expect(idle).toEqual([2, 4]);
+    data$.complete();
+    await new Promise((r) => setImmediate(r));
+    expect(completed).toBe(true);
+    expect(events.at(-1)).toMatchObject({ kind: 'train-end', reason: 'loss-target', step: 4 });
+    expect(s.st.disposed).toBe(1);
+  });
+
+  it('a pause taken while waiting holds the next dataset until resume; unsubscribing while waiting frees the trainer', async () => {
+    const data$ = new Subject<Dataset>();
+    const control$ = new Subject<'pause' | 'resume'>();
+    const s = scripted((k) => (k % 2 === 1 ? 0.1 : 1));
+    const sub = data$.pipe(train({ runId: 'r', trainer: s.make, maxSteps: 100, lossTarget: 0.5, atTarget: 'wait', control: control$, now: () => 0 })).subscribe();
+    data$.next(dataset(1));
+    await new Promise((r) => setImmediate(r));
+    control$.next('pause');
+    data$.next(dataset(2));
+    await new Promise((r) => setImmediate(r));
+    expect(s.st.steps).toBe(2); // paused: the new data waits
+    control$.next('resume');
+    await new Promise((r) => setImmediate(r));
+    expect(s.st.trainedOn).toEqual([1, 1, 2, 2]);
+    sub.unsubscribe();
+    expect(s.st.disposed).toBe(1);
+  });
+
+  it("the default ends at the target with the input still open, as before", () => {
+    const data$ = new Subject<Dataset>();
+    const s = scripted([1, 0.1]);
+    const ev: TrainEvent[] = [];
+    data$.pipe(train({ runId: 'r', trainer: s.make, maxSteps: 100, lossTarget: 0.5, now: () => 0 })).subscribe((e) => ev.push(e));
+    data$.next(dataset(1));
+    expect(ev.at(-1)).toMatchObject({ kind: 'train-end', reason: 'loss-target', step: 2 });
+  });
+});
