@@ -11,7 +11,7 @@
  *   event once, when the first frame leaves).
  * - Admission (backpressure): a frame is admitted once the trainer has taken `minSteps` steps since
  *   the last dataset was emitted (the step count is the latest value of `steps`, 0 before any
- *   arrives); the first frames are admitted at once until the memory holds 2. A frame that arrives
+ *   arrives), or has said on `idle` that it waits for data (at its loss target); the first frames are admitted at once until the memory holds 2. A frame that arrives
  *   while the gate is closed waits in a one-slot hold; a newer one replaces it and the replaced one
  *   is counted as dropped. A step count that opens the gate admits the held frame. So the memory
  *   never holds more than the mode's frames, plus the held one, whatever the arrival rate.
@@ -57,6 +57,12 @@ export interface LiveMemoryOptions {
   minSteps: number;
   /** Steps taken by the trainer so far (e.g. train-step events' step), an explicit input stream. */
   steps: Observable<number>;
+  /**
+   * The trainer is at the loss target and waits for data (train's `onIdle`): the gate opens at
+   * once, whatever the steps. Without it a trainer that reaches the target in fewer than `minSteps`
+   * steps would wait for a frame the gate waits to let in.
+   */
+  idle?: Observable<unknown>;
 }
 
 export interface LiveCounts {
@@ -64,13 +70,12 @@ export interface LiveCounts {
   arrived: number;
   /** Frames taken into memory. */
   admitted: number;
-  /** Frames replaced in the hold by a newer one (never admitted). */
-  dropped: number;
   /**
-   * A frame waits in the hold. Every output follows an admission, which empties the hold, so this is
-   * false in the outputs of this operator; drops made while nothing is admitted show in the next output.
+   * Frames replaced in the hold by a newer one (never admitted). Every output follows an admission,
+   * which empties the hold, so arrived = admitted + dropped in each; drops made while nothing is
+   * admitted show in the next output.
    */
-  held: boolean;
+  dropped: number;
   /** Frames in memory (the held one not included). */
   stored: number;
 }
@@ -187,9 +192,11 @@ export function liveMemory(o: LiveMemoryOptions): OperatorFunction<MemoryFrame, 
       let held: MemoryFrame | null = null;
       /** The trainer's latest step count, and the count when the last dataset was emitted. */
       let stepCount = 0, emittedAt = 0;
+      /** The trainer has said it waits for data since the last dataset. */
+      let idle = false;
       let dim = -1;
-      const counts = (): LiveCounts => ({ arrived, admitted, dropped, held: held !== null, stored: memory.size() });
-      const gateOpen = () => memory.size() < 2 || stepCount - emittedAt >= minSteps;
+      const counts = (): LiveCounts => ({ arrived, admitted, dropped, stored: memory.size() });
+      const gateOpen = () => memory.size() < 2 || idle || stepCount - emittedAt >= minSteps;
 
       const admit = (f: MemoryFrame) => {
         admitted++;
@@ -201,6 +208,7 @@ export function liveMemory(o: LiveMemoryOptions): OperatorFunction<MemoryFrame, 
         const seqs = memory.sequences();
         const dataset = makeDataset(seqs.length > 1 ? 'multi-cycle' : 'cycle', seqs.map((s) => s.map((x) => x.data)));
         emittedAt = stepCount;
+        idle = false;
         sub.next({ kind: 'dataset', dataset, frames: seqs.flatMap((s) => s.map((x) => x.index)), counts: counts() });
       };
       const admitHeld = () => {
@@ -216,7 +224,17 @@ export function liveMemory(o: LiveMemoryOptions): OperatorFunction<MemoryFrame, 
         },
         error: (err) => sub.error(err),
       });
-      if (sub.closed) return () => stepsSub.unsubscribe();
+      const idleSub = o.idle?.subscribe({
+        next: () => {
+          idle = true;
+          if (held) admitHeld();
+        },
+        error: (err) => sub.error(err),
+      });
+      if (sub.closed) {
+        idleSub?.unsubscribe();
+        return () => stepsSub.unsubscribe();
+      }
       const frameSub = source.subscribe({
         next: (f) => {
           arrived++;
@@ -241,6 +259,7 @@ export function liveMemory(o: LiveMemoryOptions): OperatorFunction<MemoryFrame, 
       return () => {
         frameSub.unsubscribe();
         stepsSub.unsubscribe();
+        idleSub?.unsubscribe();
       };
     });
 }

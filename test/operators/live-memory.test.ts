@@ -7,10 +7,10 @@ import { EngramError } from '../../errors.ts';
 const frame = (i: number): MemoryFrame => ({ index: i, data: Float32Array.of(i, i + 0.25, i + 0.5, i + 0.75) });
 
 function setup(mode: LiveMemoryMode, minSteps: number) {
-  const frames = new Subject<MemoryFrame>(), steps = new Subject<number>();
+  const frames = new Subject<MemoryFrame>(), steps = new Subject<number>(), idle = new Subject<void>();
   const out: LiveMemoryOutput[] = [];
   const state = { completed: false, error: undefined as unknown };
-  frames.pipe(liveMemory({ mode, minSteps, steps })).subscribe({
+  frames.pipe(liveMemory({ mode, minSteps, steps, idle })).subscribe({
     next: (e) => out.push(e),
     error: (e) => (state.error = e),
     complete: () => (state.completed = true),
@@ -18,7 +18,7 @@ function setup(mode: LiveMemoryMode, minSteps: number) {
   const datasets = () => out.filter((e) => e.kind === 'dataset');
   const last = () => datasets().at(-1)!;
   const push = (...is: number[]) => is.forEach((i) => frames.next(frame(i)));
-  return { frames, steps, out, state, datasets, last, push };
+  return { frames, steps, idle, out, state, datasets, last, push };
 }
 
 /** The dataset's first value of each input row: the frame index it encodes. */
@@ -45,7 +45,23 @@ describe('liveMemory', () => {
     expect(last.kind === 'dataset' && last.dataset.objective).toBe('cycle');
     expect(rows(last)).toEqual([2, 3, 4]);
     expect(targetRows(last)).toEqual([3, 4, 2]); // the cyclic successor
-    expect(last.counts).toEqual({ arrived: 5, admitted: 5, dropped: 0, held: false, stored: 3 });
+    expect(last.counts).toEqual({ arrived: 5, admitted: 5, dropped: 0, stored: 3 });
+  });
+
+  it('a trainer idle at its loss target opens the gate at once, for the held frame or the next one', () => {
+    const t = setup({ kind: 'window', size: 4 }, 100);
+    t.push(0, 1, 2); // 2 is held: 100 steps are asked for
+    t.steps.next(3);
+    t.idle.next(); // at the target after 3 steps: waiting for data
+    expect(t.datasets().map((e) => e.frames)).toEqual([[0, 1], [0, 1, 2]]);
+    t.push(3); // the trainer has not said it is idle since: held
+    expect(t.datasets()).toHaveLength(2);
+    t.idle.next();
+    t.push(4); // 3 was admitted on idle; 4 waits for the next idle or 100 steps
+    expect(t.datasets().map((e) => e.frames).at(-1)).toEqual([0, 1, 2, 3]);
+    expect(t.last().counts).toEqual({ arrived: 4, admitted: 4, dropped: 0, stored: 4 });
+    t.idle.next();
+    expect(t.datasets().map((e) => e.frames).at(-1)).toEqual([1, 2, 3, 4]);
   });
 
   it('a slow trainer: frames wait in a one-slot hold, replaced ones are dropped and counted', () => {
@@ -57,7 +73,7 @@ describe('liveMemory', () => {
     expect(t.datasets()).toHaveLength(1);
     t.steps.next(2); // 2 steps since the dataset: 4 is admitted
     expect(t.datasets().map((e) => e.frames)).toEqual([[0, 1], [0, 1, 4]]);
-    expect(t.last().counts).toEqual({ arrived: 5, admitted: 3, dropped: 2, held: false, stored: 3 });
+    expect(t.last().counts).toEqual({ arrived: 5, admitted: 3, dropped: 2, stored: 3 });
     t.push(5); // gate closed again (counted from step 2)
     t.steps.next(3);
     expect(t.datasets()).toHaveLength(2);
@@ -71,7 +87,6 @@ describe('liveMemory', () => {
     t.steps.next(3);
     t.push(2);
     expect(t.last().frames).toEqual([1, 2]);
-    expect(t.last().counts.held).toBe(false);
   });
 
   it('10,000 frames and no steps: memory stays bounded and every frame is accounted for', () => {
@@ -82,11 +97,11 @@ describe('liveMemory', () => {
     expect(c.stored).toBeLessThanOrEqual(4);
     expect(c.arrived).toBe(10_000);
     expect(c.admitted).toBe(3);
-    expect(c.dropped).toBe(c.arrived - c.admitted - (c.held ? 1 : 0));
+    expect(c.dropped).toBe(c.arrived - c.admitted);
     expect(c.dropped).toBe(9_997);
     expect(t.last().frames).toEqual([0, 1, 9_999]);
     // every output's counts keep the identity (an output follows an admission, which empties the hold)
-    for (const e of t.out) expect(e.counts.dropped).toBe(e.counts.arrived - e.counts.admitted - (e.counts.held ? 1 : 0));
+    for (const e of t.out) expect(e.counts.dropped).toBe(e.counts.arrived - e.counts.admitted);
   });
 
   it('10,000 frames with no steps at all: one dataset, stored ≤ size, one held', () => {
@@ -96,7 +111,7 @@ describe('liveMemory', () => {
     const frames = t.frames;
     frames.complete(); // the held frame is admitted at the end
     const c = t.last().counts;
-    expect(c).toEqual({ arrived: 10_000, admitted: 3, dropped: 9_997, held: false, stored: 3 });
+    expect(c).toEqual({ arrived: 10_000, admitted: 3, dropped: 9_997, stored: 3 });
     expect(t.last().frames).toEqual([0, 1, 9_999]);
     expect(t.state.completed).toBe(true);
   });
@@ -164,7 +179,7 @@ describe('liveMemory', () => {
     t.frames.complete();
     expect(t.datasets()).toHaveLength(2);
     expect(t.last().frames).toEqual([0, 1, 2]);
-    expect(t.last().counts).toEqual({ arrived: 3, admitted: 3, dropped: 0, held: false, stored: 3 });
+    expect(t.last().counts).toEqual({ arrived: 3, admitted: 3, dropped: 0, stored: 3 });
     expect(t.state.completed).toBe(true);
 
     const u = setup({ kind: 'window', size: 3 }, 0);
