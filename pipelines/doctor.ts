@@ -95,9 +95,11 @@ export function installCommand(f: Pick<DoctorFacts, 'family' | 'root' | 'sudo'>,
   if (f.family === 'other') return null;
   const names = pieces.map((p) => PACKAGES[p][f.family]);
   if (names.some((n) => n === undefined)) return null;
-  const sudo = f.family !== 'macos' && !f.root ? 'sudo ' : '';
+  // not root: through sudo where there is one; else the command is one for root to run
+  const asRoot = f.family !== 'macos' && !f.root && !f.sudo ? 'as root: ' : '';
+  const sudo = f.family !== 'macos' && !f.root && f.sudo ? 'sudo ' : '';
   const update = f.family === 'debian' ? `${sudo}apt-get update && ` : '';
-  return `${update}${sudo}${INSTALL[f.family]} ${names.join(' ')}`;
+  return `${asRoot}${update}${sudo}${INSTALL[f.family]} ${names.join(' ')}`;
 }
 
 /**
@@ -127,21 +129,12 @@ const onPath = (name: string): string | null => findOnPath(name) ?? null;
 /** Where the linker looks for -lopenblas (the unversioned libopenblas.so comes with the dev package). */
 const LIB_DIRS = ['/usr/lib', '/usr/lib64', '/usr/local/lib', `/usr/lib/${arch() === 'x64' ? 'x86_64' : arch() === 'arm64' ? 'aarch64' : arch()}-linux-gnu`, '/opt/homebrew/lib', '/usr/local/opt/openblas/lib'];
 
-function hasFontFiles(dir: string, depth = 3): boolean {
-  if (depth < 0) return false;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return false;
-  }
-  return entries.some((e) => (e.isFile() && /\.(ttf|otf|ttc)$/i.test(e.name)) || (e.isDirectory() && hasFontFiles(join(dir, e.name), depth - 1)));
-}
-
-function findDejaVu(dir: string, depth = 3): boolean {
+/** Whether a file whose name matches `name` is in `dir` or up to `depth` folders below it. */
+function hasFile(dir: string, name: RegExp, depth = 3): boolean {
   if (depth < 0) return false;
   try {
-    return readdirSync(dir, { withFileTypes: true }).some((e) => (e.isFile() && /^DejaVuSans\.ttf$/i.test(e.name)) || (e.isDirectory() && findDejaVu(join(dir, e.name), depth - 1)));
+    return readdirSync(dir, { withFileTypes: true })
+      .some((e) => (e.isFile() && name.test(e.name)) || (e.isDirectory() && hasFile(join(dir, e.name), name, depth - 1)));
   } catch {
     return false;
   }
@@ -185,7 +178,7 @@ export async function gatherFacts(requestedBackend?: string): Promise<DoctorFact
   } catch {
     // statfs is not available everywhere
   }
-  const fontDirs = FONT_DIRS.filter((d) => hasFontFiles(d));
+  const fontDirs = FONT_DIRS.filter((d) => hasFile(d, /\.(ttf|otf|ttc)$/i));
   return {
     node: process.version, platform: platform(), arch: arch(), osName: name, family,
     root: typeof process.getuid === 'function' && process.getuid() === 0,
@@ -201,7 +194,7 @@ export async function gatherFacts(requestedBackend?: string): Promise<DoctorFact
     },
     ffmpeg,
     ...(process.env.FFMPEG_PATH ? { ffmpegPathEnv: process.env.FFMPEG_PATH } : {}),
-    fonts: { dirs: fontDirs, dejavu: fontDirs.some((d) => findDejaVu(d)) },
+    fonts: { dirs: fontDirs, dejavu: fontDirs.some((d) => hasFile(d, /^DejaVuSans\.ttf$/i)) },
     memory: { total: totalmem(), free: freemem() },
     disk,
     espeak: onPath('espeak-ng'),
@@ -223,7 +216,8 @@ function blasFix(f: DoctorFacts): string {
   if (install === null) {
     return 'install a C compiler, make, python3 and OpenBLAS (its development files: libopenblas.so) with this system\'s package manager, then run `npm run build:native`';
   }
-  const build = install ? `${install} && npm run build:native` : 'npm run build:native';
+  // root installs; the build is the user's own (in their checkout)
+  const build = !install ? 'npm run build:native' : `${install}${install.startsWith('as root: ') ? '; then, as yourself,' : ' &&'} npm run build:native`;
   return f.addon.disabled ? `${build}, and unset ENGRAM_NATIVE` : build;
 }
 

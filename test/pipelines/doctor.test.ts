@@ -73,6 +73,8 @@ describe('engram doctor', () => {
     const compilerOnly = facts({ ...FRESH, build: { compiler: false, make: true, python: true, openblas: true } });
     expect(check(compilerOnly, 'blas').found).toContain('no C compiler or make');
     expect(check(compilerOnly, 'blas').fix).toBe('sudo apt-get update && sudo apt-get install -y build-essential && npm run build:native');
+    // not root and no sudo (a container's user): a command for root, said so
+    expect(check(facts({ ...FRESH, sudo: false }), 'blas').fix).toBe('as root: apt-get update && apt-get install -y libopenblas-dev; then, as yourself, npm run build:native');
     // everything is there but the addon was never built (ENGRAM_SKIP_NATIVE, --ignore-scripts) or its build failed: rebuild
     const rebuild = facts({ ...FRESH, build: { compiler: true, make: true, python: true, openblas: true } });
     expect(check(rebuild, 'blas').found).toBe('the OpenBLAS addon is not built (everything its build needs is here)');
