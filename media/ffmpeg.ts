@@ -160,9 +160,11 @@ export function ffmpegFormats(): string {
   return execFileSync(resolveFfmpeg().path, ['-hide_banner', '-formats'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 });
 }
 
-/** `ffmpeg -encoders`: the encoders this ffmpeg was built with (throws when it cannot run). */
-export function ffmpegEncoders(): string {
-  return execFileSync(resolveFfmpeg().path, ['-hide_banner', '-encoders'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+/** The names of the encoders this ffmpeg was built with, from `ffmpeg -encoders` (throws when it cannot run). */
+export function ffmpegEncoders(): Set<string> {
+  const list = execFileSync(resolveFfmpeg().path, ['-hide_banner', '-encoders'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  // each encoder is a line of six flag characters (type V/A/S first), then its name
+  return new Set([...list.matchAll(/^\s*[VAS][A-Z.]{5}\s+(\S+)/gm)].map((m) => m[1]));
 }
 
 /**

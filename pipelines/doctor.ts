@@ -165,8 +165,8 @@ export async function gatherFacts(requestedBackend?: string): Promise<DoctorFact
   try {
     const r = resolveFfmpeg();
     const version = ffmpegVersion();
-    const list = ffmpegEncoders();
-    const encoders = ENCODERS.filter((e) => new RegExp(`^\\s*\\S{6}\\s+${e}\\s`, 'm').test(list));
+    const built = ffmpegEncoders();
+    const encoders = ENCODERS.filter((e) => built.has(e));
     ffmpeg = { ok: true, path: r.path, source: r.source, version, encoders, lavfi: hasLavfi(ffmpegFormats()) };
   } catch (e) {
     ffmpeg = { ok: false, error: (e instanceof Error ? e.message : String(e)).split('\n')[0] };

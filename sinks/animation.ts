@@ -29,8 +29,7 @@ let h264: boolean | undefined;
 export function h264Available(): boolean {
   if (h264 === undefined) {
     try {
-      const out = ffmpegEncoders();
-      h264 = /^\s*V\S*\s+libx264\s/m.test(out);
+      h264 = ffmpegEncoders().has('libx264');
     } catch {
       h264 = false;
     }
