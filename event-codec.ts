@@ -16,7 +16,7 @@ import {
   EVENT_SCHEMA_VERSION, type AttractorEvent, type AttractorItem, type AttractorMonitorEvent, type AttractorMonitorItem,
   type ArtifactEvent, type AssocRunConfig, type AudioPreviewEvent, type BasinsEvent, type BasinsRunConfig, type ControlEvent, type ProgressEvent,
   type DatasetEvent, type EngramEvent, type EventBase, type EventKind, type FcConfig, type Histogram, type IdentityEvent,
-  type IdentityRow, type IdentityRunConfig, type ImagePreviewEvent, type LogEvent, type MarginToken, type MarginsEvent,
+  type IdentityRow, type IdentityRunConfig, type ImagePreviewEvent, type LiveConfig, type LiveEvent, type LiveProbeEvent, type LogEvent, type MarginToken, type MarginsEvent,
   type MemorizeRunConfig, type OptimizerConfig, type RecallEvent, type RecallFrame, type RecallOutcome, type RecoveryConfig, type RecoveryEvent,
   type RecoveryLevel, type RecoveryNoise, type RunEndEvent, type RunStartEvent, type SpikeEvent, type SpuriousEvent,
   type SpuriousItem, type StabilityEvent, type TrainEndEvent, type TrainStepEvent,
@@ -96,6 +96,9 @@ const runConfig: Field = {
       recall: obj<MemorizeRunConfig['recall']>({ from: lit('gaussian', 'uniform'), sigma: num, maxIterations: num, seed: num }),
       recovery: opt(union(lit(false), recoveryConfig)), force: bool, eigMethod: opt(lit('auto', 'reduced', 'full', 'arnoldi')),
       monitor: opt(obj<NonNullable<MemorizeRunConfig['monitor']>>({ every: union(lit('auto'), num), examples: num })),
+      live: opt(obj<LiveConfig>({
+        mode: lit('window', 'segments', 'grow'), size: num, capacity: opt(num), minSteps: num, probeSeconds: num, recordSeconds: opt(num), reconnects: opt(num),
+      })),
     }),
     assoc: obj<AssocRunConfig>({
       ...runConfigBase, command: lit('assoc'), n: num, m: num, d: num, embeddings: str, frequencies: str, init: lit('zero', 'randn'),
@@ -203,7 +206,16 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
     grid: obj<BasinsEvent['grid']>({ size: num, x0: num, x1: num, y0: num, y1: num }),
     labels: arr(num), field: arr(tuple(num, num, num, num)), steps: num, share: rec(num),
   }),
-  control: body<ControlEvent>({ command: lit('pause', 'resume', 'checkpoint', 'recall') }),
+  control: body<ControlEvent>({ command: lit('pause', 'resume', 'checkpoint', 'recall', 'record', 'stop') }),
+  live: body<LiveEvent>({
+    source: str, state: lit('connecting', 'connected', 'reconnecting', 'ended'), arrived: num, admitted: num, dropped: num, stored: num,
+    sequences: num, span: nullable(tuple(num, num)), arrivalFps: num, admitFps: num, dropRate: num, stepsPerFrame: nullable(num), gaps: num,
+    streamSeconds: num, intervalMs: num,
+  }),
+  'live-probe': body<LiveProbeEvent>({
+    frames: arr(num), coverage: num, of: num, inOrder: nullable(bool), meanPsnr: num, worstPsnr: num, outcome: str, recallable: bool,
+    certified: nullable(bool), rho: nullable(num), ms: num,
+  }),
   progress: body<ProgressEvent>({ what: lit('decode', 'recall'), done: num, total: nullable(num), unit: str, stage: opt(str), source: opt(str), elapsedMs: opt(num) }),
   preview: {
     t: 'tagged', tag: 'media', variants: {

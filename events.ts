@@ -136,6 +136,25 @@ export interface MemorizeRunConfig extends RunConfigBase {
   eigMethod?: EigMethod | 'auto';
   /** Attractor monitor during training: every N steps or 'auto' (≤ 15% of training time); every 0: off. */
   monitor?: { every: number | 'auto'; examples: number };
+  /** A live input (--live): memorized continually as it arrives (pipelines/live.ts); absent: read to its end first. */
+  live?: LiveConfig;
+}
+
+/** How a live run keeps its memory of a stream that never ends (operators/live-memory.ts). */
+export interface LiveConfig {
+  /** window: the last `size` frames are one cycle; segments: every closed window of `size` frames is one more cycle (at most `capacity`); grow: one cycle of up to `size` frames. */
+  mode: 'window' | 'segments' | 'grow';
+  size: number;
+  /** segments: stored cycles at most. */
+  capacity?: number;
+  /** Trainer steps a memory gets before the next frame is admitted (frames arriving meanwhile are dropped, counted). */
+  minSteps: number;
+  /** The recallable-now probe every this many seconds (0: off). */
+  probeSeconds: number;
+  /** Record the current memory, recalled from noise, every this many seconds (absent: only on the record key and at the end). */
+  recordSeconds?: number;
+  /** A source that drops is reconnected at most this many times in a row before the run ends with E_INPUT_UNREADABLE (absent: forever). */
+  reconnects?: number;
 }
 
 export interface AssocRunConfig extends RunConfigBase {
@@ -560,7 +579,7 @@ export interface BasinsEvent extends EventBase {
 }
 
 /** A command the operator sent into a running pipeline (dashboard keys); `c`/`q` are not events of their own. */
-export type ControlCommand = 'pause' | 'resume' | 'checkpoint' | 'recall';
+export type ControlCommand = 'pause' | 'resume' | 'checkpoint' | 'recall' | 'record' | 'stop';
 
 /**
  * Progress of a long stage that has no training steps to show: decoding the input before `dataset`
@@ -673,6 +692,67 @@ export interface AttractorMonitorEvent extends EventBase {
   trainMs: number;
 }
 
+/**
+ * A live run's stream and memory, about once a second (pipelines/live.ts). Rates are over the
+ * interval since the previous live event; counts are since the run started. Added in schema
+ * version 1 as a new kind (an older engram skips these lines).
+ */
+export interface LiveEvent extends EventBase {
+  kind: 'live';
+  source: string;
+  /** connecting (no frame yet), connected, reconnecting (a gap: waiting to try again), ended (the stream completed). */
+  state: 'connecting' | 'connected' | 'reconnecting' | 'ended';
+  /** Frames received, taken into memory, dropped because training could not keep up, and in memory now. */
+  arrived: number;
+  admitted: number;
+  dropped: number;
+  stored: number;
+  /** Stored cycles (window and grow: 1 once 2 frames are in). */
+  sequences: number;
+  /** Stream frame indices of the oldest and newest frame in memory (null while empty). */
+  span: [number, number] | null;
+  /** Frames per second received and admitted, and the share of received frames dropped, over the interval. */
+  arrivalFps: number;
+  admitFps: number;
+  dropRate: number;
+  /** Trainer steps per admitted frame over the interval (null when none was admitted). */
+  stepsPerFrame: number | null;
+  /** Times the source dropped and was reconnected (or is being reconnected). */
+  gaps: number;
+  /** Seconds since the first frame arrived. */
+  streamSeconds: number;
+  /** The interval these rates cover, ms. */
+  intervalMs: number;
+}
+
+/**
+ * Recallable now: a live run's probe of its current memory (pipelines/live.ts) — the net, as it
+ * was when the probe started, iterated from noise and matched against the frames in memory, and
+ * its cycle certified. Added in schema version 1 as a new kind.
+ */
+export interface LiveProbeEvent extends EventBase {
+  kind: 'live-probe';
+  /** Stream frame indices of the memory probed, in cycle order (the longest stored cycle). */
+  frames: number[];
+  /** Frames the trajectory from noise passed at ≥ minPsnr, in order or not, of those in memory. */
+  coverage: number;
+  of: number;
+  inOrder: boolean | null;
+  /** Mean PSNR over the memory's frames of the recalled states matched to them (the recall's meanPsnr), dB. */
+  meanPsnr: number;
+  /** Worst PSNR at which the trajectory passed a frame of the memory, dB. */
+  worstPsnr: number;
+  /** The recall's outcome (exact, approximate-orbit, …). */
+  outcome: string;
+  /** ≥ 90% of the memory's frames came back from noise, in order, at ≥ 30 dB. */
+  recallable: boolean;
+  /** The stored cycle is certified an attractor (ρ < 1 of the Jacobian around it); null when not checked. */
+  certified: boolean | null;
+  rho: number | null;
+  /** The probe's time, ms. */
+  ms: number;
+}
+
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
@@ -693,14 +773,16 @@ export type EngramEvent =
   | BasinsEvent
   | ControlEvent
   | PreviewEvent
-  | ProgressEvent;
+  | ProgressEvent
+  | LiveEvent
+  | LiveProbeEvent;
 
 export type EventKind = EngramEvent['kind'];
 
 /** Every kind, in the order of the union (the codec, the dashboard and their tests walk this list). */
 export const EVENT_KINDS = [
   'run-start', 'dataset', 'train-step', 'train-end', 'recall', 'attractors', 'spike', 'attractor-monitor', 'artifact', 'log',
-  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview', 'progress',
+  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview', 'progress', 'live', 'live-probe',
 ] as const satisfies readonly EventKind[];
 
 /** A kind left out of EVENT_KINDS is a compile error here. */
