@@ -208,7 +208,7 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
   }),
   control: body<ControlEvent>({ command: lit('pause', 'resume', 'checkpoint', 'recall', 'record', 'stop') }),
   live: body<LiveEvent>({
-    source: str, state: lit('connecting', 'connected', 'reconnecting', 'ended'), arrived: num, admitted: num, dropped: num, stored: num,
+    source: str, state: lit('connecting', 'connected', 'reconnecting', 'ended'), arrived: num, admitted: num, dropped: num, repeated: num, stored: num,
     sequences: num, span: nullable(tuple(num, num)), arrivalFps: num, admitFps: num, dropRate: num, stepsPerFrame: nullable(num), gaps: num,
     streamSeconds: num, intervalMs: num,
   }),

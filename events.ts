@@ -702,10 +702,15 @@ export interface LiveEvent extends EventBase {
   source: string;
   /** connecting (no frame yet), connected, reconnecting (a gap: waiting to try again), ended (the stream completed). */
   state: 'connecting' | 'connected' | 'reconnecting' | 'ended';
-  /** Frames received, taken into memory, dropped because training could not keep up, and in memory now. */
+  /**
+   * Frames received, taken into memory, dropped because training could not keep up, not taken in
+   * because they repeat a frame in memory (equal at 8 bits: a still scene, a stream that loops), and
+   * in memory now. arrived = admitted + dropped + repeated, give or take the one frame waiting.
+   */
   arrived: number;
   admitted: number;
   dropped: number;
+  repeated: number;
   stored: number;
   /** Stored cycles (window and grow: 1 once 2 frames are in). */
   sequences: number;

@@ -39,6 +39,12 @@ export interface Execution {
   stopped: (view: ViewState) => string;
   /** Dashboard keys the pipeline acts on (default all). */
   commands?: readonly ControlCommand[];
+  /**
+   * A stop (q, or the first SIGINT/SIGTERM/SIGHUP) asks the pipeline to finish (control 'stop': a
+   * live run ends its stream, then saves, recalls and records as at the stream's end) instead of
+   * cancelling it; the run's own end gives the exit code. A second stop cancels as usual.
+   */
+  finishOnStop?: boolean;
   /** A stop while this holds ends the run as complete (exit 0), e.g. a watched directory between memories. */
   stopCompletes?: (view: ViewState, events: EngramEvent[]) => boolean;
   /** The view before the first event (engram watch: the run as logged so far). */
@@ -117,7 +123,18 @@ export function execute(x: Execution): Promise<number> {
       const s = x.summary(dash?.state ?? view, kept);
       if (s) console.log(s);
     };
+    let finishingSince: number | null = null;
     const stopNow = (signal: NodeJS.Signals | 'q') => {
+      // one stop can arrive twice (GNU timeout signals the process and then its group): a second within a second is the same stop
+      if (finishingSince !== null && Date.now() - finishingSince < 1000) return;
+      if (x.finishOnStop && finishingSince === null) {
+        finishingSince = Date.now();
+        const say = 'finishing: the stream is closed; saving, recalling and recording what is memorized (stop again to cancel instead)';
+        if (dash) dash.notice(say);
+        else if (x.presenter !== 'json') console.error(`engram: ${say}`);
+        control.next('stop');
+        return;
+      }
       sub.unsubscribe(); // the job saves, writes run-end and closes here
       const state = dash?.state ?? view;
       if (x.stopCompletes?.(state, kept)) return settle(EXIT.done, printSummary);

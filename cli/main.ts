@@ -7,12 +7,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngramError } from '../errors.ts';
-import type { ArtifactEvent, AttractorEvent, EngramEvent, RecallEvent } from '../events.ts';
+import type { ArtifactEvent, AttractorEvent, EngramEvent, LiveConfig, RecallEvent } from '../events.ts';
 import { checkBackendOption, startBackend as selectBackendOnce, type BackendInfo } from '../pipelines/backend-start.ts';
 import { checkFcOptions } from '../pipelines/config-checks.ts';
 import { demoClipPath, renderDemoClip } from '../pipelines/demo.ts';
 import { checkImageGlob, detectKind, isImageGlob, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
 import { checkMemorizeMemory, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
+import { liveMemoryFrames, liveWidth, memorizeLive, type LiveMemorizeConfig } from '../pipelines/live.ts';
 import { endlessInputError, lavfiHasEnd } from '../pipelines/resources.ts';
 import { checkRecall, recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
 import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
@@ -26,7 +27,7 @@ import { identityCommand } from './identity.ts';
 import { inspectCommand } from './inspect.ts';
 import { COMMAND_NAMES, COMMON, optionsOf } from './options.ts';
 import { plotCommand } from './plot.ts';
-import { describeRecall, formatSummary } from './progress.ts';
+import { describeLiveRun, describeRecall, formatSummary } from './progress.ts';
 import { recoveryFromArgs } from './recovery-options.ts';
 import { watchCommand } from './watch.ts';
 import { rho } from '../tui/units.ts';
@@ -130,7 +131,7 @@ export function assertInputExists(path: string, stdin: { isTTY?: boolean } = pro
   }
 }
 
-function inputSpec(args: Parsed, path: string): InputSpec {
+function inputSpec(args: Parsed, path: string, o: { live?: boolean } = {}): InputSpec {
   const v = args.values, f = args.flags;
   assertInputExists(path);
   const kind = (v.kind ?? detectKind(path)) as MediaKind;
@@ -158,7 +159,7 @@ function inputSpec(args: Parsed, path: string): InputSpec {
   };
   if (path.startsWith('lavfi:') && !path.slice(6).trim()) throw bad(`'${path}' names no filter graph; give one after lavfi:, e.g. lavfi:testsrc2=s=64x64:d=2`);
   // an endless source would be read forever, its frames piling up in memory
-  if (path.startsWith('lavfi:') && video.frames === undefined && video.duration === undefined && !lavfiHasEnd(path.slice(6))) throw endlessInputError(path);
+  if (path.startsWith('lavfi:') && !o.live && video.frames === undefined && video.duration === undefined && !lavfiHasEnd(path.slice(6))) throw endlessInputError(path);
   return video;
 }
 
@@ -187,7 +188,7 @@ function withPreset(args: Parsed, kind: MediaKind): Parsed['values'] {
 }
 
 /** Every option checked, nothing created yet. */
-function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string): MemorizeConfig {
+function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string, o: { liveFrames?: number } = {}): MemorizeConfig {
   const v = withPreset(args, input.kind), f = args.flags;
   if (v.objective !== 'cycle' && v.objective !== 'autoencode') throw bad(`--objective must be cycle or autoencode (got '${v.objective}')`);
   const from = v.from === 'noise' ? 'gaussian' : v.from;
@@ -197,7 +198,8 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string)
   if (v.fit === 'solve' && gradientOptions.length) throw bad(`${gradientOptions.map((k) => `--${k}`).join(', ')} apply to --fit gradient; --fit solve fits without an optimizer`);
   const fit = v.fit === 'auto' && gradientOptions.length ? 'gradient' : v.fit as 'auto' | 'solve' | 'gradient';
   const model = {
-    width: v.width === 'auto' ? (fit === 'gradient' ? 512 : 1024) : num('width', v.width, { int: true, min: 1 }), depth: num('depth', v.depth, { int: true, min: 1 }),
+    width: v.width !== 'auto' ? num('width', v.width, { int: true, min: 1 }) : fit === 'gradient' ? 512
+      : o.liveFrames !== undefined ? liveWidth(o.liveFrames) : 1024, depth: num('depth', v.depth, { int: true, min: 1 }),
     activation: v.activation!, bias: !f['no-bias'], init: v.init!, seed: num('seed', v.seed, { int: true, min: 0 }),
   };
   const optimizer = {
@@ -238,12 +240,69 @@ async function demo(args: Parsed): Promise<number> {
 }
 
 async function memorizeCmd(args: Parsed, path: string): Promise<number> {
+  if (args.flags.live) return liveCmd(args, path);
+  const liveOnly = LIVE_OPTIONS.filter((k) => args.given(k));
+  if (liveOnly.length) throw bad(`${liveOnly.map((k) => `--${k}`).join(', ')} ${liveOnly.length > 1 ? 'apply' : 'applies'} to a live input; add --live (e.g. engram memorize udp://127.0.0.1:5000 --live --window 48)`);
   const id = newRunId('memorize');
   const cfg = buildConfig(args, inputSpec(args, path), id, args.values.out ?? join('runs', id));
   checkMemorizeMemory(cfg, { backend: requestedBackend(args) }); // a run that cannot fit is refused before the backend starts
   requireFfmpeg(); // a missing ffmpeg is reported before anything is created
   checkRunDir(cfg.outDir, args.flags.force);
   return runMemorize(args, cfg);
+}
+
+/** Options that only a live run takes. */
+const LIVE_OPTIONS = ['window', 'segments', 'capacity', 'grow', 'grow-max', 'min-steps', 'probe-every', 'record-every', 'reconnects'];
+
+/**
+ * `memorize <stream> --live`: checked like any memorize (the same options), then the live part. A
+ * file is refused (it has an end: memorize it whole); the net is sized for the most frames the
+ * memory holds (--width auto when solving: a power of two ≥ 4× those frames, at least 256); there is
+ * no step cap unless --max-steps is given.
+ */
+async function liveCmd(args: Parsed, path: string): Promise<number> {
+  const v = args.values, f = args.flags;
+  if (args.given('resume')) throw bad('--resume continues a run read to its end; a live run is not resumed (start it again: its newest checkpoint holds the net and the stream position)');
+  if (path !== '-' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !path.startsWith('lavfi:')) {
+    throw bad(`--live reads a stream (a network URL such as udp://127.0.0.1:5000, - for standard input, or lavfi:GRAPH); ${path} is not one — drop --live to memorize a file or directory whole`);
+  }
+  if (v.kind !== undefined && v.kind !== 'video') throw bad(`--live reads video streams (got --kind ${v.kind})`);
+  if (f.watch) throw bad('--watch is for a directory of images, not --live');
+  const modes = (['window', 'segments', 'grow'] as const).filter((k) => args.given(k));
+  if (modes.length > 1) throw bad(`--window, --segments and --grow exclude each other (got ${modes.map((k) => `--${k}`).join(' and ')}); pick one`);
+  const mode = modes[0] ?? 'window';
+  if (args.given('capacity') && mode !== 'segments') throw bad('--capacity applies to --segments');
+  if (args.given('grow-max') && mode !== 'grow') throw bad('--grow-max applies to --grow');
+  const size = mode === 'grow' ? num('grow-max', v['grow-max'], { int: true, min: 2 }) : num(mode, v[mode] ?? '48', { int: true, min: 2 });
+  const live: LiveConfig = {
+    mode, size, ...(mode === 'segments' ? { capacity: num('capacity', v.capacity, { int: true, min: 1 }) } : {}),
+    minSteps: 1, probeSeconds: num('probe-every', v['probe-every'], { min: 0 }),
+    ...(v['record-every'] !== undefined ? { recordSeconds: num('record-every', v['record-every'], { min: 0.1 }) } : {}),
+    ...(v.reconnects !== undefined ? { reconnects: num('reconnects', v.reconnects, { int: true, min: 0 }) } : {}),
+  };
+  const frames = liveMemoryFrames(live);
+  const id = newRunId('memorize');
+  const input = inputSpec(args, path, { live: true });
+  const base = buildConfig(args, input, id, v.out ?? join('runs', id), { liveFrames: frames });
+  const fit = base.fit === 'auto' ? (base.model.width + (base.model.bias ? 1 : 0) >= frames ? 'solve' : 'gradient') : base.fit;
+  if (fit === 'solve' && base.model.width + (base.model.bias ? 1 : 0) < frames) throw bad(`--fit solve needs --width ≥ ${frames - 1} for a live memory of ${frames} frames (was ${base.model.width})`);
+  live.minSteps = v['min-steps'] !== undefined ? num('min-steps', v['min-steps'], { int: true, min: 1 }) : fit === 'solve' ? 1 : 50;
+  const cfg: LiveMemorizeConfig = { ...base, fit, maxSteps: args.given('max-steps') ? base.maxSteps : Infinity, live };
+  checkMemorizeMemory(cfg, { n: frames, backend: requestedBackend(args) });
+  requireFfmpeg();
+  checkRunDir(cfg.outDir, f.force);
+  const backend = await startBackend(args);
+  return execute({
+    presenter: presenterOf(args),
+    start: (control) => memorizeLive(cfg, backend, { control }),
+    progress: { maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget },
+    summary: (view, events) => `${formatSummary(view, cfg.outDir)}\n${describeLiveRun(events)}`,
+    commands: ['pause', 'resume', 'checkpoint', 'recall', 'record'],
+    finishOnStop: true,
+    stopped: (view) => runHasCheckpoint(cfg.outDir)
+      ? `stopped at step ${view.step}; the run in ${cfg.outDir} is marked cancelled and its newest checkpoint is kept`
+      : `stopped at step ${view.step}; no checkpoint was written (the run in ${cfg.outDir} is marked cancelled)`,
+  });
 }
 
 /**

@@ -52,6 +52,19 @@ const INPUT: OptionTable = {
   strict: b('refuse a partial input (a video or audio file that decodes to fewer frames or seconds than its container says) with E_INPUT_PARTIAL (exit 1); default: a warning, and the part that decodes is memorized'),
 };
 
+const LIVE: OptionTable = {
+  live: b('memorize a stream that never ends while it arrives: a network URL (udp://, tcp://, http://, rtsp://, …; reconnected when it drops), - (standard input) or lavfi:GRAPH (in real time). Memory: --window (default), --segments or --grow; q, Ctrl-C or the end of the stream finishes the run (final checkpoint, recall, recordings). --frames N / --duration S stop it after N frames or S seconds'),
+  window: s('N', 'live: the last N frames are one cycle; the oldest leaves as a new one arrives (the default mode, N 48)'),
+  segments: s('N', 'live: every N frames become one more stored cycle, at most --capacity of them'),
+  capacity: s('K', 'live --segments: stored cycles at most; then the oldest is dropped (reported)', '4'),
+  grow: b('live: one cycle that lengthens as frames arrive, up to --grow-max frames (then it keeps the last ones)'),
+  'grow-max': s('N', 'live --grow: the longest cycle', '192'),
+  'min-steps': s('S', 'live: trainer steps each memory gets before the next frame is taken in; frames arriving meanwhile are dropped and counted (default: 1 when solving, 50 with --fit gradient)'),
+  'probe-every': s('S', 'live: seconds between recallable-now probes (recall from noise on a copy of the net, and its certificate; 0: off; r probes now)', '5'),
+  'record-every': s('S', 'live: record the current memory, recalled from noise, into recordings/<time>-frames-<a>-<b>.mp4 every S seconds (w records now)'),
+  reconnects: s('N', 'live: a network stream that drops is reconnected with backoff; give up after N failed attempts in a row (default: never)'),
+};
+
 const NETWORK = (width = '512'): OptionTable => ({
   width: s('W', width === 'auto' ? 'hidden width (auto: 1024 when solving, 512 with --fit gradient)' : 'hidden width', width),
   depth: s('D', 'number of hidden layers', '2'),
@@ -129,6 +142,7 @@ export const COMMANDS = {
     options: {
       ...INPUT, ...NETWORK('auto'), ...MEMORIZE_TRAINING,
       resume: s('DIR', 'continue DIR from its newest checkpoint with its own settings: --max-steps, --loss-target, --lr and --stop-on-nonfinite may be changed; any other setting given must equal the run\'s (a different one is refused, exit 2)'),
+      ...LIVE,
       ...MONITORS,
       from: s('F', 'recall from noise|gaussian (N(0, sigma²)) or uniform (U[0,1])', 'noise'), ...RECALL_FROM, ...RECOVERY, ...OUTPUT,
     },

@@ -1,5 +1,5 @@
 /** Plain-line progress for terminals, pipes and CI logs: at most one training line and one progress line (decoding, recall) per second. */
-import type { AttractorEvent, EngramEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
+import type { AttractorEvent, EngramEvent, LiveEvent, LiveProbeEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
 import type { ViewState } from '../tui/view-state.ts';
 import { describeProgress, rho } from '../tui/units.ts';
 
@@ -144,4 +144,18 @@ export function describeProbes(e: RecoveryEvent | SpuriousEvent): string {
     `${k} ${e.levels.filter((l) => l.corruption === k).map((l) => `${l.level}:${pct(l.model)}/${pct(l.nn)}`).join(' ')}`);
   const noise = e.noise.map((n) => `${n.from === 'uniform' ? 'U[0,1]' : `N(0,${n.sigma}²)`} ${pct(n.stored)}`).join(', ');
   return `recovery (network/1-NN per level, ${e.trials} trials, ${(e.ms / 1000).toFixed(1)} s): ${kinds.join('; ')}; pure noise → stored memory: ${noise}`;
+}
+
+/** The live part of a live run's summary, from its last live event and its probes. */
+export function describeLiveRun(events: EngramEvent[]): string {
+  const l = [...events].reverse().find((e): e is LiveEvent => e.kind === 'live');
+  const probes = events.filter((e): e is LiveProbeEvent => e.kind === 'live-probe');
+  const recordings = events.filter((e) => e.kind === 'artifact' && e.what === 'video' && e.path.includes('recordings')).length;
+  if (!l) return 'stream           : no frame arrived';
+  const pct = l.arrived ? ` (${Math.round((100 * l.dropped) / l.arrived)}%)` : '';
+  return [
+    `stream          : ${l.arrived} frames in ${l.streamSeconds.toFixed(0)} s, ${l.admitted} memorized, ${l.dropped} dropped${pct}, ${l.gaps} gap(s)`,
+    `recallable now  : ${probes.length ? `${probes.filter((p) => p.recallable).length}/${probes.length} probes` : 'not probed'}`,
+    `recordings      : ${recordings}`,
+  ].join('\n');
 }

@@ -38,3 +38,10 @@ export function psnr(x: Float32Array, ref: Float32Array, peak = 1): number {
   const mse = dist(x, ref) ** 2 / x.length;
   return mse === 0 ? Infinity : 10 * Math.log10((peak * peak) / mse);
 }
+
+/** A sample's identity at 8 bits: samples in [−1, 1] (or [0, 1]) with equal keys are equal once quantized, so no map can tell them apart. */
+export function quantizedKey(v: Float32Array): string {
+  const q = Buffer.alloc(v.length);
+  for (let k = 0; k < v.length; k++) q[k] = Math.round(Math.min(Math.max(v[k], -1), 1) * 127.5 + 127.5);
+  return q.toString('base64');
+}

@@ -63,6 +63,13 @@ export interface LiveMemoryOptions {
    * steps would wait for a frame the gate waits to let in.
    */
   idle?: Observable<unknown>;
+  /**
+   * Frames with equal keys are one point to the net (e.g. equal once quantized to 8 bits): a frame
+   * whose key is that of a frame in memory (or of the held one) is not taken in and is counted as
+   * `repeated` — no map can send one point to two different successors (a still camera, a stream
+   * that loops). Default: every frame is new.
+   */
+  key?: (data: Float32Array) => string;
 }
 
 export interface LiveCounts {
@@ -72,12 +79,14 @@ export interface LiveCounts {
   admitted: number;
   /**
    * Frames replaced in the hold by a newer one (never admitted). Every output follows an admission,
-   * which empties the hold, so arrived = admitted + dropped in each; drops made while nothing is
-   * admitted show in the next output.
+   * which empties the hold, so arrived = admitted + dropped + repeated in each; drops made while
+   * nothing is admitted show in the next output.
    */
   dropped: number;
   /** Frames in memory (the held one not included). */
   stored: number;
+  /** Frames not taken in because they repeat a frame in memory (see `key`). */
+  repeated: number;
 }
 
 export type LiveMemoryOutput =
@@ -95,6 +104,8 @@ interface Memory {
   add(f: MemoryFrame): Admission;
   sequences(): MemoryFrame[][];
   size(): number;
+  /** Every frame in memory (stored and open, trained or not yet). */
+  frames(): MemoryFrame[];
 }
 
 function windowMemory(size: number): Memory {
@@ -107,6 +118,7 @@ function windowMemory(size: number): Memory {
     },
     sequences: () => (w.length >= 2 ? [w.slice()] : []),
     size: () => w.length,
+    frames: () => w,
   };
 }
 
@@ -131,6 +143,7 @@ function segmentsMemory(size: number, capacity: number): Memory {
     },
     sequences: () => [...stored, ...(open.length >= 2 ? [open.slice()] : [])],
     size: () => stored.reduce((a, s) => a + s.length, open.length),
+    frames: () => [...stored.flat(), ...open],
   };
 }
 
@@ -154,6 +167,7 @@ function growMemory(max: number): Memory {
     },
     sequences: () => (seq.length >= 2 ? [seq.slice()] : []),
     size: () => seq.length,
+    frames: () => seq,
   };
 }
 
@@ -188,14 +202,25 @@ export function liveMemory(o: LiveMemoryOptions): OperatorFunction<MemoryFrame, 
   return (source) =>
     new Observable<LiveMemoryOutput>((sub) => {
       const memory = newMemory();
-      let arrived = 0, admitted = 0, dropped = 0;
+      let arrived = 0, admitted = 0, dropped = 0, repeated = 0;
+      const keys = new WeakMap<MemoryFrame, string>();
+      const keyOf = (f: MemoryFrame) => {
+        let k = keys.get(f);
+        if (k === undefined) keys.set(f, (k = o.key!(f.data)));
+        return k;
+      };
+      const repeats = (f: MemoryFrame) => {
+        if (!o.key) return false;
+        const k = keyOf(f);
+        return (held !== null && keyOf(held) === k) || memory.frames().some((m) => keyOf(m) === k);
+      };
       let held: MemoryFrame | null = null;
       /** The trainer's latest step count, and the count when the last dataset was emitted. */
       let stepCount = 0, emittedAt = 0;
       /** The trainer has said it waits for data since the last dataset. */
       let idle = false;
       let dim = -1;
-      const counts = (): LiveCounts => ({ arrived, admitted, dropped, stored: memory.size() });
+      const counts = (): LiveCounts => ({ arrived, admitted, dropped, stored: memory.size(), repeated });
       const gateOpen = () => memory.size() < 2 || idle || stepCount - emittedAt >= minSteps;
 
       const admit = (f: MemoryFrame) => {
@@ -241,6 +266,10 @@ export function liveMemory(o: LiveMemoryOptions): OperatorFunction<MemoryFrame, 
           if (dim < 0) dim = f.data.length;
           else if (f.data.length !== dim) {
             sub.error(new EngramError('E_INPUT_INVALID', `liveMemory: frame ${f.index} has ${f.data.length} values, the first frame had ${dim}; a live memory needs frames of one size`));
+            return;
+          }
+          if (repeats(f)) {
+            repeated++;
             return;
           }
           if (held === null && gateOpen()) {

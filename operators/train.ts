@@ -80,6 +80,11 @@ export interface TrainOptions<D = Dataset, O = never> {
   atTarget?: 'end' | 'wait';
   /** With atTarget 'wait': called with the step count each time the loop starts to wait for data. */
   onIdle?: (step: number) => void;
+  /**
+   * Once the input has completed, end after at most this many more steps (reason 'step-cap') if the
+   * loss target is not met first (default: train on to maxSteps). A live run's gradient fit uses it.
+   */
+  stepsAfterInput?: number;
   /** Yield to the event loop once this many ms have passed since the last yield (default 16). */
   yieldMs?: number;
   /** Clock in ms for the yield rule and step timings (default performance.now); injectable for tests. */
@@ -117,6 +122,8 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
       /** The input completed: no dataset will come after `nextData`. */
       let inputDone = false;
       let done = opts.restore?.step ?? 0;
+      /** The step count when the input completed. */
+      let doneAtInputEnd = Infinity;
       /** The loss of the last step taken (of the restored state before the first one). */
       let lastLoss = opts.restore?.loss ?? Number.NaN;
       /** The trainer's state, with the last step's loss when it is finite. */
@@ -198,6 +205,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
           const atTarget = r.loss <= lossTarget && !r.retry;
           if (atTarget && (opts.atTarget !== 'wait' || (inputDone && !nextData))) return end(t, 'loss-target', r.loss);
           if (done >= opts.maxSteps) return end(t, 'step-cap', r.loss);
+          if (opts.stepsAfterInput !== undefined && !nextData && done - doneAtInputEnd >= opts.stepsAfterInput) return end(t, 'step-cap', r.loss);
           if (checkpointNow || (opts.checkpoint && done % opts.checkpoint.every === 0)) saveNow(t);
           if (atTarget && !nextData) {
             // live: nothing left to learn until the data changes
@@ -256,6 +264,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
         error: (e) => sub.error(e),
         complete: () => {
           inputDone = true;
+          doneAtInputEnd = done;
           if (!trainer) sub.complete();
           else wakeUp();
         },

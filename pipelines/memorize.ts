@@ -26,7 +26,7 @@ import { SOLVE_TRIES, solveBlocker, solveTrainer } from '../engine/solve.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
-import { unitVector } from '../engine/vectors.ts';
+import { quantizedKey, unitVector } from '../engine/vectors.ts';
 import { decodeWarning, loadInput, partialInputError, type InputSpec, type LoadedInput, type MediaShape } from './inputs.ts';
 import { checkMemory, fcMemorizeEstimate, type Machine } from './resources.ts';
 import { progressReporter } from './progress.ts';
@@ -66,9 +66,7 @@ export interface MemorizeSummary {
 export function assertDistinct(vectors: Float32Array[], what: string): void {
   const seen = new Map<string, number>();
   vectors.forEach((v, i) => {
-    const q = Buffer.alloc(v.length);
-    for (let k = 0; k < v.length; k++) q[k] = Math.round(Math.min(Math.max(v[k], -1), 1) * 127.5 + 127.5);
-    const key = q.toString('base64');
+    const key = quantizedKey(v);
     const j = seen.get(key);
     if (j !== undefined) {
       throw new EngramError('E_INPUT_INVALID',

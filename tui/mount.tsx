@@ -42,6 +42,8 @@ export interface MountedDashboard {
   readonly state: ViewState;
   /** Draws the final state and releases the terminal (the last frame stays on screen). */
   stop(): void;
+  /** Shows a line of text under the panes (what the run is doing about a key or signal). */
+  notice(text: string): void;
   /** Frames handed to React so far. */
   readonly frames: number;
   /** What a frame costs, ms (recent median); frames come at most every max(FRAME_MS, cost / DUTY). */
@@ -161,6 +163,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
     get busyMs() {
       return busyMs;
     },
+    notice: (text: string) => say(text),
     stop() {
       if (stopped) return;
       stopped = true;

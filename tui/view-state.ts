@@ -264,6 +264,9 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       };
     case 'progress':
       return { ...s, ...t, progress: e };
+    case 'live': // TEMP until the live pane lands
+    case 'live-probe':
+      return { ...s, ...t };
     default:
       // a kind without a case is a compile error here; at run time unreachable, as the codec lets no unknown kind in
       return assertNever(e, 'event kind');

@@ -34,6 +34,36 @@ const targetRows = (e: LiveMemoryOutput) => {
 };
 
 describe('liveMemory', () => {
+  it('a frame that repeats one in memory (or the held one) by key is not taken in and is counted as repeated', () => {
+    const frames = new Subject<MemoryFrame>(), steps = new Subject<number>();
+    const out: LiveMemoryOutput[] = [];
+    // keys: the frame index mod 3, so frames 3, 4, 5 repeat 0, 1, 2
+    frames.pipe(liveMemory({ mode: { kind: 'window', size: 3 }, minSteps: 1, steps, key: (d) => String(d[0] % 3) })).subscribe((e) => out.push(e));
+    [0, 1, 2].forEach((i) => frames.next(frame(i)));
+    steps.next(1);
+    frames.next(frame(3)); // repeats 0, in memory: not admitted
+    frames.next(frame(4)); // repeats 1
+    const ds = out.filter((e) => e.kind === 'dataset');
+    expect(ds.map((e) => e.frames)).toEqual([[0, 1], [0, 1, 2]]);
+    frames.complete();
+    // nothing new came in: the last dataset stands; every frame is accounted for
+    const last = out.filter((e) => e.kind === 'dataset').at(-1)!;
+    expect(last.frames).toEqual([0, 1, 2]);
+    expect(last.counts.arrived).toBe(3); // counts as of the last admission
+    // a repeat of the held frame is a repeat too
+    const f2 = new Subject<MemoryFrame>(), s2 = new Subject<number>();
+    const o2: LiveMemoryOutput[] = [];
+    f2.pipe(liveMemory({ mode: { kind: 'window', size: 4 }, minSteps: 5, steps: s2, key: (d) => String(d[0] % 10) })).subscribe((e) => o2.push(e));
+    [0, 1, 2, 12].forEach((i) => f2.next(frame(i))); // 2 is held (gate closed after 0, 1); 12 repeats it
+    s2.next(5); // opens the gate: the held 2 is admitted
+    f2.next(frame(3));
+    s2.next(10);
+    f2.complete();
+    const l2 = o2.filter((e) => e.kind === 'dataset').at(-1)!;
+    expect(l2.frames).toEqual([0, 1, 2, 3]);
+    expect(l2.counts).toEqual({ arrived: 5, admitted: 4, dropped: 0, stored: 4, repeated: 1 });
+  });
+
   it('window: slides over the last `size` frames in arrival order, one cycle', () => {
     const t = setup({ kind: 'window', size: 3 }, 0);
     t.push(0);
@@ -45,7 +75,7 @@ describe('liveMemory', () => {
     expect(last.kind === 'dataset' && last.dataset.objective).toBe('cycle');
     expect(rows(last)).toEqual([2, 3, 4]);
     expect(targetRows(last)).toEqual([3, 4, 2]); // the cyclic successor
-    expect(last.counts).toEqual({ arrived: 5, admitted: 5, dropped: 0, stored: 3 });
+    expect(last.counts).toEqual({ arrived: 5, admitted: 5, dropped: 0, stored: 3, repeated: 0 });
   });
 
   it('a trainer idle at its loss target opens the gate at once, for the held frame or the next one', () => {
@@ -59,7 +89,7 @@ describe('liveMemory', () => {
     t.idle.next();
     t.push(4); // 3 was admitted on idle; 4 waits for the next idle or 100 steps
     expect(t.datasets().map((e) => e.frames).at(-1)).toEqual([0, 1, 2, 3]);
-    expect(t.last().counts).toEqual({ arrived: 4, admitted: 4, dropped: 0, stored: 4 });
+    expect(t.last().counts).toEqual({ arrived: 4, admitted: 4, dropped: 0, stored: 4, repeated: 0 });
     t.idle.next();
     expect(t.datasets().map((e) => e.frames).at(-1)).toEqual([1, 2, 3, 4]);
   });
@@ -73,7 +103,7 @@ describe('liveMemory', () => {
     expect(t.datasets()).toHaveLength(1);
     t.steps.next(2); // 2 steps since the dataset: 4 is admitted
     expect(t.datasets().map((e) => e.frames)).toEqual([[0, 1], [0, 1, 4]]);
-    expect(t.last().counts).toEqual({ arrived: 5, admitted: 3, dropped: 2, stored: 3 });
+    expect(t.last().counts).toEqual({ arrived: 5, admitted: 3, dropped: 2, stored: 3, repeated: 0 });
     t.push(5); // gate closed again (counted from step 2)
     t.steps.next(3);
     expect(t.datasets()).toHaveLength(2);
@@ -111,7 +141,7 @@ describe('liveMemory', () => {
     const frames = t.frames;
     frames.complete(); // the held frame is admitted at the end
     const c = t.last().counts;
-    expect(c).toEqual({ arrived: 10_000, admitted: 3, dropped: 9_997, stored: 3 });
+    expect(c).toEqual({ arrived: 10_000, admitted: 3, dropped: 9_997, stored: 3, repeated: 0 });
     expect(t.last().frames).toEqual([0, 1, 9_999]);
     expect(t.state.completed).toBe(true);
   });
@@ -179,7 +209,7 @@ describe('liveMemory', () => {
     t.frames.complete();
     expect(t.datasets()).toHaveLength(2);
     expect(t.last().frames).toEqual([0, 1, 2]);
-    expect(t.last().counts).toEqual({ arrived: 3, admitted: 3, dropped: 0, stored: 3 });
+    expect(t.last().counts).toEqual({ arrived: 3, admitted: 3, dropped: 0, stored: 3, repeated: 0 });
     expect(t.state.completed).toBe(true);
 
     const u = setup({ kind: 'window', size: 3 }, 0);
