@@ -90,6 +90,8 @@ describe('Dashboard', () => {
     control: 'paused',
     progress: 'decoding NaN.mp4: 120/400 frames (30%), 3.2 s',
     preview: '≈ frame 2 (Infinity dB)',
+    live: 'stream NaN: dropped, reconnecting (gap 2)',
+    'live-probe': 'recallable now: 4/4 in order, Infinity dB, certified ρ 0.09',
   };
 
   it.each(EVENT_KINDS)('shows a %s event', (kind) => {
