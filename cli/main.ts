@@ -27,7 +27,7 @@ import { identityCommand } from './identity.ts';
 import { inspectCommand } from './inspect.ts';
 import { COMMAND_NAMES, COMMON, optionsOf } from './options.ts';
 import { plotCommand } from './plot.ts';
-import { describeLiveRun, describeRecall, formatSummary } from './progress.ts';
+import { describeRecall, formatSummary } from './progress.ts';
 import { recoveryFromArgs } from './recovery-options.ts';
 import { watchCommand } from './watch.ts';
 import { rho } from '../tui/units.ts';
@@ -296,7 +296,7 @@ async function liveCmd(args: Parsed, path: string): Promise<number> {
     presenter: presenterOf(args),
     start: (control) => memorizeLive(cfg, backend, { control }),
     progress: { maxSteps: cfg.maxSteps, lossTarget: cfg.lossTarget },
-    summary: (view, events) => `${formatSummary(view, cfg.outDir)}\n${describeLiveRun(events)}`,
+    summary: (view) => formatSummary(view, cfg.outDir),
     commands: ['pause', 'resume', 'checkpoint', 'recall', 'record'],
     finishOnStop: true,
     stopped: (view) => runHasCheckpoint(cfg.outDir)

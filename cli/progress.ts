@@ -1,13 +1,21 @@
-/** Plain-line progress for terminals, pipes and CI logs: at most one training line and one progress line (decoding, recall) per second. */
-import type { AttractorEvent, EngramEvent, LiveEvent, LiveProbeEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
-import type { ViewState } from '../tui/view-state.ts';
+/**
+ * Plain-line progress for terminals, pipes and CI logs: at most one training line and one progress
+ * line (decoding, recall) per second; a live run's stream at most every LIVE_LINE_MS (and at every
+ * change of its state), and every recallable-now probe.
+ */
+import type { AttractorEvent, EngramEvent, RecallEvent, RecoveryEvent, SpuriousEvent } from '../events.ts';
+import { describeLive, describeProbe, frameSpan, probeDetails, probeSpan, type ViewState } from '../tui/view-state.ts';
 import { describeProgress, rho } from '../tui/units.ts';
+
+/** A live run's stream line at most this often, ms of the run's time (a change of the stream's state is said at once). */
+export const LIVE_LINE_MS = 5000;
 
 export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; lossTarget: number }, out = console.log) {
   let lastPrint = 0;
   let lastProgress = 0;
   let window: number[] = [];
   let maxSteps = o.maxSteps;
+  let lastLive: { time: number; state: string } | null = null;
   return (e: EngramEvent) => {
     if (o.quiet) return;
     switch (e.kind) {
@@ -74,6 +82,16 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
       case 'log':
         out(`${e.level}: ${e.message}`);
         break;
+      case 'live':
+        // about once a second from the pipeline: one line every LIVE_LINE_MS of the run, and each change of state
+        if (!lastLive || lastLive.state !== e.state || e.time - lastLive.time >= LIVE_LINE_MS) {
+          lastLive = { time: e.time, state: e.state };
+          out(`live: ${describeLive(e)}`);
+        }
+        break;
+      case 'live-probe':
+        out(`${describeProbe(e)} (${frameSpan(probeSpan(e))})`);
+        break;
       default:
         break;
     }
@@ -124,6 +142,7 @@ export function formatSummary(v: ViewState, outDir: string): string {
     `PSNR (mean)     : ${rec ? `${rec.meanPsnr.toFixed(1)} dB` : 'n/a'}`,
     `recall outcome  : ${rec ? describeOutcome(rec) : 'n/a'}`,
     `attractors      : ${describeCertificates(v.attractors)}`,
+    ...(v.live ? describeLiveSummary(v) : []),
     `steps           : ${t ? `${t.step} (${t.reason}, final loss ${t.loss.toExponential(3)})` : 'n/a'}`,
     `loss spikes     : ${v.spikes}`,
     `wall time       : ${v.wallMs !== null ? `${(v.wallMs / 1000).toFixed(1)} s` : 'n/a'}`,
@@ -131,6 +150,17 @@ export function formatSummary(v: ViewState, outDir: string): string {
     `run directory   : ${outDir}`,
   ];
   return lines.join('\n');
+}
+
+/** A live run's two summary lines: the stream as a whole, and the newest recallable-now probe. */
+function describeLiveSummary(v: ViewState): string[] {
+  const e = v.live?.last, p = v.probe;
+  return [
+    `stream          : ${e ? `${e.arrived} frames in, ${e.admitted} admitted, ${e.dropped} dropped, ${e.repeated ? `${e.repeated} repeated, ` : ''}${e.gaps} gap${e.gaps === 1 ? '' : 's'} in ${e.streamSeconds.toFixed(0)} s (${e.state}); ` +
+      `${e.stored} in memory (${frameSpan(e.span)})` : 'no frame arrived'}`,
+    `recallable now  : ${p ? `${p.last.recallable ? 'yes' : 'no'}: ${probeDetails(p.last)} (${frameSpan(probeSpan(p.last))}); ` +
+      `${p.recallableProbes}/${p.probes} probes recallable` : 'n/a (no probe)'}`,
+  ];
 }
 
 /** One line for the recovery monitor's events: rates per corruption kind, network vs 1-NN. */
@@ -146,16 +176,3 @@ export function describeProbes(e: RecoveryEvent | SpuriousEvent): string {
   return `recovery (network/1-NN per level, ${e.trials} trials, ${(e.ms / 1000).toFixed(1)} s): ${kinds.join('; ')}; pure noise → stored memory: ${noise}`;
 }
 
-/** The live part of a live run's summary, from its last live event and its probes. */
-export function describeLiveRun(events: EngramEvent[]): string {
-  const l = [...events].reverse().find((e): e is LiveEvent => e.kind === 'live');
-  const probes = events.filter((e): e is LiveProbeEvent => e.kind === 'live-probe');
-  const recordings = events.filter((e) => e.kind === 'artifact' && e.what === 'video' && e.path.includes('recordings')).length;
-  if (!l) return 'stream           : no frame arrived';
-  const pct = l.arrived ? ` (${Math.round((100 * l.dropped) / l.arrived)}%)` : '';
-  return [
-    `stream          : ${l.arrived} frames in ${l.streamSeconds.toFixed(0)} s, ${l.admitted} memorized, ${l.dropped} dropped${pct}, ${l.gaps} gap(s)`,
-    `recallable now  : ${probes.length ? `${probes.filter((p) => p.recallable).length}/${probes.length} probes` : 'not probed'}`,
-    `recordings      : ${recordings}`,
-  ].join('\n');
-}

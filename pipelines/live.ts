@@ -19,7 +19,6 @@
  * Probes and recordings run on a copy of the weights taken when they start, so the trainer can go
  * on replacing the weights while a probe iterates.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMPTY, Observable, Subject, catchError, concat, connect, defer, exhaustMap, filter, finalize, from, interval, lastValueFrom, map, merge, mergeMap, of, take, takeUntil, takeWhile, tap, timer, type MonoTypeOperatorFunction } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
@@ -36,6 +35,7 @@ import { liveMemory, type LiveCounts, type LiveMemoryMode, type LiveMemoryOutput
 import { recall, type RecallOutput } from '../operators/recall.ts';
 import { train, type TrainEvent, type TrainerState } from '../operators/train.ts';
 import { checkpointStore } from '../sinks/checkpoints.ts';
+import { runSubdir } from '../sinks/run-dir.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
 import { liveVideo$, type LiveItem } from '../sources/live.ts';
 import type { MediaShape } from './inputs.ts';
@@ -329,8 +329,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
     if (!r) return [ev({ kind: 'log', level: 'info', message: `nothing to record yet (${why}): no memory of ${input.path} so far` })];
     try {
       const span = r.frames.length ? `${Math.min(...r.frames)}-${Math.max(...r.frames)}` : 'none';
-      const dir = join(cfg.outDir, 'recordings');
-      mkdirSync(dir, { recursive: true });
+      const dir = runSubdir(cfg.outDir, 'recordings');
       const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-frames-${span}.mp4`);
       await recordCycle(path, shape, r.out.states, false);
       recordings++;

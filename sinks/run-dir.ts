@@ -122,3 +122,10 @@ export function writeTextAtomic(path: string, text: string): void {
 export function removeFile(path: string): void {
   rmSync(path, { force: true });
 }
+
+/** A folder inside a run directory (created when missing), e.g. a live run's recordings/. */
+export function runSubdir(runDir: string, name: string): string {
+  const dir = join(runDir, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,11 +1,12 @@
 import { useInput, useStdin, useStdout } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import { Dashboard } from './Dashboard.tsx';
+import type { ControlCommand } from '../events.ts';
 import type { ColorMode } from './half-block.ts';
 import type { ViewState } from './view-state.ts';
 
 /** What a key asks for; the caller turns these into control commands (p toggles, so the caller tracks the intent). */
-export type KeyCommand = 'toggle-pause' | 'checkpoint' | 'recall' | 'quit' | 'force-quit';
+export type KeyCommand = 'toggle-pause' | 'checkpoint' | 'recall' | 'record' | 'quit' | 'force-quit';
 
 export interface LiveDashboardProps {
   readonly state: ViewState;
@@ -13,6 +14,8 @@ export interface LiveDashboardProps {
   readonly mode: 'live' | 'watch';
   readonly colorMode: ColorMode;
   readonly notice: string | null;
+  /** The commands the run acts on (default: DEFAULT_COMMANDS), for the key bar and the help. */
+  readonly commands?: readonly ControlCommand[];
   readonly onKey: (k: KeyCommand) => void;
 }
 
@@ -20,7 +23,7 @@ export interface LiveDashboardProps {
  * The dashboard in a terminal: follows the terminal's size (re-laid out on 'resize') and handles
  * the keys. Ctrl-C arrives here as a key (raw mode): the first one quits like q, a second forces it.
  */
-export function LiveDashboard({ state, now, mode, colorMode, notice, onKey }: LiveDashboardProps) {
+export function LiveDashboard({ state, now, mode, colorMode, notice, commands, onKey }: LiveDashboardProps) {
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
   const size = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
@@ -56,8 +59,9 @@ export function LiveDashboard({ state, now, mode, colorMode, notice, onKey }: Li
       else if (mode === 'live' && input === 'p') onKey('toggle-pause');
       else if (mode === 'live' && input === 'c') onKey('checkpoint');
       else if (mode === 'live' && input === 'r') onKey('recall');
+      else if (mode === 'live' && input === 'w') onKey('record');
     },
     { isActive: isRawModeSupported === true },
   );
-  return <Dashboard state={state} columns={columns} rows={rows} now={now} colorMode={colorMode} mode={mode} showHelp={help} notice={notice} />;
+  return <Dashboard state={state} columns={columns} rows={rows} now={now} colorMode={colorMode} mode={mode} showHelp={help} notice={notice} commands={commands} />;
 }

@@ -9,6 +9,7 @@
 import { render, type Instance } from 'ink';
 import type { ControlCommand, EngramEvent } from '../events.ts';
 import { colorModeFrom, type ColorMode } from './half-block.ts';
+import { DEFAULT_COMMANDS } from './KeyBar.tsx';
 import { LiveDashboard, type KeyCommand } from './LiveDashboard.tsx';
 import { initialViewState, reduceEvent, type ViewState } from './view-state.ts';
 
@@ -22,7 +23,7 @@ export interface MountOptions {
   mode: 'live' | 'watch';
   /** Control commands for the pipeline (live mode). */
   onCommand?: (c: ControlCommand) => void;
-  /** The commands this pipeline acts on (default all); the others' keys only say so. */
+  /** The commands this pipeline acts on (default DEFAULT_COMMANDS: all but record and stop, which only a live run has); the others' keys only say so. */
   commands?: readonly ControlCommand[];
   /** q or Ctrl-C (force: the second Ctrl-C). */
   onQuit: (force: boolean) => void;
@@ -73,9 +74,10 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
     dirty = true;
     urgent = true;
   };
-  const supports = (c: ControlCommand) => (o.commands ?? ['pause', 'resume', 'checkpoint', 'recall']).includes(c) && state.status === 'running' && state.train === null;
+  const commands = o.commands ?? DEFAULT_COMMANDS;
+  const supports = (c: ControlCommand) => commands.includes(c) && state.status === 'running' && state.train === null;
   const onKey = (k: KeyCommand) => {
-    const c: ControlCommand | null = k === 'toggle-pause' ? (wantPaused ? 'resume' : 'pause') : k === 'checkpoint' ? 'checkpoint' : k === 'recall' ? 'recall' : null;
+    const c: ControlCommand | null = k === 'toggle-pause' ? (wantPaused ? 'resume' : 'pause') : k === 'checkpoint' || k === 'recall' || k === 'record' ? k : null;
     if (c && o.mode === 'live' && !supports(c)) {
       say(state.status === 'running' && state.train === null ? `${c} is not available in this run` : 'training is over');
       return;
@@ -95,6 +97,10 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
         say('recalling from noise…');
         o.onCommand?.('recall');
         break;
+      case 'record':
+        say('recording from noise…');
+        o.onCommand?.('record');
+        break;
       case 'quit':
         say(o.mode === 'watch' ? 'stopped watching' : 'quitting: checkpoint and flush…');
         o.onQuit(false);
@@ -104,7 +110,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
         break;
     }
   };
-  const element = () => <LiveDashboard state={state} now={clock()} mode={o.mode} colorMode={colorMode} notice={notice} onKey={onKey} />;
+  const element = () => <LiveDashboard state={state} now={clock()} mode={o.mode} colorMode={colorMode} notice={notice} commands={commands} onKey={onKey} />;
   let inDraw = false;
   const measure = (ms: number) => {
     if (++seen <= WARM_FRAMES) return;
@@ -143,6 +149,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
         notice = e.command === 'pause' ? 'paused' : null;
       } else if (e.kind === 'artifact' && e.what === 'checkpoint' && notice === 'checkpoint requested') notice = `checkpoint saved at step ${e.step}`;
       else if ((e.kind === 'preview' || e.kind === 'train-end') && notice?.startsWith('recalling')) notice = null; // done, or cut short by the end of training
+      else if (e.kind === 'artifact' && (e.what === 'video' || e.what === 'audio') && notice?.startsWith('recording')) notice = `recorded: ${e.path}`;
       if (e.kind === 'train-end') {
         // training over (a watched directory starts the next memory unpaused)
         wantPaused = false;

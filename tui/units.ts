@@ -38,3 +38,9 @@ export const clip = (s: string, width: number): string => (s.length <= width ? s
 export function rho(x: number): string {
   return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(1) : x.toFixed(4);
 }
+
+/** A spectral radius in few characters: two significant digits (0.09, 0.12, 1.3), an exponent below 1e-3. */
+export function rhoShort(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(1) : String(Number(x.toPrecision(2)));
+}

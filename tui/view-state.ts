@@ -4,8 +4,11 @@
  * `case`; everything the panes show that is derived (steps/s, ETA, parameter count) is a selector
  * below, so the state stays small and the reducer cheap enough to run on every training step.
  */
-import { assertNever, type AttractorEvent, type BasinsEvent, type EngramEvent, type IdentityEvent, type PreviewEvent, type ProgressEvent, type RecallEvent, type RunConfig } from '../events.ts';
-import { sci } from './units.ts';
+import {
+  assertNever, type AttractorEvent, type BasinsEvent, type ControlCommand, type EngramEvent, type IdentityEvent, type LiveConfig, type LiveEvent, type LiveProbeEvent, type PreviewEvent,
+  type ProgressEvent, type RecallEvent, type RunConfig,
+} from '../events.ts';
+import { rhoShort, sci } from './units.ts';
 
 /** One column's worth of training steps of the loss chart: the range and last loss over `count` steps. */
 export interface LossPoint {
@@ -37,6 +40,29 @@ export interface MarginView {
   readonly fractionPositive: number;
   /** Per-token margin over time (most recent last), for sparklines. */
   readonly tokens: readonly { readonly label: string; readonly series: readonly number[] }[];
+}
+
+/** A live run's stream and memory (memorize --live): its config, the newest `live` event and short histories for sparklines. */
+export interface LiveView {
+  /** From run-start (null when the run-start had none, e.g. a log read from its middle). */
+  readonly config: LiveConfig | null;
+  /** The newest `live` event; null until the first (the stream is connecting). */
+  readonly last: LiveEvent | null;
+  /** Per `live` event, oldest first, at most LIVE_HISTORY long. */
+  readonly arrivalFps: readonly number[];
+  readonly admitFps: readonly number[];
+  readonly dropRate: readonly number[];
+}
+
+/** Recallable now: the newest `live-probe` and, per probe, the share of the memory that came back and whether it was recallable. */
+export interface ProbeView {
+  readonly last: LiveProbeEvent;
+  /** coverage / of per probe (0 for an empty memory), oldest first, at most LIVE_HISTORY long. */
+  readonly coverage: readonly number[];
+  readonly recallable: readonly boolean[];
+  /** Probes so far, and how many were recallable. */
+  readonly probes: number;
+  readonly recallableProbes: number;
 }
 
 export interface LogLine {
@@ -89,6 +115,10 @@ export interface ViewState {
   readonly wallMs: number | null;
   /** A long stage without training steps (decoding the input, iterating recall), while it runs; cleared when it ends. */
   readonly progress: ProgressEvent | null;
+  /** A live run's stream (null: not a live run). */
+  readonly live: LiveView | null;
+  /** A live run's newest recallable-now probe (null until the first). */
+  readonly probe: ProbeView | null;
 }
 
 export const HISTORY = 256;
@@ -99,14 +129,18 @@ export const RATE_SPACING_MS = 100;
 export const RATE_SAMPLES = 30;
 /** Tokens with a sparkline in the margin pane (the event lists the most frequent first). */
 export const MARGIN_TOKENS = 6;
+/** Values kept per live-run series (about two minutes of `live` events). */
+export const LIVE_HISTORY = 120;
 
 export const initialViewState: ViewState = {
   runId: null, status: 'idle', backend: null, device: null, threads: null, command: null, input: null, objective: null,
   model: null, dataset: null, lossTarget: null, maxSteps: null, startTime: null, lastTime: null, paused: false,
   step: 0, loss: null, bestLoss: null, lossHistory: [], series: [], stride: 1, rate: [], stepMs: null, train: null,
   recall: null, preview: null, attractors: null, margins: null, spikes: 0, spikeList: [], artifacts: [], messages: [], log: [],
-  wallMs: null, progress: null,
+  wallMs: null, progress: null, live: null, probe: null,
 };
+
+const emptyLive = (config: LiveConfig | null): LiveView => ({ config, last: null, arrivalFps: [], admitFps: [], dropRate: [] });
 
 const bounded = <T>(xs: readonly T[], x: T, max: number): T[] => [...(xs.length >= max ? xs.slice(xs.length - max + 1) : xs), x];
 
@@ -238,7 +272,7 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
     case 'control':
       return {
         ...s, ...t, paused: e.command === 'pause' ? true : e.command === 'resume' ? false : s.paused,
-        log: bounded(s.log, line(e, e.command === 'pause' ? 'paused' : e.command === 'resume' ? 'resumed' : e.command), LOG_LINES),
+        log: bounded(s.log, line(e, CONTROL_LINE[e.command]), LOG_LINES),
       };
     case 'artifact':
       return {
@@ -264,30 +298,54 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       };
     case 'progress':
       return { ...s, ...t, progress: e };
-    case 'live': // TEMP until the live pane lands
-    case 'live-probe':
-      return { ...s, ...t };
+    case 'live': {
+      const was = s.live ?? emptyLive(null);
+      const live: LiveView = {
+        config: was.config, last: e,
+        arrivalFps: bounded(was.arrivalFps, e.arrivalFps, LIVE_HISTORY), admitFps: bounded(was.admitFps, e.admitFps, LIVE_HISTORY),
+        dropRate: bounded(was.dropRate, e.dropRate, LIVE_HISTORY),
+      };
+      // the log gets the stream's changes of state, not the once-a-second reports
+      const changed = (was.last?.state ?? 'connecting') !== e.state;
+      return { ...s, ...t, live, log: changed ? bounded(s.log, line(e, liveStateLine(e), e.state === 'reconnecting' ? 'warn' : 'info'), LOG_LINES) : s.log };
+    }
+    case 'live-probe': {
+      const was = s.probe;
+      const probe: ProbeView = {
+        last: e, coverage: bounded(was?.coverage ?? [], e.of > 0 ? e.coverage / e.of : 0, LIVE_HISTORY),
+        recallable: bounded(was?.recallable ?? [], e.recallable, LIVE_HISTORY),
+        probes: (was?.probes ?? 0) + 1, recallableProbes: (was?.recallableProbes ?? 0) + (e.recallable ? 1 : 0),
+      };
+      // the log gets the first probe and every change of verdict
+      const changed = !was || was.last.recallable !== e.recallable;
+      return { ...s, ...t, probe, live: s.live ?? emptyLive(null), log: changed ? bounded(s.log, line(e, describeProbe(e), e.recallable ? 'info' : 'warn'), LOG_LINES) : s.log };
+    }
     default:
       // a kind without a case is a compile error here; at run time unreachable, as the codec lets no unknown kind in
       return assertNever(e, 'event kind');
   }
 }
 
+/** The log line of a command the pipeline acted on. */
+const CONTROL_LINE: { readonly [C in ControlCommand]: string } = {
+  pause: 'paused', resume: 'resumed', checkpoint: 'checkpoint', recall: 'recall', record: 'recording from noise', stop: 'stopping: final checkpoint, recall, summary',
+};
+
 /** What the header shows of a run's configuration; each pipeline's config has its own fields. */
-function fromConfig(c: RunConfig): Pick<ViewState, 'input' | 'objective' | 'model' | 'lossTarget' | 'maxSteps'> {
+function fromConfig(c: RunConfig): Pick<ViewState, 'input' | 'objective' | 'model' | 'lossTarget' | 'maxSteps' | 'live'> {
   switch (c.command) {
     case 'memorize':
     case 'basins': {
       const { width, depth, bias, activation } = c.model;
       return {
         input: c.command === 'memorize' ? c.input.path : null, objective: c.objective, model: { width, depth, bias, activation },
-        lossTarget: c.lossTarget, maxSteps: c.maxSteps,
+        lossTarget: c.lossTarget, maxSteps: c.maxSteps, live: c.command === 'memorize' && c.live ? emptyLive(c.live) : null,
       };
     }
     case 'identity':
-      return { input: c.input, objective: 'autoencode', model: null, lossTarget: c.lossTarget, maxSteps: c.maxSteps };
+      return { input: c.input, objective: 'autoencode', model: null, lossTarget: c.lossTarget, maxSteps: c.maxSteps, live: null };
     case 'assoc':
-      return { input: null, objective: null, model: null, lossTarget: null, maxSteps: c.steps };
+      return { input: null, objective: null, model: null, lossTarget: null, maxSteps: c.steps, live: null };
     default:
       return assertNever(c, 'run config');
   }
@@ -305,6 +363,52 @@ export function basinsLine(e: BasinsEvent): string {
 export function identityLine(e: IdentityEvent): string {
   return `probe ${e.arch} depth ${e.depth} → ${e.label} (distance to identity ${e.distance.identity.toFixed(2)}, ` +
     `to constant ${e.distance.constant.toFixed(2)}), ${e.train.reason} after ${e.train.steps} steps, loss ${sci(e.train.loss)}`;
+}
+
+/** The log line of a change of the stream's state. */
+function liveStateLine(e: LiveEvent): string {
+  switch (e.state) {
+    case 'connecting':
+      return `stream ${e.source}: connecting`;
+    case 'connected':
+      return e.gaps > 0 ? `stream ${e.source}: connected again (gap ${e.gaps})` : `stream ${e.source}: connected`;
+    case 'reconnecting':
+      return `stream ${e.source}: dropped, reconnecting (gap ${e.gaps})`;
+    case 'ended':
+      return `stream ${e.source}: ended after ${e.arrived} frames`;
+    default:
+      return assertNever(e.state, 'stream state');
+  }
+}
+
+/** Stream frame indices as "frames 1203–1250" ("frame 7" for one; "empty" for none). */
+export function frameSpan(span: readonly [number, number] | null): string {
+  if (!span) return 'empty';
+  return span[0] === span[1] ? `frame ${span[0]}` : `frames ${span[0]}–${span[1]}`;
+}
+
+/** A probe's first and last stream frame, in cycle order or not. */
+export function probeSpan(e: Pick<LiveProbeEvent, 'frames'>): [number, number] | null {
+  return e.frames.length ? [Math.min(...e.frames), Math.max(...e.frames)] : null;
+}
+
+/** "48/48 in order, 131.2 dB, certified ρ 0.09": what a probe found. */
+export function probeDetails(e: LiveProbeEvent): string {
+  const order = e.inOrder === null ? '' : e.inOrder ? ' in order' : ' out of order';
+  const cert = e.certified === null ? 'ρ not checked' : `${e.certified ? 'certified' : 'NOT certified'}${e.rho !== null ? ` ρ ${rhoShort(e.rho)}` : ''}`;
+  return `${e.coverage}/${e.of}${order}, ${e.meanPsnr.toFixed(1)} dB, ${cert}`;
+}
+
+/** "recallable now: 48/48 in order, 131.2 dB, certified ρ 0.09" ("not recallable now: …"): a probe's verdict in words. */
+export const describeProbe = (e: LiveProbeEvent): string => `${e.recallable ? 'recallable now' : 'not recallable now'}: ${probeDetails(e)}`;
+
+/** "10.0 fps in, 2.1 admitted, 79% dropped · 48 stored (frames 1203–1250) · 4.8 steps/frame · connected" — a live event in words. */
+export function describeLive(e: LiveEvent): string {
+  const n = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : String(x));
+  const stored = `${e.stored} stored${e.sequences > 1 ? ` in ${e.sequences} cycles` : ''} (${frameSpan(e.span)})`;
+  const state = e.state === 'reconnecting' ? `reconnecting (gap ${e.gaps})` : e.gaps > 0 ? `${e.state} (${e.gaps} gap${e.gaps === 1 ? '' : 's'})` : e.state;
+  return `${n(e.arrivalFps)} fps in, ${n(e.admitFps)} admitted, ${percent(e.dropRate)} dropped · ${stored}` +
+    `${e.stepsPerFrame !== null ? ` · ${n(e.stepsPerFrame)} steps/frame` : ''} · ${state}`;
 }
 
 export const reduceEvents = (events: readonly EngramEvent[], from: ViewState = initialViewState): ViewState => events.reduce(reduceEvent, from);
@@ -349,6 +453,13 @@ export function etaToTarget(s: ViewState, window = 128): { steps: number; second
   const steps = Math.ceil((Math.log10(s.lossTarget) - Math.log10(s.loss)) / slope);
   const rate = stepsPerSecond(s);
   return { steps, seconds: rate ? steps / rate : null };
+}
+
+/** How old the newest recallable-now probe is, ms, against `now` (a live run) or the newest event (a watched log). */
+export function probeAgeMs(s: ViewState, now: number | null): number | null {
+  if (!s.probe) return null;
+  const ref = s.status === 'running' && now !== null ? now : s.lastTime;
+  return ref === null ? null : Math.max(0, ref - s.probe.last.time);
 }
 
 /** ρ of the stored memories (not the recalled limit) in `bins` equal bins over [0, max(1.5, max ρ)]. */

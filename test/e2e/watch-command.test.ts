@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureRun } from '../tui/fixtures.ts';
+import { fixtureRun, liveRun } from '../tui/fixtures.ts';
 
 const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'engram-watchcmd-'));
@@ -56,6 +56,24 @@ describe('engram watch (no terminal)', () => {
     expect(out).toMatch(/^training stopped \(step-cap\) at step 300/m);
     expect(out).toMatch(/^recall from gaussian: cycle/m);
     expect(out.trimEnd()).toMatch(/run directory +: .*live$/);
+  });
+
+  it('follows a live run (memorize --live): its stream and recallable-now lines, and both in the summary', async () => {
+    const run = join(dir, 'live-stream');
+    mkdirSync(run);
+    const all = liveRun({ seconds: 40 });
+    const cut = all.findIndex((e) => e.kind === 'live' && e.streamSeconds === 20);
+    writeFileSync(join(run, 'events.jsonl'), lines(all.slice(0, cut)));
+    const r = engram(['watch', run]);
+    await r.printed('run directory');
+    // the summary so far: the probe at 15 s, half of 37 frames back
+    expect(r.out()).toContain('recallable now  : no: 18/37 out of order, 24.5 dB, NOT certified ρ 1.4');
+    appendFileSync(join(run, 'events.jsonl'), lines([...all.slice(cut), { ...all.at(-1)!, kind: 'run-end', status: 'complete', wallMs: 40_500 }]));
+    expect(await r.code).toBe(0);
+    const out = r.out();
+    expect(out).toMatch(/^live: 0\.0 fps in, 0\.0 admitted, 0% dropped · 48 stored \(frames 242–289\) · reconnecting \(gap 1\)$/m);
+    expect(out).toMatch(/^recallable now: 48\/48 in order, 131\.2 dB, certified ρ 0\.09 \(frames 342–389\)$/m);
+    expect(out).toContain('recallable now  : yes: 48/48 in order, 131.2 dB, certified ρ 0.09 (frames 342–389); 3/8 probes recallable');
   });
 
   it('names the directory when there is no run in it', async () => {

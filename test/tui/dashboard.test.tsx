@@ -5,11 +5,12 @@ import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_KINDS, type ControlCommand, type EngramEvent, type EventKind } from '../../events.ts';
 import { Dashboard } from '../../tui/Dashboard.tsx';
+import { DEFAULT_COMMANDS } from '../../tui/KeyBar.tsx';
 import { LiveDashboard, type KeyCommand } from '../../tui/LiveDashboard.tsx';
 import { mountDashboard, type MountedDashboard } from '../../tui/mount.tsx';
 import { reduceEvents, type MarginView } from '../../tui/view-state.ts';
 import { ONE_OF_EACH, runStart } from '../fixtures/events/one-of-each.ts';
-import { fixtureRun } from './fixtures.ts';
+import { fixtureRun, liveRun } from './fixtures.ts';
 
 const plain = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
 const done = reduceEvents(fixtureRun({ steps: 600 }));
@@ -62,6 +63,37 @@ describe('Dashboard', () => {
     expect(plain(render(dashboard(80, 24)).lastFrame())).not.toContain('margins');
   });
 
+  describe('a live run', () => {
+    const live = reduceEvents(liveRun({ seconds: 42 }));
+    const liveCommands = [...DEFAULT_COMMANDS, 'record', 'stop'] as const;
+    const frame = (columns: number, rows: number) =>
+      plain(renderToString(dashboard(columns, rows, { state: live, now: live.lastTime! + 400, commands: liveCommands }), { columns })).split('\n');
+
+    it.each([[80, 24], [100, 30], [160, 48]])('fits %i×%i with the live pane beside the attractors', (columns, rows) => {
+      const f = frame(columns, rows);
+      expect(f.length).toBe(rows - 1);
+      expect(Math.max(...f.map((l) => l.length))).toBeLessThanOrEqual(columns);
+      const text = f.join('\n');
+      for (const s of ['engram running', 'step 4200/20000', 'loss (log)', 'recall', 'live connected 1 gap 0:42', '10.0 fps in · 3.0 admitted · 70% dropped',
+        '48 stored · frames 362–409 · 33.3 steps/frame', 'recallable now ✓ 48/48 in order · 131.2 dB', 'certified ρ 0.09 · 2 s ago', 'attractors',
+        'recallable now: 48/48 in order, 131.2 dB, certified ρ 0.09', 'w record']) {
+        expect(text).toContain(s);
+      }
+      // the live pane starts the bottom row, under the chart
+      expect(f.findIndex((l) => l.startsWith('live connected'))).toBeGreaterThan(f.findIndex((l) => l.startsWith('loss (log)')));
+      // the spike list gives way on a narrow terminal only
+      expect(text.includes('spikes 0')).toBe(columns >= 100);
+      // a taller bottom row: the rates over time and the probe's details
+      expect(text.includes('3/8 probes recallable')).toBe(rows >= 41);
+    });
+
+    it('is not there for a run that is not live', () => {
+      const f = plain(render(dashboard(80, 24)).lastFrame());
+      expect(f).not.toContain('fps in');
+      expect(f).not.toContain('w record');
+    });
+  });
+
   it('shows the help in place of the panes', () => {
     const f = plain(render(dashboard(80, 24, { showHelp: true })).lastFrame());
     expect(f).toContain('pause / resume training');
@@ -90,6 +122,8 @@ describe('Dashboard', () => {
     control: 'paused',
     progress: 'decoding NaN.mp4: 120/400 frames (30%), 3.2 s',
     preview: '≈ frame 2 (Infinity dB)',
+    live: 'stream NaN: dropped, reconnecting (gap 2)',
+    'live-probe': 'recallable now: 4/4 in order, Infinity dB, certified ρ 0.09',
   };
 
   it.each(EVENT_KINDS)('shows a %s event', (kind) => {
@@ -108,21 +142,21 @@ describe('LiveDashboard keys', () => {
     const keys: KeyCommand[] = [];
     const r = render(<LiveDashboard state={done} now={null} mode="live" colorMode="256" notice={null} onKey={(k) => keys.push(k)} />);
     await listening(r.stdin);
-    for (const [i, k] of ['p', 'c', 'r', 'q'].entries()) {
+    for (const [i, k] of ['p', 'c', 'r', 'w', 'q'].entries()) {
       r.stdin.write(k);
       await until(() => keys.length === i + 1);
     }
-    expect(keys).toEqual(['toggle-pause', 'checkpoint', 'recall', 'quit']);
+    expect(keys).toEqual(['toggle-pause', 'checkpoint', 'recall', 'record', 'quit']);
     r.stdin.write('?');
     await until(() => plain(r.lastFrame()).includes('pause / resume training'));
     r.stdin.write('p'); // closes the help, does nothing else
     await until(() => plain(r.lastFrame()).includes('loss (log)'));
-    expect(keys).toHaveLength(4);
-    r.stdin.write('\x03');
-    await until(() => keys.length === 5);
+    expect(keys).toHaveLength(5);
     r.stdin.write('\x03');
     await until(() => keys.length === 6);
-    expect(keys.slice(4)).toEqual(['quit', 'force-quit']);
+    r.stdin.write('\x03');
+    await until(() => keys.length === 7);
+    expect(keys.slice(5)).toEqual(['quit', 'force-quit']);
     r.unmount();
   });
 
@@ -130,7 +164,7 @@ describe('LiveDashboard keys', () => {
     const keys: KeyCommand[] = [];
     const r = render(<LiveDashboard state={done} now={null} mode="watch" colorMode="256" notice={null} onKey={(k) => keys.push(k)} />);
     await listening(r.stdin);
-    for (const k of ['p', 'c', 'r']) r.stdin.write(k);
+    for (const k of ['p', 'c', 'r', 'w']) r.stdin.write(k);
     expect(keys).toEqual([]); // a key is handled as it is written: these were ignored, not delayed
     r.stdin.write('q');
     await until(() => keys.length === 1);
@@ -217,6 +251,35 @@ describe('mountDashboard', () => {
       mounted = null;
       expect(plain(stdout.frames.join(''))).toContain(expected);
       expect(sent).toEqual([]);
+    }
+  });
+
+  it('sends record on w only to a run that acts on it (a live run)', async () => {
+    for (const [commands, expected] of [
+      [[...DEFAULT_COMMANDS, 'record', 'stop'] as ControlCommand[], ['record']],
+      [undefined, []],
+    ] as const) {
+      const sent: ControlCommand[] = [];
+      const stdout = new FakeTerminal(100, 30), stdin = new FakeStdin();
+      mounted = mountDashboard({
+        mode: 'live', onCommand: (c) => sent.push(c), onQuit: () => {}, commands,
+        stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, colorMode: '256', patchConsole: false,
+      });
+      for (const e of liveRun({ seconds: 3 })) mounted.push(e);
+      await listening(stdin);
+      stdin.write('w'); // handled as it is written (the notice is set at once)
+      expect(sent).toEqual(expected);
+      if (commands) mounted.push({ runId: 'demo-fixture', step: 300, time: 0, kind: 'artifact', what: 'video', path: 'runs/x/live-300.mp4' });
+      mounted.stop();
+      mounted = null;
+      const text = plain(stdout.frames.join(''));
+      if (commands) {
+        expect(text).toContain('recorded: runs/x/live-300.mp4');
+        expect(text).toContain('w record');
+      } else {
+        expect(text).toContain('record is not available in this run');
+        expect(text).not.toContain('w record');
+      }
     }
   });
 

@@ -62,3 +62,47 @@ export function fixtureRun(o: { steps?: number; end?: boolean } = {}): EngramEve
     return { ...at(s), kind: 'train-step', loss: loss(s), lr: 1e-4, gradNorm: 0.1, stepMs: 10, samplesPerSec: 4800 };
   }
 }
+
+/** `engram memorize lavfi:testsrc2 --live --window 48` as the demo's run-start config. */
+export const liveConfig: MemorizeRunConfig = {
+  ...demoConfig, input: { kind: 'video', path: 'lavfi:testsrc2', width: 32, height: 32, gray: true, frames: 0 },
+  live: { mode: 'window', size: 48, minSteps: 4, probeSeconds: 5 },
+};
+
+/**
+ * A live run `seconds` long: 10 frames a second arrive, about 2 are admitted (the rest dropped),
+ * 100 training steps a second (10 ms each), a `live` event a second and a probe every 5 s, which is
+ * recallable once the window is full (after 25 s); a gap (reconnecting) at 30 s, connected again at 31 s.
+ */
+export function liveRun(o: { seconds?: number } = {}): EngramEvent[] {
+  const seconds = o.seconds ?? 40;
+  const at = (step: number) => ({ runId, step, time: t0 + step * 10 });
+  const ev: EngramEvent[] = [
+    { ...at(0), kind: 'run-start', schemaVersion: EVENT_SCHEMA_VERSION, command: 'engram memorize lavfi:testsrc2 --live --window 48',
+      backend: { name: 'wasm-blas', tfBackend: 'wasm', device: 'cpu', blas: 'OpenBLAS', threads: 2 }, config: liveConfig },
+  ];
+  let admitted = 0, arrived = 0, gaps = 0;
+  for (let sec = 1; sec <= seconds; sec++) {
+    for (let s = (sec - 1) * 100 + 1; s <= sec * 100; s++) ev.push({ ...at(s), kind: 'train-step', loss: 0.1 * Math.exp(-s / 800) + 1e-7, lr: 1e-4, gradNorm: 0.1, stepMs: 10, samplesPerSec: 4800 });
+    const down = sec === 30;
+    if (down) gaps++;
+    const inNow = down ? 0 : 10, admitNow = down ? 0 : sec % 2 ? 2 : 3;
+    arrived += inNow;
+    admitted += admitNow;
+    const stored = Math.min(48, admitted), last = arrived - 1;
+    ev.push({
+      ...at(sec * 100), kind: 'live', source: 'lavfi:testsrc2', state: down ? 'reconnecting' : 'connected', arrived, admitted, dropped: arrived - admitted, repeated: 0, stored,
+      sequences: stored >= 2 ? 1 : 0, span: stored ? [last - stored + 1, last] : null, arrivalFps: inNow, admitFps: admitNow, dropRate: inNow ? 1 - admitNow / inNow : 0,
+      stepsPerFrame: admitNow ? 100 / admitNow : null, gaps, streamSeconds: sec, intervalMs: 1000,
+    });
+    if (sec % 5 === 0) {
+      const full = sec > 25;
+      const frames = Array.from({ length: stored }, (_, i) => last - stored + 1 + i);
+      ev.push({
+        ...at(sec * 100), kind: 'live-probe', frames, coverage: full ? stored : Math.floor(stored / 2), of: stored, inOrder: full, meanPsnr: full ? 131.2 : 24.5,
+        worstPsnr: full ? 118.4 : 12.1, outcome: full ? 'exact' : 'approximate-orbit', recallable: full, certified: full, rho: full ? 0.09 : 1.4, ms: 240,
+      });
+    }
+  }
+  return ev;
+}

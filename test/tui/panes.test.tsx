@@ -5,14 +5,15 @@ import { EventLog } from '../../tui/EventLog.tsx';
 import { gray256, halfBlockLines, colorModeFrom } from '../../tui/half-block.ts';
 import { Header } from '../../tui/Header.tsx';
 import { HelpOverlay } from '../../tui/HelpOverlay.tsx';
-import { KeyBar } from '../../tui/KeyBar.tsx';
+import { DEFAULT_COMMANDS, KeyBar } from '../../tui/KeyBar.tsx';
+import { LivePane } from '../../tui/LivePane.tsx';
 import { LossChart } from '../../tui/LossChart.tsx';
 import { MarginPane } from '../../tui/MarginPane.tsx';
 import { RecallPane } from '../../tui/RecallPane.tsx';
 import { SpikeList } from '../../tui/SpikeList.tsx';
-import { reduceEvents, type MarginView } from '../../tui/view-state.ts';
+import { probeAgeMs, reduceEvents, type MarginView } from '../../tui/view-state.ts';
 import type { AudioPreviewEvent } from '../../events.ts';
-import { fixtureRun, imagePreview } from './fixtures.ts';
+import { fixtureRun, imagePreview, liveRun } from './fixtures.ts';
 
 const done = reduceEvents(fixtureRun({ steps: 600 }));
 const live = reduceEvents(fixtureRun({ steps: 150, end: false }));
@@ -151,5 +152,71 @@ describe('EventLog, KeyBar, HelpOverlay', () => {
     const help = plain(render(<HelpOverlay mode="live" width={70} height={12} />).lastFrame());
     for (const k of ['pause / resume', 'checkpoint now', 'recall now', 'quit: checkpoint', 'second Ctrl-C']) expect(help).toContain(k);
     expect(plain(render(<HelpOverlay mode="watch" width={70} height={12} />).lastFrame())).not.toContain('pause / resume');
+  });
+
+  it('shows w record only to a run that acts on record (a live run), and never when watching', () => {
+    const recording = [...DEFAULT_COMMANDS, 'record', 'stop'] as const;
+    expect(DEFAULT_COMMANDS).not.toContain('record');
+    expect(DEFAULT_COMMANDS).not.toContain('stop');
+    expect(plain(render(<KeyBar mode="live" paused={false} notice={null} commands={recording} width={80} />).lastFrame()))
+      .toBe(' p pause  c checkpoint  r recall  w record  q quit  ? help');
+    expect(plain(render(<KeyBar mode="live" paused={false} notice={null} width={80} />).lastFrame())).not.toContain('record');
+    expect(plain(render(<KeyBar mode="watch" paused={false} notice={null} commands={recording} width={80} />).lastFrame())).toBe(' q stop watching  ? help');
+    expect(plain(render(<HelpOverlay mode="live" commands={recording} width={90} height={12} />).lastFrame())).toContain('write a recording now');
+    expect(plain(render(<HelpOverlay mode="live" width={90} height={12} />).lastFrame())).not.toContain('write a recording');
+    expect(plain(render(<HelpOverlay mode="watch" commands={recording} width={90} height={12} />).lastFrame())).not.toContain('write a recording');
+  });
+});
+
+describe('LivePane', () => {
+  const v = reduceEvents(liveRun({ seconds: 42 }));
+  const now = v.lastTime! + 400;
+  const pane = (state = v, width = 48, height = 5) =>
+    lines(render(<LivePane live={state.live!} probe={state.probe} probeAgeMs={probeAgeMs(state, now)} width={width} height={height} />).lastFrame());
+
+  it('shows the stream, the memory and recallable now in five lines', () => {
+    const f = pane();
+    expect(f).toHaveLength(5);
+    expect(f[0]).toBe('live connected 1 gap 0:42 · window 48 · lavfi:t…'); // the source cut to fit
+    expect(f[1]).toBe('10.0 fps in · 3.0 admitted · 70% dropped');
+    expect(f[2]).toBe('48 stored · frames 362–409 · 33.3 steps/frame');
+    expect(f[3]).toBe('recallable now ✓ 48/48 in order · 131.2 dB');
+    // probed at 40 s, the newest event at 42 s, the clock 0.4 s later; 8 probes, the last 3 recallable
+    expect(f[4]).toMatch(/^certified ρ 0\.09 · 2 s ago [▁-█]{8}$/);
+    expect(f[4].endsWith('███')).toBe(true);
+    expect(Math.max(...f.map((l) => l.length))).toBeLessThanOrEqual(48);
+  });
+
+  it('says a cycle where it fits, several cycles first, and a gap while reconnecting', () => {
+    expect(pane(v, 60)[2]).toBe('48 stored · frames 362–409 · 33.3 steps/frame · 1 cycle');
+    const last = v.live!.last!;
+    const segs = { ...v, live: { ...v.live!, last: { ...last, sequences: 3, stored: 144, span: [266, 409] as [number, number] } } };
+    expect(pane(segs, 60)[2]).toBe('3 cycles · 144 stored · frames 266–409 · 33.3 steps/frame');
+    const gap = { ...v, live: { ...v.live!, last: { ...last, state: 'reconnecting' as const, gaps: 2 } } };
+    expect(pane(gap)[0]).toMatch(/^live reconnecting \(gap 2\) 0:42/);
+  });
+
+  it('adds the rates over time and the probe details when taller', () => {
+    const f = pane(v, 60, 8);
+    expect(f).toHaveLength(8);
+    expect(f[2]).toMatch(/^in {3}[▁-█]{42}$/); // one column per second so far
+    expect(f[2][5 + 29]).toBe('▁'); // the stream was down in its 30th second
+    expect(f[3]).toMatch(/^drop [▁-█]{42}$/);
+    expect(f[7]).toBe('exact · worst 118.4 dB · 3/8 probes recallable · 240 ms');
+  });
+
+  it('before the first frame and the first probe: connecting, and when the first probe comes', () => {
+    const f = pane(reduceEvents(liveRun({ seconds: 0 })));
+    expect(f[0]).toBe('live connecting… · window 48');
+    expect(f[1]).toBe('waiting for the first frame');
+    expect(f[2]).toBe('memory empty');
+    expect(f[3]).toBe('recallable now: first probe within 5 s');
+  });
+
+  it('a probe that failed: not recallable, out of order, not certified', () => {
+    const early = reduceEvents(liveRun({ seconds: 6 }));
+    const f = lines(render(<LivePane live={early.live!} probe={early.probe} probeAgeMs={probeAgeMs(early, null)} width={48} height={5} />).lastFrame());
+    expect(f[3]).toBe('recallable now ✗ 6/12 out of order · 24.5 dB');
+    expect(f[4]).toMatch(/^not certified ρ 1\.4 · 1 s ago/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_KINDS, EVENT_SCHEMA_VERSION, type EngramEvent } from '../../events.ts';
+import { EVENT_KINDS, EVENT_SCHEMA_VERSION, type ControlCommand, type EngramEvent, type LiveEvent, type LiveProbeEvent } from '../../events.ts';
 import { ONE_OF_EACH, runStart } from '../fixtures/events/one-of-each.ts';
-import { HISTORY, initialViewState, reduceEvent } from '../../tui/view-state.ts';
+import { HISTORY, LIVE_HISTORY, initialViewState, probeAgeMs, reduceEvent } from '../../tui/view-state.ts';
 
 const base = { runId: 'r1', time: 0 };
 const step = (n: number, loss: number): EngramEvent => ({ ...base, kind: 'train-step', step: n, loss, lr: 1e-4, gradNorm: 1, stepMs: 5, samplesPerSec: 10 });
@@ -33,7 +33,7 @@ describe('view state reducer', () => {
 });
 
 import { addLoss, elapsedMs, etaToTarget, parameterCount, reduceEvents, rhoHistogram, SERIES, stepsPerSecond } from '../../tui/view-state.ts';
-import { demoConfig, fixtureRun, imagePreview } from './fixtures.ts';
+import { demoConfig, fixtureRun, imagePreview, liveRun } from './fixtures.ts';
 
 describe('view state from a fixture run', () => {
   it('knows the run, the model, the spike (with its duration), recall, preview and attractors', () => {
@@ -160,5 +160,89 @@ describe('view state of every kind', () => {
     const next = reduceEvent(start, ONE_OF_EACH[kind]);
     expect(next).not.toBe(start);
     expect(next).not.toEqual(start);
+  });
+});
+
+describe('view state of a live run', () => {
+  const T0 = 1_700_000_000_000; // the fixtures' run-start
+  const live = (sec: number, o: Partial<LiveEvent> = {}): LiveEvent => ({
+    runId: 'r', step: sec * 100, time: T0 + sec * 1000, kind: 'live', source: 'lavfi:testsrc2', state: 'connected', arrived: 10 * sec, admitted: 2 * sec,
+    dropped: 8 * sec, repeated: 0, stored: Math.min(48, 2 * sec), sequences: 1, span: [0, 9], arrivalFps: 10, admitFps: 2, dropRate: 0.8, stepsPerFrame: 50, gaps: 0,
+    streamSeconds: sec, intervalMs: 1000, ...o,
+  });
+  const probe = (sec: number, recallable: boolean, coverage = recallable ? 48 : 12): LiveProbeEvent => ({
+    runId: 'r', step: sec * 100, time: T0 + sec * 1000, kind: 'live-probe', frames: [1, 2, 3], coverage, of: 48, inOrder: recallable, meanPsnr: 40,
+    worstPsnr: 31, outcome: recallable ? 'exact' : 'approximate-orbit', recallable, certified: recallable, rho: 0.09, ms: 200,
+  });
+
+  it('is there from run-start when the config is live (connecting), and not for another run', () => {
+    expect(reduceEvents([runStart(), ONE_OF_EACH.dataset]).live).toBeNull();
+    const v = reduceEvents(liveRun({ seconds: 0 }));
+    expect(v.live).toEqual({ config: { mode: 'window', size: 48, minSteps: 4, probeSeconds: 5 }, last: null, arrivalFps: [], admitFps: [], dropRate: [] });
+    expect(v.probe).toBeNull();
+  });
+
+  it('keeps the newest live event and bounded histories of the rates', () => {
+    let v = reduceEvents(liveRun({ seconds: 0 }));
+    for (let sec = 1; sec <= LIVE_HISTORY + 30; sec++) v = reduceEvent(v, live(sec, { arrivalFps: sec, admitFps: sec / 10, dropRate: sec / 1000 }));
+    expect(v.live!.last).toMatchObject({ streamSeconds: LIVE_HISTORY + 30, arrived: 10 * (LIVE_HISTORY + 30), stored: 48 });
+    expect(v.live!.arrivalFps).toHaveLength(LIVE_HISTORY);
+    expect(v.live!.arrivalFps[0]).toBe(31);
+    expect(v.live!.arrivalFps.at(-1)).toBe(LIVE_HISTORY + 30);
+    expect(v.live!.admitFps.at(-1)).toBe((LIVE_HISTORY + 30) / 10);
+    expect(v.live!.dropRate).toHaveLength(LIVE_HISTORY);
+    expect(v.live!.config).toMatchObject({ mode: 'window', size: 48 }); // the config stays
+  });
+
+  it('logs the stream only when its state changes, not every second', () => {
+    const v = reduceEvents([
+      live(1), live(2), live(3, { state: 'reconnecting', gaps: 1, arrivalFps: 0 }), live(4, { state: 'reconnecting', gaps: 1 }),
+      live(5, { gaps: 1 }), live(6, { gaps: 1 }), live(7, { state: 'ended', gaps: 1, arrived: 70 }),
+    ]);
+    expect(v.log.map((l) => [l.level, l.text])).toEqual([
+      ['info', 'stream lavfi:testsrc2: connected'],
+      ['warn', 'stream lavfi:testsrc2: dropped, reconnecting (gap 1)'],
+      ['info', 'stream lavfi:testsrc2: connected again (gap 1)'],
+      ['info', 'stream lavfi:testsrc2: ended after 70 frames'],
+    ]);
+    expect(v.live!.last!.state).toBe('ended');
+    expect(v.live!.config).toBeNull(); // a log read without its run-start
+  });
+
+  it('keeps the newest probe, the share recalled and the verdict per probe (bounded), and logs changes of verdict', () => {
+    let v = reduceEvents([probe(5, false), probe(10, false), probe(15, true), probe(20, true)]);
+    expect(v.probe!.last).toMatchObject({ time: T0 + 20_000, coverage: 48, recallable: true });
+    expect(v.probe!.coverage).toEqual([0.25, 0.25, 1, 1]);
+    expect(v.probe!.recallable).toEqual([false, false, true, true]);
+    expect(v.probe).toMatchObject({ probes: 4, recallableProbes: 2 });
+    expect(v.live).not.toBeNull(); // a probe means a live run, even without a live event yet
+    expect(v.log.map((l) => [l.level, l.text])).toEqual([
+      ['warn', 'not recallable now: 12/48 out of order, 40.0 dB, NOT certified ρ 0.09'],
+      ['info', 'recallable now: 48/48 in order, 40.0 dB, certified ρ 0.09'],
+    ]);
+    for (let i = 0; i < LIVE_HISTORY; i++) v = reduceEvent(v, probe(25 + i, i % 2 === 0, 24));
+    expect(v.probe!.coverage).toHaveLength(LIVE_HISTORY);
+    expect(v.probe!.coverage.every((c) => c === 0.5)).toBe(true);
+    expect(v.probe!.recallable).toHaveLength(LIVE_HISTORY);
+    expect(v.probe).toMatchObject({ probes: 4 + LIVE_HISTORY, recallableProbes: 2 + LIVE_HISTORY / 2 });
+    // an empty memory: no share of nothing
+    expect(reduceEvent(v, { ...probe(999, false, 0), of: 0 }).probe!.coverage.at(-1)).toBe(0);
+  });
+
+  it('a probe is as old as the clock says while the run runs, else as the newest event says', () => {
+    const v = reduceEvents([...liveRun({ seconds: 0 }), probe(5, true), live(12)]);
+    expect(probeAgeMs(v, v.lastTime! + 3000)).toBe(10_000);
+    expect(probeAgeMs({ ...v, status: 'complete' }, v.lastTime! + 3000)).toBe(7000);
+    expect(probeAgeMs(v, null)).toBe(7000);
+    expect(probeAgeMs(reduceEvents(liveRun({ seconds: 0 })), 0)).toBeNull();
+  });
+
+  it('the record and stop commands leave the pause as it is', () => {
+    const ctl = (command: ControlCommand): EngramEvent => ({ runId: 'r', step: 1, time: 1, kind: 'control', command });
+    const paused = reduceEvents([runStart(), ctl('pause'), ctl('record'), ctl('stop')]);
+    expect(paused.paused).toBe(true);
+    expect(paused.log.slice(-2).map((l) => l.text)).toEqual(['recording from noise', 'stopping: final checkpoint, recall, summary']);
+    expect(reduceEvents([runStart(), ctl('record'), ctl('stop')]).paused).toBe(false);
+    expect(reduceEvents([runStart(), ctl('pause'), ctl('record'), ctl('resume')]).paused).toBe(false);
   });
 });
