@@ -8,14 +8,24 @@
  *
  *   audioSeconds$('clip.mp3', { rate: 22050, chunkSeconds: 1 })
  *   --s0--s1--s2-|        (each a Float32Array of 22050 samples)
+ *
+ * An input that may never end (a URL, `lavfi:`, standard input: sources/live.ts) cannot be read
+ * whole first. `audioChunks` streams it instead: ffmpeg writes raw mono float32 at the target rate
+ * and each chunk is handed on as soon as its last sample has come.
+ *
+ *   audioChunks('lavfi:sine=frequency=440', { rate: 8000, chunkSeconds: 0.25, realtime: true })
+ *   --s0--s1--s2--…         (one every 0.25 s, each 2000 samples)
  */
 import { open, readFile, stat } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { PassThrough } from 'node:stream';
 import { Observable } from 'rxjs';
 import { decode as decodeWavBytes } from 'wav-decoder';
 import { EngramError, isEngramError } from '../errors.ts';
-import { ffmpegCommand, ffmpegToBuffer, probeContainer } from '../media/ffmpeg.ts';
+import { ffmpegCommand, ffmpegToBuffer, probeContainer, stderrTail } from '../media/ffmpeg.ts';
 import type { Sample } from './sample.ts';
 import { fileKindOf, memorizeAs, missingStream } from './streams.ts';
+import { ffmpegInput, ioTimeoutOptions, type Input } from './video.ts';
 
 export type AudioOptions = {
   /** target sample rate in Hz; default 22050 */
@@ -296,7 +306,149 @@ function sealWavSizes(wav: Buffer): Buffer {
   return wav;
 }
 
-function checkOptions(path: string, opts: AudioOptions): { rate: number; chunkSeconds: number; partial: 'drop' | 'pad'; maxChunks?: number } {
+/** Options of `audioChunks`, a streaming decode of any input ffmpeg can open. */
+export type AudioChunkOptions = Pick<AudioOptions, 'rate' | 'chunkSeconds'> & {
+  /** Read the input at its own rate (ffmpeg's `-re`): a `lavfi:` graph then plays like a microphone. */
+  realtime?: boolean;
+  /** URLs only: fail when the connection delivers nothing for this long (as videoFrames' `ioTimeoutMs`). */
+  ioTimeoutMs?: number;
+  /** At most this much of the input is read to learn its streams (ffmpeg's `-analyzeduration`). */
+  analyzeMs?: number;
+  /** Aborting kills ffmpeg at once and ends the chunks quietly. */
+  signal?: AbortSignal;
+  /** Called whenever ffmpeg's output moves, between chunks too (a stall timer listens). */
+  onData?: () => void;
+  /**
+   * Called once when the decode ends (the input ended or broke, or the consumer stopped) with the
+   * samples of the incomplete chunk it leaves, which is discarded; not called when there is none.
+   */
+  onPartial?: (samples: number) => void;
+};
+
+/** ffmpeg's float32 in this machine's byte order, so its bytes are a Float32Array as they come. */
+const NATIVE_F32 = endianness() === 'LE' ? 'f32le' : 'f32be';
+
+/** How to pipe audio into engram, for messages about standard input. */
+const AUDIO_PIPE_EXAMPLE = 'e.g. ffmpeg -re -i talk.mp3 -f wav - | engram …';
+
+/**
+ * Mono chunks of `rate`·`chunkSeconds` samples in [−1, 1] (ffmpeg's float output, clamped), decoded
+ * as the input comes and pulled one at a time (the pipe's backpressure stops ffmpeg). `timestamp`
+ * is the chunk's start in the input's time. Only complete chunks come out: the samples of a last,
+ * incomplete one are reported to `onPartial` and dropped. No chunk at all is E_INPUT_EMPTY, ffmpeg
+ * failing E_FFMPEG ("ffmpeg could not decode …:" then its words, then what to check). Breaking out
+ * of the loop kills ffmpeg.
+ */
+export async function* audioChunks(path: string, opts: AudioChunkOptions = {}): AsyncGenerator<Sample> {
+  const { rate, chunkSeconds } = checkOptions(path, opts);
+  if (opts.signal?.aborted) return;
+  const src = ffmpegInput(path, 'audio');
+  const samplesPerChunk = Math.round(rate * chunkSeconds);
+  const chunkBytes = samplesPerChunk * 4;
+  const cmd = ffmpegCommand(src.input)
+    .inputOptions([
+      ...src.options, '-hide_banner', '-loglevel', 'error',
+      // Standard input is read as it comes: ffmpeg would otherwise read up to 1 MB before the first
+      // sample (it probes a WAV's PCM for a hidden mp3 or DTS stream), 1 minute of 8 kHz 16-bit mono.
+      // One packet tells it enough for every format tried (wav, mp3, ogg, flac, aac, mpegts, nut).
+      ...(src.stdin ? ['-probesize', '32'] : []),
+      ...(opts.realtime ? ['-re'] : []),
+      ...(opts.ioTimeoutMs !== undefined ? ioTimeoutOptions(path, opts.ioTimeoutMs) : []),
+      ...(opts.analyzeMs !== undefined ? ['-analyzeduration', String(Math.max(1, Math.round(opts.analyzeMs * 1000)))] : []),
+    ])
+    .outputOptions(['-vn', '-sn', '-dn', '-ac', '1', '-ar', String(rate), '-c:a', `pcm_${NATIVE_F32}`, '-f', NATIVE_F32]);
+
+  // The process handling is videoFrames': the process can exit before its last bytes have come
+  // through the pipe (wait for both), and a kill must wait for fluent-ffmpeg to have started it.
+  let failure: { err: Error; detail: string } | null = null;
+  let ended = false;
+  let started = false;
+  let abandoned = false;
+  const exited = new Promise<void>((resolve) => {
+    cmd
+      .on('start', () => {
+        started = true;
+        if (abandoned) cmd.kill('SIGKILL');
+      })
+      .on('end', () => {
+        ended = true;
+        resolve();
+      })
+      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+        ended = true;
+        if (!abandoned) failure = { err, detail: stderrTail(stderr) || err.message };
+        out.end();
+        resolve();
+      });
+  });
+  const out = new PassThrough({ highWaterMark: Math.max(chunkBytes * 2, 1 << 16) });
+  const abort = () => {
+    abandoned = true;
+    if (started && !ended) cmd.kill('SIGKILL');
+    out.destroy();
+  };
+  opts.signal?.addEventListener('abort', abort, { once: true });
+  cmd.pipe(out, { end: true });
+
+  let data = new Float32Array(samplesPerChunk);
+  let bytes = new Uint8Array(data.buffer);
+  let filled = 0;
+  let index = 0;
+  try {
+    for await (const chunk of out as AsyncIterable<Buffer>) {
+      opts.onData?.();
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(chunkBytes - filled, chunk.length - offset);
+        chunk.copy(bytes, filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        if (filled === chunkBytes) {
+          for (let i = 0; i < samplesPerChunk; i++) data[i] = data[i] > 1 ? 1 : data[i] < -1 ? -1 : data[i];
+          const sample: Sample = { index, timestamp: (index * samplesPerChunk) / rate, data };
+          index++;
+          data = new Float32Array(samplesPerChunk);
+          bytes = new Uint8Array(data.buffer);
+          filled = 0;
+          yield sample;
+        }
+      }
+    }
+    if (opts.signal?.aborted) return;
+    await exited;
+    if (failure || index === 0) throw chunkFailure(src, chunkSeconds, filled / 4 / rate, failure);
+  } catch (e) {
+    if (!opts.signal?.aborted) throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', abort);
+    src.stdin?.release();
+    if (!ended) {
+      abandoned = true;
+      if (started) cmd.kill('SIGKILL');
+      out.destroy();
+    }
+    if (filled >= 4) opts.onPartial?.(Math.floor(filled / 4));
+  }
+}
+
+/** Why a streaming decode gave no chunk: an empty standard input, ffmpeg's own words, or too little sound. */
+function chunkFailure(src: Input, chunkSeconds: number, seconds: number, failure: { err: Error; detail: string } | null): EngramError {
+  const cause = failure ? { cause: failure.err } : {};
+  const bytes = src.stdin?.bytes();
+  if (bytes === 0) {
+    return new EngramError('E_INPUT_EMPTY', `standard input was empty (0 bytes): nothing was piped into engram; pipe audio into it, ${AUDIO_PIPE_EXAMPLE}`, cause);
+  }
+  const what = src.stdin ? `standard input (${bytes} bytes read)` : src.label;
+  if (failure) {
+    const fix = src.stdin ? `Check that what is piped in is audio, ${AUDIO_PIPE_EXAMPLE}.` : `Check that ${src.label} carries audio (ffmpeg -i ${src.label} lists its streams).`;
+    return new EngramError('E_FFMPEG', `ffmpeg could not decode ${what} as audio:\n${failure.detail}\n${fix}`, cause);
+  }
+  return new EngramError('E_INPUT_EMPTY',
+    `${what} ended after ${+seconds.toFixed(3)} s of sound, less than one ${chunkSeconds} s chunk: no chunk to memorize; give it more sound or pass a shorter --chunk-seconds`);
+}
+
+/** The checks of rate, chunk length and the other options (E_BAD_ARGUMENT), for callers that want them up front. */
+export function checkOptions(path: string, opts: AudioOptions): { rate: number; chunkSeconds: number; partial: 'drop' | 'pad'; maxChunks?: number } {
   const rate = opts.rate ?? 22050;
   const chunkSeconds = opts.chunkSeconds ?? 1;
   const partial = opts.partial ?? 'drop';

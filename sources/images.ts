@@ -3,6 +3,7 @@
  * order (frame2 before frame10). ffmpeg decodes each image and resizes it to the common size with area
  * averaging; images are decoded one at a time, so memory holds one image whatever the directory size.
  * With `watch`, the stream stays open and emits images that appear later, once fully written.
+ * With `onUnreadable`, an image that cannot be decoded is reported there and skipped.
  *
  *   images$('shots/', { width: 32, height: 32, gray: true })
  *   --a.png--b.png--c.png-|
@@ -34,6 +35,12 @@ export type ImageStreamOptions = {
   watch?: boolean;
   /** how often (ms) a watched directory is rescanned; a new file must keep its size this long. Default 500. */
   pollMs?: number;
+  /**
+   * An image that cannot be decoded (damaged, not an image after all, gone or unreadable by the
+   * time it is read) is passed here and skipped, and the stream goes on; without it, it ends the
+   * stream with that error.
+   */
+  onUnreadable?: (path: string, error: EngramError) => void;
 };
 
 export type ImagesInfo = {
@@ -81,7 +88,14 @@ export function images$(input: string, opts: ImageStreamOptions): Observable<Ima
       try {
         while (queue.length > 0 && !closed) {
           const path = join(target.dir, queue.shift()!);
-          const image = await decodeImage(path, opts, (c) => (child = c));
+          let image: Awaited<ReturnType<typeof decodeImage>>;
+          try {
+            image = await decodeImage(path, opts, (c) => (child = c));
+          } catch (e) {
+            if (closed || !opts.onUnreadable || !(e instanceof EngramError)) throw e;
+            opts.onUnreadable(path, e);
+            continue;
+          }
           if (closed) return;
           subscriber.next({ index, timestamp: index, path, ...image, queued: queue.length });
           index++;

@@ -69,7 +69,7 @@ const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 /** How to pipe a video into engram, for messages about standard input. */
 export const PIPE_EXAMPLE = 'e.g. cat clip.mp4 | engram memorize - or ffmpeg -i clip.mov -f nut - | engram memorize -';
 
-type Input = {
+export type Input = {
   input: string | Readable;
   options: string[];
   label: string;
@@ -80,9 +80,10 @@ type Input = {
 
 /**
  * Where frames come from: a file, `-` (standard input), a URL ffmpeg can open, or `lavfi:GRAPH`
- * (an ffmpeg filter source such as `lavfi:testsrc2=s=64x64:d=2`).
+ * (an ffmpeg filter source such as `lavfi:testsrc2=s=64x64:d=2`). Audio's streaming decode
+ * (`audioChunks`) reads its inputs the same way, with `what` 'audio'.
  */
-function ffmpegInput(path: string): Input {
+export function ffmpegInput(path: string, what: 'video' | 'audio' = 'video'): Input {
   if (path === '-') {
     // counted on the way through, so an empty standard input is told from one that holds no video
     let bytes = 0;
@@ -99,11 +100,12 @@ function ffmpegInput(path: string): Input {
     };
   }
   if (path.startsWith('lavfi:')) {
-    if (!path.slice(6).trim()) throw new EngramError('E_BAD_ARGUMENT', `'${path}' names no filter graph; give one after lavfi:, e.g. lavfi:testsrc2=s=64x64:d=2`);
+    const example = what === 'audio' ? 'lavfi:sine=frequency=440:d=2' : 'lavfi:testsrc2=s=64x64:d=2';
+    if (!path.slice(6).trim()) throw new EngramError('E_BAD_ARGUMENT', `'${path}' names no filter graph; give one after lavfi:, e.g. ${example}`);
     return { input: path.slice(6), options: ['-f', 'lavfi'], label: path, file: false };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return { input: path, options: [], label: path, file: false };
-  if (!existsSync(path)) throw new EngramError('E_INPUT_MISSING', `video file not found: ${path}; check the path and try again`);
+  if (!existsSync(path)) throw new EngramError('E_INPUT_MISSING', `${what} file not found: ${path}; check the path and try again`);
   return { input: path, options: ['-nostdin'], label: path, file: true };
 }
 
@@ -229,7 +231,7 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
 const secs = (x: number) => `${+x.toFixed(3)} s`;
 
 /** The ffmpeg input options that make a URL whose connection delivers nothing for `ms` fail (see `ioTimeoutMs`). */
-function ioTimeoutOptions(path: string, ms: number): string[] {
+export function ioTimeoutOptions(path: string, ms: number): string[] {
   const micros = String(Math.max(1, Math.round(ms * 1000)));
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(path)?.[1].toLowerCase();
   if (scheme === 'udp') return ['-timeout', micros];

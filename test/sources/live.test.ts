@@ -1,71 +1,17 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EngramError } from '../../errors.ts';
-import { resolveFfmpeg } from '../../media/ffmpeg.ts';
 import { liveVideo$, type LiveItem } from '../../sources/live.ts';
+import { ffmpegChildren, freePort, kill, killStarted, noFfmpegChildren, startFfmpeg } from '../fixtures/processes.ts';
 
-/** Processes a test started (servers): killed in afterEach. */
-const started: ChildProcess[] = [];
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map(kill));
-});
-
-function kill(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    p.once('exit', () => resolve());
-    p.kill('SIGKILL');
-  });
-}
-
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+afterEach(killStarted);
 
 /** ffmpeg serving an endless 64x64 test pattern at 10 fps as MPEG-TS over HTTP, to one client. */
-function serve(port: number): ChildProcess {
-  const p = spawn(resolveFfmpeg().path, [
-    '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=s=64x64:r=10',
-    '-f', 'mpegts', '-listen', '1', `http://127.0.0.1:${port}`,
-  ], { stdio: 'ignore' });
-  started.push(p);
-  return p;
-}
-
-/** ffmpeg processes whose parent is this test process, other than the servers it started (Linux `ps`). */
-function ffmpegChildren(): number[] {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['--ppid', String(process.pid), '-o', 'pid=,stat=,comm='], { encoding: 'utf8' });
-  } catch {
-    return []; // ps exits 1 when it lists nothing
-  }
-  const servers = new Set(started.map((p) => p.pid));
-  return out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && f[2].includes('ffmpeg') && !f[1].startsWith('Z'))
-    .map((f) => Number(f[0])).filter((pid) => !servers.has(pid));
-}
-
-/** Resolves once no ffmpeg child is left; the bound is for one that never goes (a failure), not a speed. */
-async function noFfmpegChildren(boundMs = 20_000): Promise<void> {
-  const start = performance.now();
-  while (ffmpegChildren().length > 0) {
-    if (performance.now() - start > boundMs) throw new Error(`ffmpeg still running ${boundMs / 1000} s after unsubscribing`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function serve(port: number) {
+  return startFfmpeg(['-re', '-f', 'lavfi', '-i', 'testsrc2=s=64x64:r=10', '-f', 'mpegts', '-listen', '1', `http://127.0.0.1:${port}`]);
 }
 
 const summary = (items: LiveItem[]) => items.map((i) => (i.kind === 'frame' ? 'f' : i.kind === 'connected' ? `c${i.attempt}` : `g${i.attempt}`));
