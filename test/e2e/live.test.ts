@@ -144,8 +144,8 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     expect(last.arrived - last.admitted - last.dropped - last.repeated).toBe(0);
     const recall = ev.filter((x) => x.kind === 'recall').at(-1);
     expect(recall.framesTotal).toBe(16);
-    expect(recall.orderCorrect).toBe(true);
-    expect(recall.outcome.recalled).toBe(true);
+    expect(recall.orderCorrect, JSON.stringify(recall.outcome)).toBe(true);
+    expect(recall.outcome.recalled, JSON.stringify(recall.outcome)).toBe(true);
   }, 60_000);
 
   it('a slow trainer (gradient steps, 400 per frame) drops frames and counts them; memory stays at the window', async () => {
