@@ -97,7 +97,7 @@ const runConfig: Field = {
       recovery: opt(union(lit(false), recoveryConfig)), force: bool, eigMethod: opt(lit('auto', 'reduced', 'full', 'arnoldi')),
       monitor: opt(obj<NonNullable<MemorizeRunConfig['monitor']>>({ every: union(lit('auto'), num), examples: num })),
       live: opt(obj<LiveConfig>({
-        mode: lit('window', 'segments', 'grow'), size: num, capacity: opt(num), minSteps: num, probeSeconds: num, recordSeconds: opt(num), reconnects: opt(num),
+        mode: lit('window', 'segments', 'grow'), size: num, capacity: opt(num), minSteps: num, probeSeconds: num, recordSeconds: opt(num), reconnects: opt(num), frames: opt(num), seconds: opt(num),
       })),
     }),
     assoc: obj<AssocRunConfig>({

@@ -155,6 +155,9 @@ export interface LiveConfig {
   recordSeconds?: number;
   /** A source that drops is reconnected at most this many times in a row before the run ends with E_INPUT_UNREADABLE (absent: forever). */
   reconnects?: number;
+  /** Stop after this many samples (frames, chunks, images) have arrived (--frames), or this many seconds (--duration); absent: run until stopped. */
+  frames?: number;
+  seconds?: number;
 }
 
 export interface AssocRunConfig extends RunConfigBase {

@@ -136,7 +136,7 @@ function inputSpec(args: Parsed, path: string, o: { live?: boolean } = {}): Inpu
   assertInputExists(path);
   const kind = (v.kind ?? detectKind(path)) as MediaKind;
   if (kind !== 'video' && kind !== 'audio' && kind !== 'images') throw bad(`--kind must be video, audio or images (got '${v.kind}')`);
-  if (path === '-' && kind !== 'video') {
+  if (path === '-' && kind !== 'video' && !(o.live && kind === 'audio')) {
     throw bad(`standard input (-) is read as video only; ${kind === 'audio' ? 'audio is read from a file: save it and pass its path (e.g. engram memorize clip.wav)'
       : 'images are read from a directory or glob (e.g. engram memorize shots/ or \'shots/*.png\')'}`);
   }
@@ -263,11 +263,16 @@ const LIVE_OPTIONS = ['window', 'segments', 'capacity', 'grow', 'grow-max', 'min
 async function liveCmd(args: Parsed, path: string): Promise<number> {
   const v = args.values, f = args.flags;
   if (args.given('resume')) throw bad('--resume continues a run read to its end; a live run is not resumed (start it again: its newest checkpoint holds the net and the stream position)');
-  if (path !== '-' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !path.startsWith('lavfi:')) {
-    throw bad(`--live reads a stream (a network URL such as udp://127.0.0.1:5000, - for standard input, or lavfi:GRAPH); ${path} is not one — drop --live to memorize a file or directory whole`);
+  const stream = path === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path.startsWith('lavfi:');
+  const dir = !stream && existsSync(path) && statSync(path).isDirectory();
+  if (!stream && !dir) {
+    throw existsSync(path)
+      ? bad(`--live reads a stream (a network URL such as udp://127.0.0.1:5000, - for standard input, lavfi:GRAPH, or a directory that images are added to); ${path} is a file, which has an end — drop --live to memorize it whole`)
+      : new EngramError('E_INPUT_MISSING', `input ${path} does not exist; --live reads a network URL, -, lavfi:GRAPH or an existing directory`);
   }
-  if (v.kind !== undefined && v.kind !== 'video') throw bad(`--live reads video streams (got --kind ${v.kind})`);
-  if (f.watch) throw bad('--watch is for a directory of images, not --live');
+  if (dir && v.kind !== undefined && v.kind !== 'images') throw bad(`--live on a directory reads the images added to it (got --kind ${v.kind})`);
+  if (stream && v.kind === 'images') throw bad('--kind images with --live reads a directory that images are added to; give the directory');
+  if (f.watch) throw bad('--watch is for memorizing a directory whole and then more; with --live, new images are read as they come anyway (drop --watch)');
   const modes = (['window', 'segments', 'grow'] as const).filter((k) => args.given(k));
   if (modes.length > 1) throw bad(`--window, --segments and --grow exclude each other (got ${modes.map((k) => `--${k}`).join(' and ')}); pick one`);
   const mode = modes[0] ?? 'window';
@@ -279,7 +284,10 @@ async function liveCmd(args: Parsed, path: string): Promise<number> {
     minSteps: 1, probeSeconds: num('probe-every', v['probe-every'], { min: 0 }),
     ...(v['record-every'] !== undefined ? { recordSeconds: num('record-every', v['record-every'], { min: 0.1 }) } : {}),
     ...(v.reconnects !== undefined ? { reconnects: num('reconnects', v.reconnects, { int: true, min: 0 }) } : {}),
+    ...(v.frames !== undefined ? { frames: num('frames', v.frames, { int: true, min: 2 }) } : {}),
+    ...(v.duration !== undefined ? { seconds: num('duration', v.duration, { min: 0.001 }) } : {}),
   };
+  if (args.given('start')) throw bad('--start skips into a file; a live stream starts where it is');
   const frames = liveMemoryFrames(live);
   const id = newRunId('memorize');
   const input = inputSpec(args, path, { live: true });

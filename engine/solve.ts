@@ -439,11 +439,13 @@ function fullGradientNorm(model: Model, data: Dataset): number {
 
 /**
  * The solver for a live input (pipelines/live.ts): its data changes between steps (`setData`), and
- * each step solves the data as it is then — a first layer sampled from the current frames (seed +
- * step, so a step that missed the loss target is not repeated as it was) and the output layer in
- * closed form. The hidden layers after the first keep their weights from step to step; there is no
- * recall check per step (the live run's probe reports what replays). Each step yields to the event
- * loop between points of the Jacobian Gram, so frames keep arriving while it works.
+ * each step solves the data as it is then — a first layer sampled from the current frames (a new
+ * seed every step) and the output layer in closed form. The hidden layers after the first keep
+ * their weights from step to step. There is no recall check per step: checking (and trying again)
+ * made each step slower, so more frames were dropped and the memory's frames lay further apart,
+ * which replayed worse (docs/live.md); the live run's probe says what replays. A solve that fails
+ * (nearly equal frames, too narrow a net for them) keeps the last fit and says so. Each step yields
+ * to the event loop between points of the Jacobian Gram, so frames keep arriving while it works.
  */
 export function liveSolveTrainer(model: Model, o: Omit<SolveOptions, 'progress'>): TrainerFactory<Dataset> {
   return (first) => {
@@ -457,21 +459,18 @@ export function liveSolveTrainer(model: Model, o: Omit<SolveOptions, 'progress'>
     };
     return {
       async step(): Promise<StepResult> {
-        const seed = o.seed + steps;
+        const seed = o.seed + steps++;
         const before = model.weights();
         try {
           const r = await solveFit(model, data, { ...o, seed, progress });
           return { loss: r.mse, gradNorm: fullGradientNorm(model, data), lr: 0, batchSize: data.n };
         } catch (e) {
-          // nearly equal frames (or too narrow a net for them): keep the last fit; the next step samples another first layer
           model.setWeights(before);
           const mse = residual(model, data).mse;
           return {
             loss: Number.isFinite(mse) ? mse : Number.MAX_VALUE, gradNorm: 0, lr: 0, batchSize: data.n,
             notes: [`solve with first layer seed ${seed} failed (${e instanceof Error ? e.message : String(e)}); the net keeps its last fit and tries another seed`],
           };
-        } finally {
-          steps++;
         }
       },
       setData(next) {

@@ -37,7 +37,11 @@ import { train, type TrainEvent, type TrainerState } from '../operators/train.ts
 import { checkpointStore } from '../sinks/checkpoints.ts';
 import { runSubdir } from '../sinks/run-dir.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
-import { liveVideo$, type LiveItem } from '../sources/live.ts';
+import { liveAudio$, liveImages$, liveVideo$, type LiveFrameItem, type LiveImageItem, type LiveItem } from '../sources/live.ts';
+import type { Sample } from '../sources/sample.ts';
+
+/** What a live source emits, whatever its kind. */
+type SourceItem = LiveItem<Sample> | LiveImageItem;
 import type { MediaShape } from './inputs.ts';
 import { runJob, type Job } from './job.ts';
 import { peakOf, splitRows, trainWithSpikes, type MemorizeConfig } from './memorize.ts';
@@ -50,8 +54,8 @@ export type LiveMemorizeConfig = MemorizeConfig & { live: LiveConfig };
 export interface LiveOptions {
   /** The operator's commands: pause, resume, checkpoint, recall (a probe now), record, stop. */
   control?: Observable<ControlCommand>;
-  /** The stream (default: liveVideo$ of the input); tests give their own. */
-  source?: Observable<LiveItem>;
+  /** The stream (default: liveVideo$, liveAudio$ or liveImages$ of the input); tests give their own. */
+  source?: Observable<LiveItem<Sample> | LiveImageItem>;
   /** How often the live event is emitted, ms (default 1000). */
   statsMs?: number;
 }
@@ -100,11 +104,13 @@ export function memorizeLive(cfg: LiveMemorizeConfig, backend: BackendInfo, o: L
 
 function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: LiveOptions): Observable<EngramEvent> {
   const input = cfg.input;
-  if (input.kind !== 'video') throw new EngramError('E_BAD_ARGUMENT', `--live reads video streams for now (${input.path} is ${input.kind}); drop --live to memorize it whole`);
   const ev = job.ev;
   const live = cfg.live;
   const store = checkpointStore(cfg.outDir);
-  const shape: MediaShape = { kind: 'video', width: input.width, height: input.height, channels: input.gray ? 1 : 3, fps: input.fps ?? 10 };
+  const shape: MediaShape = input.kind === 'audio' ? { kind: 'audio', rate: input.rate, samples: Math.round(input.rate * input.chunkSeconds) }
+    : { kind: input.kind, width: input.width, height: input.height, channels: input.gray ? 1 : 3, fps: (input.kind === 'video' ? input.fps : undefined) ?? 10 };
+  /** What one sample of this stream is called, for messages and file names. */
+  const unit = input.kind === 'audio' ? 'chunk' : input.kind === 'images' ? 'image' : 'frame';
   const control = o.control ?? EMPTY;
   const stop$ = control.pipe(filter((c) => c === 'stop'), take(1));
   const statsMs = o.statsMs ?? 1000;
@@ -142,10 +148,11 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
 
   /** The stream's own end by error (it gave up reconnecting): the run finishes with what it has, then says so. */
   let sourceError: unknown = null;
-  const source$ = (o.source ?? liveVideo$(input.path, {
-    width: input.width, height: input.height, gray: input.gray, fps: input.fps,
-    reconnect: live.reconnects !== undefined ? { maxAttempts: live.reconnects } : undefined,
-  })).pipe(takeUntil(merge(stop$, input.duration !== undefined ? timer(input.duration * 1000) : EMPTY)), limitFrames(input.frames), catchError((e: unknown) => {
+  const reconnect = live.reconnects !== undefined ? { maxAttempts: live.reconnects } : undefined;
+  const maxFrames = live.frames, duration = live.seconds;
+  const source$ = (o.source ?? (input.kind === 'audio' ? liveAudio$(input.path, { rate: input.rate, chunkSeconds: input.chunkSeconds, reconnect })
+    : input.kind === 'images' ? liveImages$(input.path, { width: input.width, height: input.height, gray: input.gray })
+      : liveVideo$(input.path, { width: input.width, height: input.height, gray: input.gray, fps: input.fps, reconnect })) as Observable<SourceItem>).pipe(takeUntil(merge(stop$, duration !== undefined ? timer(duration * 1000) : EMPTY)), limitFrames(maxFrames), catchError((e: unknown) => {
     sourceError = e;
     return EMPTY;
   }));
@@ -154,7 +161,8 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
   const idle$ = new Subject<number>();
   const trainEnded$ = new Subject<void>();
 
-  const sourceEvents = (items$: Observable<LiveItem>) => items$.pipe(mergeMap((it): EngramEvent[] => {
+  const sourceEvents = (items$: Observable<SourceItem>) => items$.pipe(mergeMap((it): EngramEvent[] => {
+    if (it.kind === 'skipped') return [ev({ kind: 'log', level: 'warn', message: `${it.path}: skipped (${it.reason})` })];
     if (it.kind === 'frame') {
       arrived++;
       firstAt ??= Date.now();
@@ -169,7 +177,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
     return [ev({ kind: 'log', level: 'warn', message: `${input.path}: ${it.reason}; ${it.retryInMs > 0 ? `trying again in ${(it.retryInMs / 1000).toFixed(1)} s (attempt ${it.attempt + 1})` : 'giving up'}` })];
   }));
 
-  const framesOf = (items$: Observable<LiveItem>) => items$.pipe(filter((it): it is Extract<LiveItem, { kind: 'frame' }> => it.kind === 'frame'), map((it) => ({ index: it.frame.index, data: it.frame.data })));
+  const framesOf = (items$: Observable<SourceItem>) => items$.pipe(filter((it): it is LiveFrameItem<Sample> => it.kind === 'frame'), map((it) => ({ index: it.frame.index, data: it.frame.data })));
 
   const fitGradient = cfg.fit === 'gradient';
   // a solve lands at float32 round-off every step: its loss has no spikes to find
@@ -177,7 +185,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
   const minSteps = live.minSteps;
   let end: { reason: string; loss: number } = { reason: 'cancelled', loss: Number.NaN };
 
-  const training = (items$: Observable<LiveItem>) => framesOf(items$).pipe(
+  const training = (items$: Observable<SourceItem>) => framesOf(items$).pipe(
     liveMemory({ mode: memoryMode(live), minSteps, steps: steps$, idle: idle$, key: quantizedKey }),
     connect((m) => merge(
       m.pipe(filter((x): x is Extract<LiveMemoryOutput, { kind: 'capacity' }> => x.kind === 'capacity'), map((x) => {
@@ -326,16 +334,16 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
 
   const record = (why: string) => defer(async () => {
     const r = await recallNow();
-    if (!r) return [ev({ kind: 'log', level: 'info', message: `nothing to record yet (${why}): no memory of ${input.path} so far` })];
+    if (!r) return [ev({ kind: 'log', level: 'info', message: `nothing to record yet (${why}): fewer than 2 ${unit}s of ${input.path} so far` })];
     try {
       const span = r.frames.length ? `${Math.min(...r.frames)}-${Math.max(...r.frames)}` : 'none';
       const dir = runSubdir(cfg.outDir, 'recordings');
-      const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-frames-${span}.mp4`);
+      const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${unit}s-${span}.${shape.kind === 'audio' ? 'wav' : 'mp4'}`);
       await recordCycle(path, shape, r.out.states, false);
       recordings++;
-      return [ev({ kind: 'artifact', what: 'video', path }), ev({
+      return [ev({ kind: 'artifact', what: shape.kind === 'audio' ? 'audio' : 'video', path }), ev({
         kind: 'log', level: 'info',
-        message: `recorded ${path} (${why}): frames ${span} recalled from noise, ${r.out.event.framesMatched}/${r.out.event.framesTotal} matched, ${r.out.event.meanPsnr.toFixed(1)} dB`,
+        message: `recorded ${path} (${why}): ${unit}s ${span} recalled from noise, ${r.out.event.framesMatched}/${r.out.event.framesTotal} matched, ${r.out.event.meanPsnr.toFixed(1)} dB`,
       })];
     } finally {
       r.net.dispose();
@@ -360,7 +368,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
     if (!cur || !model) {
       job.saveRunJson({ live: { ...cfg.live, summary: summaryBase() } });
       if (sourceError) throw sourceError;
-      throw new EngramError('E_INPUT_EMPTY', `${input.path} gave ${arrived} frame(s) before it ended; a live cycle needs at least 2 (check that the stream sends video, or let it run longer)`);
+      throw new EngramError('E_INPUT_EMPTY', `${input.path} gave ${arrived} ${unit}(s) before it ended; a live cycle needs at least 2 (check that the stream sends ${input.kind === 'audio' ? 'audio' : 'video'}, or let it run longer)`);
     }
     if (end.reason === 'diverged') throw new EngramError('E_DIVERGED', `training diverged at step ${job.step} (loss ${end.loss}); lower --lr (was ${cfg.optimizer.lr}) and memorize again`);
     const ckpt = store.saveFinal(contents(cur.dataset, lastTrainer, { loss: end.loss, reason: end.reason }));
@@ -444,7 +452,7 @@ function mean(xs: number[]): number {
 }
 
 /** The stream up to and including its `max`-th frame (all of it when max is undefined). */
-function limitFrames(max: number | undefined): MonoTypeOperatorFunction<LiveItem> {
+function limitFrames(max: number | undefined): MonoTypeOperatorFunction<SourceItem> {
   if (max === undefined) return (s) => s;
   let seen = 0;
   return takeWhile((it) => it.kind !== 'frame' || ++seen < max, true);
