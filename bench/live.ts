@@ -13,7 +13,8 @@
  *   npm run bench:live -- --minutes 60      # the one-hour soak
  *   npm run bench:live -- --minutes 2 --json
  *
- * The camera: astronaut-orbit.mp4 looped, each pass turned a little further (rotate 0.015 rad a
+ * The camera (--camera, an ffmpeg filter graph after `movie=<clip>:loop=0`, played in real time):
+ * astronaut-orbit.mp4 looped at half speed, 10 frames/s (80 frames a pass, more than a window), each pass turned a little further (0.005 rad a
  * frame), so no pass repeats an earlier one. A stream that returns to the same picture within one
  * window gives nearly equal frames with different successors, which no map replays robustly.
  */
@@ -29,12 +30,12 @@ import { footagePath } from './footage.ts';
 
 const { values: a } = parseArgs({
   options: {
-    minutes: { type: 'string', default: '10' }, window: { type: 'string', default: '48' }, fps: { type: 'string', default: '10' },
-    size: { type: 'string', default: '32x32' }, camera: { type: 'string', default: 'rotate=0.015*n' }, 'probe-every': { type: 'string', default: '5' },
+    minutes: { type: 'string', default: '10' }, window: { type: 'string', default: '48' },
+    size: { type: 'string', default: '32x32' }, camera: { type: 'string', default: 'setpts=2*N/24/TB,fps=10,rotate=0.005*n' }, 'probe-every': { type: 'string', default: '5' },
     json: { type: 'boolean', default: false }, extra: { type: 'string', default: '' },
   },
 });
-const minutes = Number(a.minutes), fps = Number(a.fps);
+const minutes = Number(a.minutes);
 const say = (s: string) => (a.json ? process.stderr.write(`${s}\n`) : console.log(s));
 
 function freePort(): Promise<number> {
@@ -61,7 +62,8 @@ function rssMiB(pid: number): number | null {
 const port = await freePort();
 const clip = footagePath('astronaut-orbit.mp4');
 const server: ChildProcess = spawn(resolveFfmpeg().path, [
-  '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-an', '-vf', `fps=${fps},${a.camera}`,
+  // the realtime filter paces the output by its own timestamps (-re would pace the input: at half speed, twice too fast)
+  '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `movie=${clip}:loop=0,${a.camera},realtime`,
   '-c:v', 'mpeg2video', '-q:v', '2', '-g', '5', '-f', 'mpegts', '-listen', '1', `http://127.0.0.1:${port}`,
 ], { stdio: 'ignore' });
 const out = mkdtempSync(join(tmpdir(), 'engram-bench-live-'));
@@ -135,7 +137,7 @@ const rssFull = full !== null ? rss.find((r) => r.t >= full) ?? null : null;
 const rssEnd = rss.at(-1) ?? null;
 const growth = rssFull && rssEnd ? (rssEnd.mib - rssFull.mib) / rssFull.mib : null;
 const result = {
-  date: new Date().toISOString(), minutes, fps, window, size: a.size, camera: a.camera, exit: code, status,
+  date: new Date().toISOString(), minutes, window, size: a.size, camera: a.camera, exit: code, status,
   stream: lastLive && { arrived: lastLive.arrived, admitted: lastLive.admitted, dropped: lastLive.dropped, repeated: lastLive.repeated, gaps: lastLive.gaps, seconds: lastLive.streamSeconds },
   windowFullAtSeconds: full, rss: { atWindowFull: rssFull?.mib ?? null, end: rssEnd?.mib ?? null, max: Math.max(...rss.map((r) => r.mib)), growth },
   recallableAfterFirstMinute: { probes: afterFirstMinute.length, recallable: afterFirstMinute.filter((p) => p.recallable).length },

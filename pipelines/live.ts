@@ -40,6 +40,12 @@ import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
 import { liveAudio$, liveImages$, liveVideo$, type LiveFrameItem, type LiveImageItem, type LiveItem } from '../sources/live.ts';
 import type { Sample } from '../sources/sample.ts';
 
+/** A memory: the dataset trained on and the stream numbers of its frames, in dataset order. */
+interface Memory {
+  dataset: Dataset;
+  frames: number[];
+}
+
 /** What a live source emits, whatever its kind. */
 type SourceItem = LiveItem<Sample> | LiveImageItem;
 import type { MediaShape } from './inputs.ts';
@@ -117,12 +123,12 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
 
   // the run's live state, read by the stats ticks, probes, checkpoints and the summary
   let model: Model | undefined;
-  let current: { dataset: Dataset; frames: number[] } | null = null;
+  let current: Memory | null = null;
   /** The memory the weights were last fitted to (the latest dataset may not have been trained on yet). */
-  let trainedOn: { dataset: Dataset; frames: number[] } | null = null;
+  let trainedOn: Memory | null = null;
   /** The memory the step in progress trains on. */
-  let stepData: { dataset: Dataset; frames: number[] } | null = null;
-  const memories = new WeakMap<Dataset, { dataset: Dataset; frames: number[] }>();
+  let stepData: Memory | null = null;
+  const memories = new WeakMap<Dataset, Memory>();
   let counts: LiveCounts = { arrived: 0, admitted: 0, dropped: 0, stored: 0, repeated: 0 };
   let arrived = 0, gaps = 0, firstAt: number | null = null;
   let state: LiveEvent['state'] = 'connecting';
@@ -132,19 +138,24 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
   let probeSeed = cfg.recall.seed;
   job.hold({ dispose: () => model?.dispose() });
   const streamSeconds = () => (firstAt === null ? 0 : (Date.now() - firstAt) / 1000);
-  const position = () => ({ source: input.path, arrived, admitted: counts.admitted, dropped: counts.dropped, frames: current?.frames ?? [], streamSeconds: streamSeconds() });
+  /** Where the stream is, for checkpoints: the counts so far and the stream frames of the memory saved. */
+  const position = (mem: Memory) => ({ source: input.path, arrived, admitted: counts.admitted, dropped: counts.dropped, repeated: counts.repeated, frames: mem.frames, streamSeconds: streamSeconds() });
   job.onCancel(() => {
     const newest = store.newest();
     const saved = newest && newest.contents.step === job.step;
     return { status: 'cancelled', events: saved ? [ev({ kind: 'artifact', what: 'checkpoint', path: newest.path })] : [] };
   });
 
-  const contents = (data: Dataset, st: TrainerState | null, meta: Record<string, unknown>): CheckpointContents => ({
+  /** A checkpoint of the net with the memory it was fitted to (not a newer one that has not been trained yet). */
+  const contents = (mem: Memory, st: TrainerState | null, meta: Record<string, unknown>): CheckpointContents => {
+    const data = mem.dataset;
+    return {
     spec: model!.spec, step: st?.step ?? job.step, weights: model!.weights(),
     optimizer: st && st.optimizer.length ? { spec: { ...cfg.optimizer }, state: st.optimizer.map((x) => ({ name: x.name, shape: [x.data.length], data: x.data })) } : undefined,
     data: { objective: data.objective, sequenceLengths: data.sequenceLengths, vectors: { name: 'vectors', shape: [data.n, data.dim], data: data.inputs } },
-    meta: { runId: cfg.runId, shape, rng: st?.rng, ...(st?.loss !== undefined ? { loss: st.loss } : {}), live: position(), ...meta },
-  });
+    meta: { runId: cfg.runId, shape, rng: st?.rng, ...(st?.loss !== undefined ? { loss: st.loss } : {}), live: position(mem), ...meta },
+    };
+  };
 
   /** The stream's own end by error (it gave up reconnecting): the run finishes with what it has, then says so. */
   let sourceError: unknown = null;
@@ -219,7 +230,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
           }) as TrainerFactory<Dataset>,
           lossTarget: cfg.lossTarget, maxSteps: cfg.maxSteps, atTarget: 'wait', onIdle: (s) => {
             trainerIdle = true;
-            trainedOn = current;
+            trainedOn = stepData ?? current;
             atBoundary();
             idle$.next(s);
           },
@@ -229,7 +240,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
             every: cfg.checkpointEvery,
             save: (st) => {
               lastTrainer = st;
-              return store.save(contents(current!.dataset, st, {}));
+              return store.save(contents(trainedOn ?? current!, st, {}));
             },
             atEnd: (st) => {
               lastTrainer = st;
@@ -363,7 +374,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
 
   const finish = () => defer(() => {
     state = 'ended';
-    const cur = current;
+    const cur = trainedOn ?? current;
     const summaryBase = (): LiveSummary => ({ arrived, admitted: counts.admitted, dropped: counts.dropped, repeated: counts.repeated, stored: counts.stored, gaps, streamSeconds: streamSeconds(), probes, recordings });
     if (!cur || !model) {
       job.saveRunJson({ live: { ...cfg.live, summary: summaryBase() } });
@@ -371,7 +382,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
       throw new EngramError('E_INPUT_EMPTY', `${input.path} gave ${arrived} ${unit}(s) before it ended; a live cycle needs at least 2 (check that the stream sends ${input.kind === 'audio' ? 'audio' : 'video'}, or let it run longer)`);
     }
     if (end.reason === 'diverged') throw new EngramError('E_DIVERGED', `training diverged at step ${job.step} (loss ${end.loss}); lower --lr (was ${cfg.optimizer.lr}) and memorize again`);
-    const ckpt = store.saveFinal(contents(cur.dataset, lastTrainer, { loss: end.loss, reason: end.reason }));
+    const ckpt = store.saveFinal(contents(cur, lastTrainer, { loss: end.loss, reason: end.reason }));
     const lost = sourceError ? [ev({ kind: 'log', level: 'warn', message: `the stream was lost (${sourceError instanceof Error ? sourceError.message : String(sourceError)}); the run finishes with the memory it has` })] : [];
     return concat(
       of(...lost, liveEvent(), ev({ kind: 'artifact', what: 'checkpoint', path: ckpt })),

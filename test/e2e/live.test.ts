@@ -5,14 +5,16 @@
  * the stream in order. A pipe from ffmpeg into `engram memorize -` works the same way, and a slow
  * trainer drops frames (counted) instead of letting memory grow.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../engine/checkpoint.ts';
 import { resolveFfmpeg } from '../../media/ffmpeg.ts';
+import { readAudioSeconds } from '../../sources/audio.ts';
 import { readVideoFrames } from '../../sources/video.ts';
+import { freePort } from '../fixtures/processes.ts';
 import { errorLines } from '../stderr.ts';
 
 const root = join(import.meta.dirname, '../..');
@@ -26,17 +28,6 @@ afterEach(() => {
 
 const events = (run: string) => readFileSync(join(run, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The camera: the clip looped at 10 frames/s, turning 0.015 rad a frame, so a pass of the loop
@@ -143,7 +134,8 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
 
   it('a pipe: ffmpeg … | engram memorize - --live; the stream\'s end finishes the run with the last window recalled in order', async () => {
     const run = join(tmp, 'pipe');
-    const e = engram(['memorize', '-', '--live', '--window', '16', '--size', '32x32', '--gray', '--probe-every', '0', '--no-recovery', '--quiet', '--out', run], { stdin: 'pipe' });
+    const e = engram(['memorize', '-', '--live', '--window', '16', '--size', '32x32', '--gray', '--probe-every', '0', '--checkpoint-every', '20',
+      '--no-recovery', '--quiet', '--out', run], { stdin: 'pipe' });
     // the clip three times over (12 s): the first seconds may arrive in a burst while engram starts, and are dropped
     const ff = spawn(resolveFfmpeg().path, ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '2', '-i', clip, '-an', '-vf', CAMERA, '-c:v', 'ffv1', '-f', 'nut', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
     started.push(ff);
@@ -159,6 +151,18 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     expect(recall.framesTotal).toBe(16);
     expect(recall.orderCorrect, JSON.stringify(recall.outcome)).toBe(true);
     expect(recall.outcome.recalled, JSON.stringify(recall.outcome)).toBe(true);
+    // checkpoints keep the stream's position: the frames in memory, by stream number, and the counts so far
+    const final = loadCheckpoint(join(run, 'model.ckpt'));
+    const pos = final.meta!.live as { source: string; arrived: number; frames: number[] };
+    expect(pos.source).toBe('-');
+    expect(pos.arrived).toBe(120);
+    expect(pos.frames).toHaveLength(16);
+    expect(pos.frames.at(-1)).toBe(119);
+    const interval = readdirSync(join(run, 'checkpoints')).filter((f) => f.endsWith('.ckpt'));
+    expect(interval.length).toBeGreaterThan(0);
+    const early = loadCheckpoint(join(run, 'checkpoints', interval[0])).meta!.live as { arrived: number; frames: number[] };
+    expect(early.arrived).toBeLessThan(120);
+    expect(early.frames.at(-1)).toBeLessThan(119);
   }, 60_000);
 
   it('a slow trainer (gradient steps, 400 per frame) drops frames and counts them; memory stays at the window', async () => {
@@ -176,7 +180,70 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     expect(last.dropped).toBeGreaterThan(last.admitted);
     expect(last.arrived - last.admitted - last.dropped - last.repeated).toBe(0);
     expect(Math.max(...lives.map((x) => x.stored))).toBeLessThanOrEqual(8);
-    const ckpt = ev.filter((x) => x.kind === 'dataset');
-    expect(ckpt.length).toBe(0); // a live run's datasets are its memory, not dataset events
+  }, 60_000);
+});
+
+const espeak = spawnSync('espeak-ng', ['--version']).status === 0;
+describe.skipIf(!espeak)(`memorize --live on real speech${espeak ? '' : ' (skipped: espeak-ng is not installed)'}`, () => {
+  it('speech piped in as it is spoken: one-second vectors, the last window recalled from noise, a WAV recorded while live', async () => {
+    const wav = join(tmp, 'speech.wav');
+    execFileSync('espeak-ng', ['-s', '140', '-w', wav, 'Memories are attractors. Iterating the network from noise replays the stream, one second after another, in the order it was heard.']);
+    const ref = (await readAudioSeconds(wav, { rate: 8000, chunkSeconds: 1 })).chunks.map((c) => c.data);
+    expect(ref.length).toBeGreaterThanOrEqual(7);
+    const run = join(tmp, 'speech');
+    const e = engram(['memorize', '-', '--live', '--kind', 'audio', '--rate', '8000', '--window', '5', '--probe-every', '2', '--record-every', '3',
+      '--no-recovery', '--json', '--out', run], { stdin: 'pipe' });
+    const ff = spawn(resolveFfmpeg().path, ['-hide_banner', '-loglevel', 'error', '-re', '-i', wav, '-ac', '1', '-ar', '8000', '-c:a', 'pcm_s16le', '-f', 'nut', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    started.push(ff);
+    ff.stdout!.pipe(e.child.stdin!);
+    const r = await e.done;
+    expect(errorLines(r.stderr)).toEqual([]);
+    expect(r.status, r.stderr).toBe(0);
+    const ev = events(run);
+    const last = ev.filter((x) => x.kind === 'live').at(-1);
+    expect(last.arrived).toBe(ref.length); // whole seconds only: the cut-off end is no chunk
+    const recall = ev.filter((x) => x.kind === 'recall').at(-1);
+    expect(recall.framesTotal).toBe(5);
+    expect(recall.outcome.recalled, JSON.stringify(recall.outcome)).toBe(true);
+    // the recalled cycle is the last five seconds of speech, each second at high fidelity
+    const recalled = (await readAudioSeconds(join(run, 'recalled.wav'), { rate: 8000, chunkSeconds: 1 })).chunks.map((c) => c.data);
+    const corr = (x: Float32Array, y: Float32Array) => {
+      const mx = x.reduce((a, b) => a + b, 0) / x.length, my = y.reduce((a, b) => a + b, 0) / y.length;
+      let sxy = 0, sxx = 0, syy = 0;
+      for (let i = 0; i < x.length; i++) [sxy, sxx, syy] = [sxy + (x[i] - mx) * (y[i] - my), sxx + (x[i] - mx) ** 2, syy + (y[i] - my) ** 2];
+      return sxy / Math.sqrt(sxx * syy);
+    };
+    const lastFive = ref.slice(-5);
+    const best = recalled.map((c: Float32Array) => Math.max(...lastFive.map((s: Float32Array) => corr(c, s))));
+    expect(Math.min(...best), JSON.stringify(best)).toBeGreaterThan(0.99);
+    const wavs = readdirSync(join(run, 'recordings')).filter((f) => /-chunks-\d+-\d+\.wav$/.test(f));
+    expect(wavs.length).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
+
+describe.skipIf(absent)(`memorize --live on a directory that images are added to${absent ? ` (skipped: ${clip} is absent)` : ''}`, () => {
+  it('images dropped into a directory one by one are memorized as they come; --frames ends the run', async () => {
+    const stage = join(tmp, 'stage'), dir = join(tmp, 'incoming');
+    mkdirSync(stage);
+    mkdirSync(dir);
+    execFileSync(resolveFfmpeg().path, ['-hide_banner', '-loglevel', 'error', '-i', clip, '-vf', 'fps=8,scale=32:32', '-frames:v', '24', join(stage, 'f%03d.png')]);
+    const names = readdirSync(stage).sort();
+    expect(names).toHaveLength(24);
+    const run = join(tmp, 'images');
+    const e = engram(['memorize', dir, '--live', '--window', '12', '--size', '32x32', '--gray', '--frames', '24', '--probe-every', '0',
+      '--no-recovery', '--json', '--out', run]);
+    for (const n of names) {
+      renameSync(join(stage, n), join(dir, n)); // whole files only: an image appears at once
+      await sleep(250);
+    }
+    const r = await e.done;
+    expect(r.status, r.stderr).toBe(0);
+    const ev = events(run);
+    const last = ev.filter((x) => x.kind === 'live').at(-1);
+    expect(last.arrived).toBe(24);
+    expect(last.admitted + last.dropped + last.repeated).toBe(24);
+    const recall = ev.filter((x) => x.kind === 'recall').at(-1);
+    expect(recall.framesTotal).toBe(12);
+    expect(recall.outcome.recalled, JSON.stringify(recall.outcome)).toBe(true);
   }, 60_000);
 });
