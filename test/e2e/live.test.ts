@@ -15,6 +15,7 @@ import { resolveFfmpeg } from '../../media/ffmpeg.ts';
 import { readAudioSeconds } from '../../sources/audio.ts';
 import { readVideoFrames } from '../../sources/video.ts';
 import { freePort } from '../fixtures/processes.ts';
+import { nativeAvailable } from '../native.ts';
 import { errorLines } from '../stderr.ts';
 
 const root = join(import.meta.dirname, '../..');
@@ -104,13 +105,19 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     expect(last.stored).toBe(24);
     const frameIndices = lives.filter((x) => x.span).map((x) => x.span[1]);
     expect(frameIndices.at(-1)).toBeGreaterThan(frameIndices[0]);
+    const recs = readdirSync(join(run, 'recordings')).filter((f) => f.endsWith('.mp4'));
+    expect(recs.length).toBeGreaterThanOrEqual(2);
+    expect(ev.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).summary.live.gaps).toBeGreaterThanOrEqual(1);
+    // Without the OpenBLAS addon (plain wasm) a solve takes about a second: most frames are dropped,
+    // the window's frames lie far apart and it seldom replays (docs/live.md). What follows is the
+    // fast path's.
+    if (!nativeAvailable) return;
     // recallable now, while the stream ran: most probes after the window filled found it back from noise
     const probes = ev.filter((x) => x.kind === 'live-probe' && x.of === 24);
     expect(probes.length).toBeGreaterThanOrEqual(5);
     expect(probes.filter((p) => p.recallable).length / probes.length).toBeGreaterThanOrEqual(0.8);
     // a recording taken while live: the window's frames, in the stream's order
-    const recs = readdirSync(join(run, 'recordings')).filter((f) => f.endsWith('.mp4'));
-    expect(recs.length).toBeGreaterThanOrEqual(2);
     const ref = await reference(400);
     const rec = (await readVideoFrames(join(run, 'recordings', recs.at(-1)!), { width: 32, height: 32, gray: true })).map((f) => f.data);
     expect(rec.length).toBe(48); // the 24-frame cycle, twice round
@@ -127,9 +134,6 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     expect(recall.framesTotal).toBe(24);
     expect(recall.outcome.recalled).toBe(true);
     expect(ev.some((x) => x.kind === 'artifact' && x.path.endsWith('model.ckpt'))).toBe(true);
-    const ckptLive = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).summary.live;
-    expect(ckptLive.gaps).toBeGreaterThanOrEqual(1);
-    expect(ev.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
   }, 120_000);
 
   it('a pipe: ffmpeg … | engram memorize - --live; the stream\'s end finishes the run with the last window recalled in order', async () => {
@@ -149,8 +153,10 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     expect(last.arrived - last.admitted - last.dropped - last.repeated).toBe(0);
     const recall = ev.filter((x) => x.kind === 'recall').at(-1);
     expect(recall.framesTotal).toBe(16);
-    expect(recall.orderCorrect, JSON.stringify(recall.outcome)).toBe(true);
-    expect(recall.outcome.recalled, JSON.stringify(recall.outcome)).toBe(true);
+    if (nativeAvailable) { // plain wasm drops most frames (see the HTTP test)
+      expect(recall.orderCorrect, JSON.stringify(recall.outcome)).toBe(true);
+      expect(recall.outcome.recalled, JSON.stringify(recall.outcome)).toBe(true);
+    }
     // checkpoints keep the stream's position: the frames in memory, by stream number, and the counts so far
     const final = loadCheckpoint(join(run, 'model.ckpt'));
     const pos = final.meta!.live as { source: string; arrived: number; frames: number[] };
@@ -205,7 +211,10 @@ describe.skipIf(!espeak)(`memorize --live on real speech${espeak ? '' : ' (skipp
     const recall = ev.filter((x) => x.kind === 'recall').at(-1);
     expect(recall.framesTotal).toBe(5);
     expect(recall.outcome.recalled, JSON.stringify(recall.outcome)).toBe(true);
-    // the recalled cycle is the last five seconds of speech, each second at high fidelity
+    // the recalled cycle is the five seconds in memory at the end (the last ones taken in: slow solves drop some), each at high fidelity
+    const memory = (loadCheckpoint(join(run, 'model.ckpt')).meta!.live as { frames: number[] }).frames;
+    expect(memory).toHaveLength(5);
+    expect(memory.at(-1)).toBe(ref.length - 1);
     const recalled = (await readAudioSeconds(join(run, 'recalled.wav'), { rate: 8000, chunkSeconds: 1 })).chunks.map((c) => c.data);
     const corr = (x: Float32Array, y: Float32Array) => {
       const mx = x.reduce((a, b) => a + b, 0) / x.length, my = y.reduce((a, b) => a + b, 0) / y.length;
@@ -213,8 +222,7 @@ describe.skipIf(!espeak)(`memorize --live on real speech${espeak ? '' : ' (skipp
       for (let i = 0; i < x.length; i++) [sxy, sxx, syy] = [sxy + (x[i] - mx) * (y[i] - my), sxx + (x[i] - mx) ** 2, syy + (y[i] - my) ** 2];
       return sxy / Math.sqrt(sxx * syy);
     };
-    const lastFive = ref.slice(-5);
-    const best = recalled.map((c: Float32Array) => Math.max(...lastFive.map((s: Float32Array) => corr(c, s))));
+    const best = recalled.map((c: Float32Array) => Math.max(...memory.map((i) => corr(c, ref[i]))));
     expect(Math.min(...best), JSON.stringify(best)).toBeGreaterThan(0.99);
     const wavs = readdirSync(join(run, 'recordings')).filter((f) => /-chunks-\d+-\d+\.wav$/.test(f));
     expect(wavs.length).toBeGreaterThanOrEqual(1);
