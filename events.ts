@@ -153,7 +153,7 @@ export interface LiveConfig {
   probeSeconds: number;
   /** Record the current memory, recalled from noise, every this many seconds (absent: only on the record key and at the end). */
   recordSeconds?: number;
-  /** A source that drops is reconnected at most this many times in a row before the run ends with E_INPUT_UNREADABLE (absent: forever). */
+  /** A source that drops is reconnected at most this many times in a row; then the stream counts as ended (the run finishes with a warning, or fails with E_INPUT_UNREADABLE when it memorized nothing). Absent: forever. */
   reconnects?: number;
   /** Stop after this many samples (frames, chunks, images) have arrived (--frames), or this many seconds (--duration); absent: run until stopped. */
   frames?: number;

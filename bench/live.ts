@@ -32,7 +32,9 @@ const { values: a } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' }, window: { type: 'string', default: '48' },
     size: { type: 'string', default: '32x32' }, camera: { type: 'string', default: 'setpts=2*N/24/TB,fps=10,rotate=0.005*n' }, 'probe-every': { type: 'string', default: '5' },
-    json: { type: 'boolean', default: false }, extra: { type: 'string', default: '' },
+    json: { type: 'boolean', default: false },
+    /** More engram options, as one argument: --extra='--width 384 --depth 3'. */
+    extra: { type: 'string', default: '' },
   },
 });
 const minutes = Number(a.minutes);

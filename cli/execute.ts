@@ -45,6 +45,8 @@ export interface Execution {
    * cancelling it; the run's own end gives the exit code. A second stop cancels as usual.
    */
   finishOnStop?: boolean;
+  /** Which events `summary`, `exitCode` and `stopCompletes` get (default: all but train-step); a live run keeps few, as it never ends by itself. */
+  keep?: (e: EngramEvent) => boolean;
   /** A stop while this holds ends the run as complete (exit 0), e.g. a watched directory between memories. */
   stopCompletes?: (view: ViewState, events: EngramEvent[]) => boolean;
   /** The view before the first event (engram watch: the run as logged so far). */
@@ -138,13 +140,14 @@ export function execute(x: Execution): Promise<number> {
       sub.unsubscribe(); // the job saves, writes run-end and closes here
       const state = dash?.state ?? view;
       if (x.stopCompletes?.(state, kept)) return settle(EXIT.done, printSummary);
-      if (signal === 'q') {
+      // a second stop of a run that was finishing cancels it: interrupted, whichever way it came
+      if (signal === 'q' && finishingSince === null) {
         return settle(EXIT.done, () => {
           console.log(x.stopped(state));
           printSummary();
         });
       }
-      settle(EXIT.interrupted, () => console.error(`engram: ${signal}: ${x.stopped(state)}`));
+      settle(EXIT.interrupted, () => console.error(`engram: ${signal === 'q' ? 'q' : signal}: ${x.stopped(state)}`));
     };
     const onSignal = (signal: NodeJS.Signals) => stopNow(signal);
     function quit(force: boolean) {
@@ -156,7 +159,7 @@ export function execute(x: Execution): Promise<number> {
     for (const s of SIGNALS) process.on(s, onSignal);
     const sub = x.start(control).subscribe({
       next: (e) => {
-        if (e.kind !== 'train-step') kept.push(e);
+        if (e.kind !== 'train-step' && (x.keep?.(e) ?? true)) kept.push(e);
         if (dash) return dash.push(e); // the dashboard keeps its own view state
         view = reduceEvent(view, e);
         if (x.presenter === 'json') console.log(jsonLine(e));

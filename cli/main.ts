@@ -13,7 +13,7 @@ import { checkFcOptions } from '../pipelines/config-checks.ts';
 import { demoClipPath, renderDemoClip } from '../pipelines/demo.ts';
 import { checkImageGlob, detectKind, isImageGlob, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
 import { checkMemorizeMemory, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
-import { liveMemoryFrames, liveWidth, memorizeLive, type LiveMemorizeConfig } from '../pipelines/live.ts';
+import { liveMemoryFrames, liveWidth, memorizeLive, NETWORK_SCHEMES, type LiveMemorizeConfig } from '../pipelines/live.ts';
 import { endlessInputError, lavfiHasEnd } from '../pipelines/resources.ts';
 import { checkRecall, recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
 import { checkRunDir, newRunId, readRunJson } from '../pipelines/run-dir.ts';
@@ -251,6 +251,9 @@ async function memorizeCmd(args: Parsed, path: string): Promise<number> {
   return runMemorize(args, cfg);
 }
 
+/** The longest wait a Node timer keeps (2^31 − 1 ms, about 24.8 days), in seconds. */
+const MAX_TIMER_S = Math.floor((2 ** 31 - 1) / 1000);
+
 /** Options that only a live run takes. */
 const LIVE_OPTIONS = ['window', 'segments', 'capacity', 'grow', 'grow-max', 'min-steps', 'probe-every', 'record-every', 'reconnects'];
 
@@ -262,8 +265,10 @@ const LIVE_OPTIONS = ['window', 'segments', 'capacity', 'grow', 'grow-max', 'min
  */
 async function liveCmd(args: Parsed, path: string): Promise<number> {
   const v = args.values, f = args.flags;
-  if (args.given('resume')) throw bad('--resume continues a run read to its end; a live run is not resumed (start it again: its newest checkpoint holds the net and the stream position)');
-  const stream = path === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path.startsWith('lavfi:');
+  if (args.given('resume')) throw bad('--resume continues a run read to its end; a live run is not resumed (start it again: its newest checkpoint holds the net and the stream\'s position)');
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(path)?.[1].toLowerCase();
+  if (scheme && !NETWORK_SCHEMES.includes(scheme)) throw bad(`--live reads network streams (${NETWORK_SCHEMES.map((x) => `${x}://`).join(', ')}); ${scheme}:// is not one (a file: drop --live)`);
+  const stream = path === '-' || scheme !== undefined || path.startsWith('lavfi:');
   const dir = !stream && existsSync(path) && statSync(path).isDirectory();
   if (!stream && !dir) {
     throw existsSync(path)
@@ -281,11 +286,11 @@ async function liveCmd(args: Parsed, path: string): Promise<number> {
   const size = mode === 'grow' ? num('grow-max', v['grow-max'], { int: true, min: 2 }) : num(mode, v[mode] ?? '48', { int: true, min: 2 });
   const live: LiveConfig = {
     mode, size, ...(mode === 'segments' ? { capacity: num('capacity', v.capacity, { int: true, min: 1 }) } : {}),
-    minSteps: 1, probeSeconds: num('probe-every', v['probe-every'], { min: 0 }),
-    ...(v['record-every'] !== undefined ? { recordSeconds: num('record-every', v['record-every'], { min: 0.1 }) } : {}),
-    ...(v.reconnects !== undefined ? { reconnects: num('reconnects', v.reconnects, { int: true, min: 0 }) } : {}),
+    minSteps: 1, probeSeconds: num('probe-every', v['probe-every'], { min: 0, max: MAX_TIMER_S }),
+    ...(v['record-every'] !== undefined ? { recordSeconds: num('record-every', v['record-every'], { min: 0.1, max: MAX_TIMER_S }) } : {}),
+    ...(v.reconnects !== undefined ? { reconnects: num('reconnects', v.reconnects, { int: true, min: 1 }) } : {}),
     ...(v.frames !== undefined ? { frames: num('frames', v.frames, { int: true, min: 2 }) } : {}),
-    ...(v.duration !== undefined ? { seconds: num('duration', v.duration, { min: 0.001 }) } : {}),
+    ...(v.duration !== undefined ? { seconds: num('duration', v.duration, { min: 0.001, max: MAX_TIMER_S }) } : {}),
   };
   if (args.given('start')) throw bad('--start skips into a file; a live stream starts where it is');
   const frames = liveMemoryFrames(live);
@@ -307,6 +312,8 @@ async function liveCmd(args: Parsed, path: string): Promise<number> {
     summary: (view) => formatSummary(view, cfg.outDir),
     commands: ['pause', 'resume', 'checkpoint', 'recall', 'record'],
     finishOnStop: true,
+    // the summary reads the view; the per-second and per-probe events would pile up for as long as the stream runs
+    keep: (e) => e.kind !== 'live' && e.kind !== 'live-probe' && e.kind !== 'preview' && e.kind !== 'recall' && e.kind !== 'log',
     stopped: (view) => runHasCheckpoint(cfg.outDir)
       ? `stopped at step ${view.step}; the run in ${cfg.outDir} is marked cancelled and its newest checkpoint is kept`
       : `stopped at step ${view.step}; no checkpoint was written (the run in ${cfg.outDir} is marked cancelled)`,
@@ -320,7 +327,8 @@ async function liveCmd(args: Parsed, path: string): Promise<number> {
 async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
   const own = ['resume', 'max-steps', 'loss-target', 'lr', 'stop-on-nonfinite', ...Object.keys(COMMON)];
   const other = Object.keys(optionsOf('memorize')).filter((k) => args.given(k) && !own.includes(k));
-  const saved0 = readRunJson(runDir).config as Partial<MemorizeConfig> | undefined;
+  const saved0 = readRunJson(runDir).config as Partial<LiveMemorizeConfig> | undefined;
+  if (saved0?.live) throw bad(`${runDir} is a live run (${saved0.input?.path ?? 'a stream'}): a live run is not resumed; start it again with engram memorize <stream> --live (its newest checkpoint holds the net and the stream's position)`);
   // the same command line with --resume added must work; a setting that differs from the run's is refused
   const differ = other.flatMap((k) => {
     const was = saved0 ? SAVED_SETTING[k]?.(saved0) : undefined;

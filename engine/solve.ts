@@ -457,10 +457,12 @@ export function liveSolveTrainer(model: Model, o: Omit<SolveOptions, 'progress'>
       await new Promise<void>((r) => setImmediate(r));
       last = performance.now();
     };
+    /** The weights the step under way started from (null between steps). */
+    let inStep: ReturnType<Model['weights']> | null = null;
     return {
       async step(): Promise<StepResult> {
         const seed = o.seed + steps++;
-        const before = model.weights();
+        const before = (inStep = model.weights());
         try {
           const r = await solveFit(model, data, { ...o, seed, progress });
           return { loss: r.mse, gradNorm: fullGradientNorm(model, data), lr: 0, batchSize: data.n };
@@ -471,7 +473,13 @@ export function liveSolveTrainer(model: Model, o: Omit<SolveOptions, 'progress'>
             loss: Number.isFinite(mse) ? mse : Number.MAX_VALUE, gradNorm: 0, lr: 0, batchSize: data.n,
             notes: [`solve with first layer seed ${seed} failed (${e instanceof Error ? e.message : String(e)}); the net keeps its last fit and tries another seed`],
           };
+        } finally {
+          inStep = null;
         }
+      },
+      abortStep() {
+        if (inStep) model.setWeights(inStep);
+        inStep = null;
       },
       setData(next) {
         data = next;

@@ -67,6 +67,13 @@ export interface Trainer<D = Dataset, O = never> {
   observe?(): O;
   /** Train on `data` from the next step on; weights, optimizer state and step count are kept. */
   setData?(data: D): void;
+  /**
+   * A step that yields (returns a promise) may leave the weights half-made while it waits (the
+   * solver replaces the first layer before it solves the output layer). When the run is cancelled
+   * during such a step, put back the weights it started from, so the cancel-time checkpoint holds a
+   * consistent net. A no-op between steps.
+   */
+  abortStep?(): void;
   /** Whether every weight is finite (a checkpoint of NaN weights is useless). */
   weightsFinite?(): boolean;
   /**
@@ -83,7 +90,7 @@ export interface Trainer<D = Dataset, O = never> {
 export type TrainerFactory<D = Dataset, O = never> = (data: D, o: { keepLastFinite: boolean }) => Trainer<D, O>;
 
 /** The FC / U-Net trainer: a Trainer with every optional part, plus its optimizer and full-data loss. */
-export interface NetTrainer extends Required<Omit<Trainer<Dataset>, 'observe' | 'step'>> {
+export interface NetTrainer extends Required<Omit<Trainer<Dataset>, 'observe' | 'step' | 'abortStep'>> {
   step(): StepResult;
   readonly optimizer: Optimizer;
   /** Full-dataset loss with the current weights. */

@@ -70,6 +70,8 @@ export interface LiveMemoryOptions {
    * that loops). Default: every frame is new.
    */
   key?: (data: Float32Array) => string;
+  /** Called with the counts after every frame and every admission (outputs only follow admissions, so their counts lag drops and repeats). */
+  onCounts?: (counts: LiveCounts) => void;
 }
 
 export interface LiveCounts {
@@ -240,6 +242,7 @@ export function liveMemory(o: LiveMemoryOptions): OperatorFunction<MemoryFrame, 
         const f = held!;
         held = null;
         admit(f);
+        o.onCounts?.(counts());
       };
 
       const stepsSub = steps.subscribe({
@@ -268,16 +271,13 @@ export function liveMemory(o: LiveMemoryOptions): OperatorFunction<MemoryFrame, 
             sub.error(new EngramError('E_INPUT_INVALID', `liveMemory: frame ${f.index} has ${f.data.length} values, the first frame had ${dim}; a live memory needs frames of one size`));
             return;
           }
-          if (repeats(f)) {
-            repeated++;
-            return;
+          if (repeats(f)) repeated++;
+          else if (held === null && gateOpen()) admit(f);
+          else {
+            if (held) dropped++;
+            held = f;
           }
-          if (held === null && gateOpen()) {
-            admit(f);
-            return;
-          }
-          if (held) dropped++;
-          held = f;
+          o.onCounts?.(counts());
         },
         error: (err) => sub.error(err),
         complete: () => {

@@ -273,6 +273,7 @@ export function train<D = Dataset, O = never>(opts: TrainOptions<D, O>): Operato
         control?.unsubscribe();
         input.unsubscribe();
         if (trainer) {
+          if (!finished) trainer.abortStep?.(); // a step under way is not saved half-made
           // cancelled mid-run: keep the steps taken since the last checkpoint
           if (!finished && opts.checkpoint && done > savedAt && finiteWeights(trainer)) opts.checkpoint.save(stateOf(trainer));
           trainer.dispose();

@@ -20,7 +20,7 @@
  * on replacing the weights while a probe iterates.
  */
 import { join } from 'node:path';
-import { EMPTY, Observable, Subject, catchError, concat, connect, defer, exhaustMap, filter, finalize, from, interval, lastValueFrom, map, merge, mergeMap, of, take, takeUntil, takeWhile, tap, timer, type MonoTypeOperatorFunction } from 'rxjs';
+import { EMPTY, Observable, ReplaySubject, Subject, catchError, concat, connect, defer, exhaustMap, filter, finalize, from, interval, lastValueFrom, map, merge, mergeMap, of, take, takeUntil, takeWhile, tap, timer, type MonoTypeOperatorFunction } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import type { CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, type Model } from '../engine/model.ts';
@@ -38,6 +38,8 @@ import { checkpointStore } from '../sinks/checkpoints.ts';
 import { runSubdir } from '../sinks/run-dir.ts';
 import { MEMORIZE_PLOTS } from '../sinks/plots/index.ts';
 import { liveAudio$, liveImages$, liveVideo$, type LiveFrameItem, type LiveImageItem, type LiveItem } from '../sources/live.ts';
+/** The URL schemes a live run reads (and reconnects when they drop). */
+export { NETWORK_SCHEMES } from '../sources/live.ts';
 import type { Sample } from '../sources/sample.ts';
 
 /** A memory: the dataset trained on and the stream numbers of its frames, in dataset order. */
@@ -157,20 +159,24 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
     };
   };
 
+  const steps$ = new Subject<number>();
+  const idle$ = new Subject<number>();
+  /** Training ended (train-end): the stream closes, the monitors stop taking new work. Replays, for late subscribers. */
+  const trainEnded$ = new ReplaySubject<void>(1);
+
   /** The stream's own end by error (it gave up reconnecting): the run finishes with what it has, then says so. */
   let sourceError: unknown = null;
   const reconnect = live.reconnects !== undefined ? { maxAttempts: live.reconnects } : undefined;
   const maxFrames = live.frames, duration = live.seconds;
   const source$ = (o.source ?? (input.kind === 'audio' ? liveAudio$(input.path, { rate: input.rate, chunkSeconds: input.chunkSeconds, reconnect })
     : input.kind === 'images' ? liveImages$(input.path, { width: input.width, height: input.height, gray: input.gray })
-      : liveVideo$(input.path, { width: input.width, height: input.height, gray: input.gray, fps: input.fps, reconnect })) as Observable<SourceItem>).pipe(takeUntil(merge(stop$, duration !== undefined ? timer(duration * 1000) : EMPTY)), limitFrames(maxFrames), catchError((e: unknown) => {
+      : liveVideo$(input.path, { width: input.width, height: input.height, gray: input.gray, fps: input.fps, reconnect })) as Observable<SourceItem>).pipe(
+    // the end of training (the step cap, a divergence) closes the stream too: nothing would learn from it
+    takeUntil(merge(stop$, trainEnded$, duration !== undefined ? timer(duration * 1000) : EMPTY)), limitFrames(maxFrames), catchError((e: unknown) => {
     sourceError = e;
     return EMPTY;
   }));
 
-  const steps$ = new Subject<number>();
-  const idle$ = new Subject<number>();
-  const trainEnded$ = new Subject<void>();
 
   const sourceEvents = (items$: Observable<SourceItem>) => items$.pipe(mergeMap((it): EngramEvent[] => {
     if (it.kind === 'skipped') return [ev({ kind: 'log', level: 'warn', message: `${it.path}: skipped (${it.reason})` })];
@@ -197,16 +203,14 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
   let end: { reason: string; loss: number } = { reason: 'cancelled', loss: Number.NaN };
 
   const training = (items$: Observable<SourceItem>) => framesOf(items$).pipe(
-    liveMemory({ mode: memoryMode(live), minSteps, steps: steps$, idle: idle$, key: quantizedKey }),
+    liveMemory({ mode: memoryMode(live), minSteps, steps: steps$, idle: idle$, key: quantizedKey, onCounts: (c) => (counts = c) }),
     connect((m) => merge(
       m.pipe(filter((x): x is Extract<LiveMemoryOutput, { kind: 'capacity' }> => x.kind === 'capacity'), map((x) => {
-        counts = x.counts;
         return ev({ kind: 'log', level: 'warn', message: `memory full: ${x.message}` });
       })),
       m.pipe(
         filter((x): x is Extract<LiveMemoryOutput, { kind: 'dataset' }> => x.kind === 'dataset'),
         map((x) => {
-          counts = x.counts;
           current = { dataset: x.dataset, frames: x.frames };
           memories.set(x.dataset, current);
           trainerIdle = false;
@@ -235,7 +239,8 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
             idle$.next(s);
           },
           stepsAfterInput: minSteps,
-          control: control.pipe(filter((c) => c === 'pause' || c === 'resume' || c === 'checkpoint')),
+          // a stop while paused resumes, so the last memory is trained and the run can finish
+          control: merge(control.pipe(filter((c) => c === 'pause' || c === 'resume' || c === 'checkpoint')), stop$.pipe(map((): ControlCommand => 'resume'))),
           checkpoint: {
             every: cfg.checkpointEvery,
             save: (st) => {
@@ -253,7 +258,13 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
             atBoundary();
             steps$.next(e.step);
           }
-          if (e.kind === 'train-end') end = { reason: e.reason, loss: e.loss };
+          if (e.kind === 'train-end') {
+            end = { reason: e.reason, loss: e.loss };
+            // the weights stay as they are now: every snapshot may take them
+            trainerIdle = true;
+            atBoundary();
+            trainEnded$.next();
+          }
         }))),
       ),
     )),
@@ -281,21 +292,25 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
    * only consistent at a step's end or while the trainer waits for data.
    */
   let trainerIdle = false;
-  let waiting: (() => void)[] = [];
-  const stepBoundary = (): Promise<void> => (trainerIdle ? Promise.resolve() : new Promise<void>((r) => waiting.push(r)));
+  type Snapshot = { weights: ReturnType<Model['weights']>; mem: Memory };
+  let waiting: ((s: Snapshot) => void)[] = [];
+  // taken at once, not in a promise's continuation: the train loop may start the next step before that runs
+  const snapshot = (): Snapshot => ({ weights: model!.weights(), mem: (trainedOn ?? current)! });
+  const atStepBoundary = (): Promise<Snapshot> => (trainerIdle ? Promise.resolve(snapshot()) : new Promise<Snapshot>((r) => waiting.push(r)));
   const atBoundary = () => {
+    if (!waiting.length) return;
     const w = waiting;
     waiting = [];
-    for (const r of w) r();
+    const snap = snapshot();
+    for (const r of w) r(snap);
   };
 
   /** The current memory recalled from noise on a copy of the net as it is now; null before there is a memory. */
   const recallNow = async (): Promise<{ out: RecallOutput; net: Model; sequences: Float32Array[][]; frames: number[]; objective: Dataset['objective'] } | null> => {
     if (!current || !model) return null;
-    await stepBoundary();
-    const cur = trainedOn ?? current;
+    const { weights, mem: cur } = await atStepBoundary();
     const net = createFcModel(model.spec);
-    net.setWeights(model.weights());
+    net.setWeights(weights);
     const rows = splitRows(cur.dataset.inputs, cur.dataset.n, cur.dataset.dim);
     const sequences: Float32Array[][] = [];
     let at = 0;
@@ -361,25 +376,37 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
     }
   }).pipe(mergeMap((es) => from(es)));
 
-  const probeTicks$ = live.probeSeconds > 0 ? interval(live.probeSeconds * 1000) : EMPTY;
-  const recordTicks$ = merge(
+  // the ticks stop when training ends; a probe or recording under way finishes first (concat waits for it)
+  const until = <T,>(t$: Observable<T>) => t$.pipe(takeUntil(trainEnded$));
+  /** A probe or recording that fails is a warning: the stream goes on. */
+  const orWarn = (what: string) => catchError<EngramEvent, Observable<EngramEvent>>((e: unknown) => of(ev({ kind: 'log', level: 'warn', message: `${what} failed: ${e instanceof Error ? e.message : String(e)}; the run goes on` })));
+  const probeTicks$ = until(merge(live.probeSeconds > 0 ? interval(live.probeSeconds * 1000) : EMPTY, control.pipe(filter((c) => c === 'recall'))));
+  const recordTicks$ = until(merge(
     live.recordSeconds ? interval(live.recordSeconds * 1000).pipe(map(() => `every ${live.recordSeconds} s`)) : EMPTY,
     control.pipe(filter((c) => c === 'record'), map(() => 'on request')),
-  );
+  ));
+  let recordBusy = false;
   const monitors$ = merge(
-    interval(statsMs).pipe(map(liveEvent)),
-    merge(probeTicks$.pipe(map(() => 'probe' as const)), control.pipe(filter((c) => c === 'recall'), map(() => 'probe' as const)), recordTicks$)
-      .pipe(exhaustMap((w) => (w === 'probe' ? probe() : record(w)))),
-  ).pipe(takeUntil(trainEnded$));
+    until(interval(statsMs)).pipe(map(liveEvent)),
+    probeTicks$.pipe(exhaustMap(() => probe().pipe(orWarn('the recallable-now probe')))),
+    // one recording at a time; a request while one is being made is said, not silently lost
+    recordTicks$.pipe(mergeMap((why) => {
+      if (recordBusy) return of(ev({ kind: 'log', level: 'info', message: `recording skipped (${why}): the previous one is still being made` }));
+      recordBusy = true;
+      return record(why).pipe(orWarn('a recording'), finalize(() => (recordBusy = false)));
+    })),
+  );
 
   const finish = () => defer(() => {
     state = 'ended';
     const cur = trainedOn ?? current;
     const summaryBase = (): LiveSummary => ({ arrived, admitted: counts.admitted, dropped: counts.dropped, repeated: counts.repeated, stored: counts.stored, gaps, streamSeconds: streamSeconds(), probes, recordings });
     if (!cur || !model) {
-      job.saveRunJson({ live: { ...cfg.live, summary: summaryBase() } });
+      job.saveRunJson({ summary: { live: summaryBase() } });
       if (sourceError) throw sourceError;
-      throw new EngramError('E_INPUT_EMPTY', `${input.path} gave ${arrived} ${unit}(s) before it ended; a live cycle needs at least 2 (check that the stream sends ${input.kind === 'audio' ? 'audio' : 'video'}, or let it run longer)`);
+      throw new EngramError('E_INPUT_EMPTY', counts.repeated > 0
+        ? `${input.path} gave ${arrived} ${unit}(s), but ${counts.repeated} repeated one already taken in (equal once quantized: a still scene?), leaving fewer than 2 different ones for a cycle; let it run until the picture changes`
+        : `${input.path} gave ${arrived} ${unit}(s) before it ended; a live cycle needs at least 2 (check that it sends ${input.kind === 'audio' ? 'audio' : input.kind === 'images' ? 'images' : 'video'}, or let it run longer)`);
     }
     if (end.reason === 'diverged') throw new EngramError('E_DIVERGED', `training diverged at step ${job.step} (loss ${end.loss}); lower --lr (was ${cfg.optimizer.lr}) and memorize again`);
     const ckpt = store.saveFinal(contents(cur, lastTrainer, { loss: end.loss, reason: end.reason }));
@@ -411,15 +438,8 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
   return concat(
     merge(
       source$.pipe(connect((items$) => merge(
-        training(items$).pipe(tap({
-          complete: () => {
-            // the weights stay as they are now: every snapshot may take them
-            trainerIdle = true;
-            atBoundary();
-            trainEnded$.next();
-          },
-        })),
-        sourceEvents(items$).pipe(takeUntil(trainEnded$)),
+        training(items$),
+        sourceEvents(items$),
       ))),
       monitors$,
     ),

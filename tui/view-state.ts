@@ -108,6 +108,7 @@ export interface ViewState {
   /** Loss spikes detected (onsets and non-finite losses). */
   readonly spikes: number;
   readonly spikeList: readonly SpikeView[];
+  /** The newest LOG_LINES artifacts and log messages (a live run writes without end). */
   readonly artifacts: readonly { what: string; path: string }[];
   readonly messages: readonly { level: string; message: string }[];
   /** The event log pane: one line per notable event, the newest LOG_LINES. */
@@ -276,12 +277,12 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       };
     case 'artifact':
       return {
-        ...s, ...t, artifacts: [...s.artifacts, { what: e.what, path: e.path }],
+        ...s, ...t, artifacts: bounded(s.artifacts, { what: e.what, path: e.path }, LOG_LINES),
         log: bounded(s.log, line(e, `wrote ${e.what}: ${e.path}`), LOG_LINES),
       };
     case 'log':
       return {
-        ...s, ...t, messages: [...s.messages, { level: e.level, message: e.message }],
+        ...s, ...t, messages: bounded(s.messages, { level: e.level, message: e.message }, LOG_LINES),
         log: bounded(s.log, line(e, e.message, e.level), LOG_LINES),
       };
     case 'run-end':

@@ -101,18 +101,21 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     const last = lives.at(-1);
     expect(last.gaps).toBeGreaterThanOrEqual(1);
     expect(last.arrived).toBeGreaterThan(150); // ~10 frames/s for 30 s, less the outage
-    expect(last.arrived).toBe(last.admitted + last.dropped + (last.arrived - last.admitted - last.dropped)); // counts are whole numbers
-    expect(last.stored).toBe(24);
+    expect(last.arrived - last.admitted - last.dropped - last.repeated).toBeGreaterThanOrEqual(0);
+    expect(last.arrived - last.admitted - last.dropped - last.repeated).toBeLessThanOrEqual(1); // the one frame that may be waiting
+    expect(last.stored).toBeLessThanOrEqual(24);
     const frameIndices = lives.filter((x) => x.span).map((x) => x.span[1]);
     expect(frameIndices.at(-1)).toBeGreaterThan(frameIndices[0]);
     const recs = readdirSync(join(run, 'recordings')).filter((f) => f.endsWith('.mp4'));
-    expect(recs.length).toBeGreaterThanOrEqual(2);
+    expect(recs.length).toBeGreaterThanOrEqual(1);
     expect(ev.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
     expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).summary.live.gaps).toBeGreaterThanOrEqual(1);
     // Without the OpenBLAS addon (plain wasm) a solve takes about a second: most frames are dropped,
     // the window's frames lie far apart and it seldom replays (docs/live.md). What follows is the
     // fast path's.
     if (!nativeAvailable) return;
+    expect(last.stored).toBe(24);
+    expect(recs.length).toBeGreaterThanOrEqual(2);
     // recallable now, while the stream ran: most probes after the window filled found it back from noise
     const probes = ev.filter((x) => x.kind === 'live-probe' && x.of === 24);
     expect(probes.length).toBeGreaterThanOrEqual(5);
@@ -169,6 +172,32 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     const early = loadCheckpoint(join(run, 'checkpoints', interval[0])).meta!.live as { arrived: number; frames: number[] };
     expect(early.arrived).toBeLessThan(120);
     expect(early.frames.at(-1)).toBeLessThan(119);
+  }, 60_000);
+
+  it('training that ends by itself (--max-steps) closes the stream and finishes the run; such a run is not resumed; bad live options are exit 2', async () => {
+    const run = join(tmp, 'capped');
+    const r = await engram(['memorize', 'lavfi:testsrc2=s=32x32:r=10', '--live', '--window', '8', '--size', '32x32', '--gray', '--fit', 'gradient',
+      '--width', '64', '--min-steps', '5', '--max-steps', '40', '--probe-every', '1', '--no-recovery', '--quiet', '--out', run]).done;
+    expect(r.status, r.stderr).toBe(0); // no --duration: the step cap alone ended it
+    const ev = events(run);
+    expect(ev.find((x) => x.kind === 'train-end').reason).toBe('step-cap');
+    expect(ev.filter((x) => x.kind === 'live').at(-1).state).toBe('ended');
+    expect(ev.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
+    const resume = await engram(['memorize', '--resume', run, '--quiet']).done;
+    expect(resume.status).toBe(2);
+    expect(resume.stderr).toMatch(/is a live run .*not resumed/);
+    for (const [args, why] of [
+      [[clip, '--live'], /is a file, which has an end — drop --live/],
+      [['ftp://127.0.0.1/x', '--live'], /ftp:\/\/ is not one/],
+      [['-', '--live', '--reconnects', '0'], /--reconnects must be an integer ≥ 1/],
+      [['-', '--live', '--window', '8', '--grow'], /exclude each other/],
+      [['-', '--window', '8'], /add --live/],
+    ] as [string[], RegExp][]) {
+      const bad = await engram(['memorize', ...args, '--out', join(tmp, 'bad'), '--quiet']).done;
+      expect(bad.status, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(why);
+      expect(existsSync(join(tmp, 'bad'))).toBe(false);
+    }
   }, 60_000);
 
   it('a slow trainer (gradient steps, 400 per frame) drops frames and counts them; memory stays at the window', async () => {
@@ -249,8 +278,9 @@ describe.skipIf(absent)(`memorize --live on a directory that images are added to
     const ev = events(run);
     const last = ev.filter((x) => x.kind === 'live').at(-1);
     expect(last.arrived).toBe(24);
-    expect(last.admitted + last.dropped + last.repeated).toBe(24);
+    expect(last.admitted + last.dropped + last.repeated).toBe(24); // the last held image is taken in at the end
     const recall = ev.filter((x) => x.kind === 'recall').at(-1);
+    if (!nativeAvailable) return; // plain wasm: about a second a solve, so some images are dropped
     expect(recall.framesTotal).toBe(12);
     expect(recall.outcome.recalled, JSON.stringify(recall.outcome)).toBe(true);
   }, 60_000);
