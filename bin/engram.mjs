@@ -11,9 +11,12 @@ for (const s of SIGNALS) process.on(s, early);
 globalThis[Symbol.for('engram.earlySignalHandler')] = early;
 
 const { register } = await import('tsx/esm/api'); // after the handlers: loading takes a moment
+const { fileURLToPath } = await import('node:url');
 
 // React (the dashboard) in production mode: the development build is several times slower
 process.env.NODE_ENV ??= 'production';
-register();
+// the repository's tsconfig whatever the working directory: tsx would otherwise look for one from
+// the cwd, and without it compile the dashboard's JSX for a global React ("React is not defined")
+register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 const { run } = await import('../cli/main.ts');
 await run(process.argv.slice(2));

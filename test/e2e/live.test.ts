@@ -218,6 +218,26 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
   }, 60_000);
 });
 
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+describe.skipIf(!hasScript)(`the dashboard of a live run, started outside the repository${hasScript ? '' : ' (skipped: script(1) is absent)'}`, () => {
+  it('draws the live pane in a terminal (a pseudo-terminal from script(1)) whatever the working directory, and finishes the run', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'engram-elsewhere-')); // no tsconfig.json here: the bin must bring its own
+    try {
+      const command = `${process.execPath} ${join(root, 'bin/engram.mjs')} memorize lavfi:testsrc2=s=32x32:r=10 --live --window 8 --size 32x32 --gray --duration 8 --probe-every 2 --no-recovery --out run`;
+      const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', COLUMNS: '100', LINES: '30' };
+      delete env.CI; // the dashboard is for terminals outside CI
+      const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd, env, timeout: 90_000, input: '' });
+      expect(r.stdout).not.toMatch(/internal error/);
+      expect(r.status, r.stdout.slice(-2000)).toBe(0);
+      expect(r.stdout).toMatch(/fps in/); // the live pane
+      expect(r.stdout).toMatch(/recallable now/);
+      expect(existsSync(join(cwd, 'run', 'model.ckpt'))).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 const espeak = spawnSync('espeak-ng', ['--version']).status === 0;
 describe.skipIf(!espeak)(`memorize --live on real speech${espeak ? '' : ' (skipped: espeak-ng is not installed)'}`, () => {
   it('speech piped in as it is spoken: one-second vectors, the last window recalled from noise, a WAV recorded while live', async () => {
