@@ -306,7 +306,12 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
   };
 
   /** The current memory recalled from noise on a copy of the net as it is now; null before there is a memory. */
-  const recallNow = async (): Promise<{ out: RecallOutput; net: Model; sequences: Float32Array[][]; frames: number[]; objective: Dataset['objective'] } | null> => {
+  /**
+   * `tries` noise starts, the best reported: 1 for the probe (recallable now means from one start),
+   * RECORD_TRIES for recordings and the final recall, which should show the memory when some start
+   * finds it.
+   */
+  const recallNow = async (tries: number): Promise<{ out: RecallOutput; net: Model; sequences: Float32Array[][]; frames: number[]; objective: Dataset['objective'] } | null> => {
     if (!current || !model) return null;
     const { weights, mem: cur } = await atStepBoundary();
     const net = createFcModel(model.spec);
@@ -322,7 +327,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
     try {
       const out = await lastValueFrom(of({ map: net, sequences, objective }).pipe(recall({
         runId: cfg.runId, step: job.step, from: cfg.recall.from, sigma: cfg.recall.sigma, seed: probeSeed++,
-        maxIterations: Math.min(cfg.recall.maxIterations, 2000), peak: peakOf(shape),
+        maxIterations: Math.min(cfg.recall.maxIterations, 2000), peak: peakOf(shape), tries,
       })));
       return { out, net, sequences, frames: cur.frames, objective };
     } catch (e) {
@@ -333,7 +338,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
 
   const probe = () => defer(async () => {
     const t0 = performance.now();
-    const r = await recallNow();
+    const r = await recallNow(1);
     if (!r) return [];
     try {
       const e = r.out.event, oc = e.outcome;
@@ -359,7 +364,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
   }).pipe(mergeMap((es) => from(es)));
 
   const record = (why: string) => defer(async () => {
-    const r = await recallNow();
+    const r = await recallNow(RECORD_TRIES);
     if (!r) return [ev({ kind: 'log', level: 'info', message: `nothing to record yet (${why}): fewer than 2 ${unit}s of ${input.path} so far` })];
     try {
       const span = r.frames.length ? `${Math.min(...r.frames)}-${Math.max(...r.frames)}` : 'none';
@@ -414,7 +419,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
     return concat(
       of(...lost, liveEvent(), ev({ kind: 'artifact', what: 'checkpoint', path: ckpt })),
       defer(async () => {
-        const r = await recallNow();
+        const r = await recallNow(RECORD_TRIES);
         return r!;
       }).pipe(mergeMap((r) => concat(
         of(ev(r.out.event), ev(previewOf(shape, r.out, r.sequences.flat()))),
@@ -449,6 +454,9 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
     idle$.complete();
   }));
 }
+
+/** Noise starts a live recording (and the final recall) tries; the best trajectory is kept. */
+export const RECORD_TRIES = 3;
 
 /** A frame came back when the recalled state compared with it is at least this close (dB). */
 export const RECALLABLE_PSNR = 30;
