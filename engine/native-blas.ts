@@ -22,6 +22,13 @@ export interface BlasAddon {
   dgemm(x: Float64Array, y: Float64Array, r: number, k: number, c: number): Float64Array;
   /** X with A X = B for A (n×n) symmetric positive definite, B n×m (row-major); null when A is not. Absent from addons built before it. */
   posv?(a: Float64Array, b: Float64Array, n: number, m: number): Float64Array | null;
+  /** L⁻¹B with G = L Lᵀ (G r×r positive definite, B r×w); null when G is not. Absent from addons built before it. */
+  cholL?(g: Float64Array, b: Float64Array, r: number, w: number): Float64Array | null;
+  /**
+   * Σ_i Q_iᵀ Q_i (w×w), Q_i = bp·D_0(i)·W_1·D_1(i)⋯ (derivs: depth blocks of n×w; ws: the depth − 1
+   * hidden-to-hidden matrices, w×w each). Absent from addons built before it.
+   */
+  jacgram?(bp: Float64Array, derivs: Float32Array, ws: Float64Array, r: number, w: number, n: number, depth: number): Float64Array;
   info(): { config: string; corename: string; threads: number };
 }
 

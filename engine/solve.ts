@@ -28,6 +28,7 @@ import type { Model, NetSpec } from './model.ts';
 import type { Dataset } from './objectives.ts';
 import { Rng } from './random.ts';
 import { shadow } from './limits.ts';
+import { loadBlasAddon } from './native-blas.ts';
 import { weightsFinite, type StepResult, type Trainer, type TrainerFactory, type TrainerState } from './trainer.ts';
 
 /** Solve attempts a run makes by default (each with the next seed), when its noise starts do not all replay. */
@@ -46,6 +47,8 @@ export interface SolveOptions extends SampleOptions {
   mu?: number;
   /** Refinement passes on the float32 residual (default 3). */
   passes?: number;
+  /** Compute `jacobianFrob` (default true; a W×W×d product, NaN when false). */
+  frob?: boolean;
   /** Called between points of the Jacobian Gram with the share done (0..1); may return a promise to yield. */
   progress?: (done: number) => void | Promise<void>;
 }
@@ -53,8 +56,10 @@ export interface SolveOptions extends SampleOptions {
 export interface SolveResult {
   /** Full-data MSE (mean over elements, float32 forward) after the solve. */
   mse: number;
-  /** Root-mean-square ‖J(x_i)‖_F over the training points after the solve. */
+  /** Root-mean-square ‖J(x_i)‖_F over the training points after the solve (NaN when not asked for). */
   jacobianFrob: number;
+  /** ‖∇ MSE‖₂ with respect to the output layer (the layer the solve sets; the others' gradients are not computed). */
+  outputGradNorm: number;
   seconds: number;
   gramSeconds: number;
 }
@@ -73,9 +78,9 @@ export function sampleFirstLayer(model: Model, data: Dataset, o: SampleOptions):
   const n = data.n, X = data.inputs, Y = data.targets;
   const rng = new Rng(o.seed);
   const adj = o.adjacent ?? 0.2, off = o.offset ?? 0.5;
-  const ws = model.weights();
-  const W0 = ws.find((x) => x.name === 'W0')!.data; // [d, W]
-  const b0 = ws.find((x) => x.name === 'b0')?.data;
+  const v = (name: string) => model.params.find((q) => q.name === name)?.variable;
+  const W0 = v('W0')!.dataSync().slice() as Float32Array; // [d, W]
+  const b0 = v('b0')?.dataSync().slice() as Float32Array | undefined;
   const diff = new Float64Array(d);
   for (let k = 0; k < w; k++) {
     const i = Math.floor(rng.next() * n);
@@ -106,7 +111,8 @@ export function sampleFirstLayer(model: Model, data: Dataset, o: SampleOptions):
     }
     if (b0) b0[k] = -dot - off;
   }
-  model.setWeights(ws);
+  assignWeight(model, 'W0', W0);
+  if (b0) assignWeight(model, 'b0', b0);
 }
 
 /** The last hidden layer's features of every training input, [n, W]. */
@@ -146,6 +152,23 @@ export async function jacobianGram(model: Model, data: Dataset, progress?: Solve
   const Wl = Array.from({ length: depth }, (_, l) => (l === 0 ? null : Float64Array.from(p(`W${l}`).dataSync())));
   const low = lowRankFirstLayer(W0, data);
   const C = new Float64Array(w * w);
+  const blas = loadBlasAddon();
+  if (low && !low.G && blas?.jacgram) {
+    // native: the points' chain products stacked, one dgemm per layer and one dsyrk per chunk
+    const ws = new Float64Array((depth - 1) * w * w);
+    for (let l = 1; l < depth; l++) ws.set(Wl[l]!, (l - 1) * w * w);
+    const chunk = Math.max(1, Math.min(n, Math.floor(4096 / low.r)));
+    for (let i0 = 0; i0 < n; i0 += chunk) {
+      const m = Math.min(chunk, n - i0);
+      const dv = new Float32Array(depth * m * w);
+      for (let l = 0; l < depth; l++) dv.set(derivs[l].subarray(i0 * w, (i0 + m) * w), l * m * w);
+      const q = blas.jacgram(low.B, dv, ws, low.r, w, m, depth);
+      if (m === n) return q;
+      for (let t = 0; t < w * w; t++) C[t] += q[t];
+      await progress?.((i0 + m) / n);
+    }
+    return C;
+  }
   if (low) {
     const { B, r, G } = low;
     // Σ_i K_iᵀ Z_i over a chunk of points is one product [K_1; …]ᵀ [Z_1; …] (a large, efficient gemm)
@@ -211,12 +234,28 @@ function lowRankFirstLayer(W0: Float64Array, data: Dataset): { B: Float64Array; 
   const X = Float64Array.from(data.inputs);
   const G = matmul64(X, transpose64(X, n, d), n, d, n);
   const B = matmul64(X, W0, n, d, w);
+  let total = 0;
+  for (let i = 0; i < d * w; i++) total += W0[i] * W0[i];
+  const blas = loadBlasAddon();
+  if (blas?.cholL && blas.jacgram) {
+    // whitened: L⁻¹B with G = L Lᵀ, so Bᵀ G⁻¹ B = (L⁻¹B)ᵀ(L⁻¹B) and no G is needed after this
+    const LiB = blas.cholL(G, B, n, w);
+    if (!LiB) return null;
+    let inSpan = 0;
+    for (let i = 0; i < n * w; i++) inSpan += LiB[i] * LiB[i];
+    return Math.abs(total - inSpan) <= 1e-6 * total ? { B: LiB, r: n } : null;
+  }
   const GiB = spdSolve(G, n, B, w);
   if (!GiB) return null;
-  let inSpan = 0, total = 0;
+  let inSpan = 0;
   for (let i = 0; i < n * w; i++) inSpan += B[i] * GiB[i];
-  for (let i = 0; i < d * w; i++) total += W0[i] * W0[i];
   return Math.abs(total - inSpan) <= 1e-6 * total ? { B, r: n, G } : null;
+}
+
+/** Sets one of the model's weights (the others stay as they are). */
+function assignWeight(model: Model, name: string, data: Float32Array): void {
+  const v = model.params.find((q) => q.name === name)!.variable;
+  tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
 }
 
 /** Float64 residual Y − f(X) of the float32 forward, and its MSE (mean over elements). */
@@ -233,7 +272,7 @@ export function residual(model: Model, data: Dataset): { mse: number; r: Float64
 }
 
 /** Step 2: the contractive interpolating output layer (see the file comment), from the current hidden layers. */
-export async function solveOutputLayer(model: Model, data: Dataset, o: Pick<SolveOptions, 'mu' | 'passes' | 'progress'> = {}): Promise<SolveResult> {
+export async function solveOutputLayer(model: Model, data: Dataset, o: Pick<SolveOptions, 'mu' | 'passes' | 'progress' | 'frob'> = {}): Promise<SolveResult> {
   const t0 = performance.now();
   const { dim: d, width: w, depth, bias } = model.spec;
   const n = data.n, wa = w + 1;
@@ -256,27 +295,37 @@ export async function solveOutputLayer(model: Model, data: Dataset, o: Pick<Solv
   const cInvHaT = spdSolve(c, wa, transpose64(ha, n, wa), n);
   if (!cInvHaT) throw new Error('the Jacobian Gram is not positive definite');
   const g = matmul64(ha, cInvHaT, n, wa, n);
-  const ws = model.weights();
-  const W = ws.find((x) => x.name === `W${depth}`)!.data; // [W, d]
-  const b = ws.find((x) => x.name === `b${depth}`)?.data;
-  W.fill(0);
-  b?.fill(0);
-  model.setWeights(ws);
+  // Wₐ = [W_out; bᵀ] ((W+1)×d), kept in float32 as the net holds it; each pass solves for the
+  // residual of those float32 weights on the float32 features (computed in float64), so the fit is
+  // exact to float32 rounding without running the net
+  const Wa = new Float32Array(wa * d);
+  const Y = data.targets;
   for (let pass = 0; pass < (o.passes ?? 3); pass++) {
-    const { r } = residual(model, data);
-    const z = spdSolve(g, n, r, d);
+    const y = matmul64(ha, Float64Array.from(Wa), n, wa, d);
+    for (let i = 0; i < n * d; i++) y[i] = Y[i] - y[i];
+    const z = spdSolve(g, n, y, d);
     if (!z) throw new Error('the hidden features of the training points are linearly dependent (duplicate points, or too narrow a net)');
     const delta = matmul64(cInvHaT, z, wa, n, d);
-    for (let i = 0; i < w * d; i++) W[i] += delta[i];
-    if (b) for (let j = 0; j < d; j++) b[j] += delta[w * d + j];
-    model.setWeights(ws);
+    for (let i = 0; i < wa * d; i++) Wa[i] += delta[i];
   }
+  const W = Wa.subarray(0, w * d);
+  assignWeight(model, `W${depth}`, W);
+  if (bias) assignWeight(model, `b${depth}`, Wa.slice(w * d));
   // Σ‖J_i‖_F² = tr(W_outᵀ Σ M_i M_iᵀ W_out)
-  const W64 = Float64Array.from(W);
-  const gw = matmul64(gram, W64, w, w, d);
-  let s = 0;
-  for (let i = 0; i < w * d; i++) s += W64[i] * gw[i];
-  return { mse: residual(model, data).mse, jacobianFrob: Math.sqrt(s / n), seconds: (performance.now() - t0) / 1000, gramSeconds };
+  let s = Number.NaN;
+  if (o.frob ?? true) {
+    const W64 = Float64Array.from(W);
+    const gw = matmul64(gram, W64, w, w, d);
+    s = 0;
+    for (let i = 0; i < w * d; i++) s += W64[i] * gw[i];
+  }
+  // ∇_{Wₐ} MSE = −(2/(n·d)) Hₐᵀ r
+  const { mse, r } = residual(model, data);
+  const grad = matmul64(transpose64(ha, n, wa), r, wa, n, d);
+  let g2 = 0;
+  for (let i = 0; i < wa * d; i++) g2 += grad[i] * grad[i];
+  const outputGradNorm = (2 / (n * d)) * Math.sqrt(g2);
+  return { mse, jacobianFrob: Math.sqrt(s / n), outputGradNorm, seconds: (performance.now() - t0) / 1000, gramSeconds };
 }
 
 /** Steps 1 and 2: a fitted net, its output layer solved on a first layer sampled with `o.seed`. */
@@ -464,8 +513,10 @@ export function liveSolveTrainer(model: Model, o: Omit<SolveOptions, 'progress'>
         const seed = o.seed + steps++;
         const before = (inStep = model.weights());
         try {
-          const r = await solveFit(model, data, { ...o, seed, progress });
-          return { loss: r.mse, gradNorm: fullGradientNorm(model, data), lr: 0, batchSize: data.n };
+          const r = await solveFit(model, data, { ...o, seed, progress, frob: false });
+          // the output layer's gradient: the whole net's costs a backward pass every step, and a
+          // solve's loss is at float32 round-off anyway
+          return { loss: r.mse, gradNorm: r.outputGradNorm, lr: 0, batchSize: data.n };
         } catch (e) {
           model.setWeights(before);
           const mse = residual(model, data).mse;

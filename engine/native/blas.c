@@ -22,10 +22,12 @@ extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a
                    const int *lwork, int *info);
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 typedef enum { CblasLeft = 141 } CBLAS_SIDE;
-typedef enum { CblasUpper = 121 } CBLAS_UPLO;
+typedef enum { CblasUpper = 121, CblasLower = 122 } CBLAS_UPLO;
 typedef enum { CblasNonUnit = 131 } CBLAS_DIAG;
 extern void cblas_dtrsm(CBLAS_ORDER, CBLAS_SIDE, CBLAS_UPLO, CBLAS_TRANSPOSE, CBLAS_DIAG, int, int, double,
                         const double *, int, double *, int);
+extern void cblas_dsyrk(CBLAS_ORDER, CBLAS_UPLO, CBLAS_TRANSPOSE, int, int, double, const double *, int, double,
+                        double *, int);
 extern int openblas_get_num_threads(void);
 extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
@@ -344,6 +346,126 @@ static napi_value Posv(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * cholL(g: Float64Array r×r symmetric positive definite, b: Float64Array r×w, r, w) -> Float64Array r×w
+ * (new): L⁻¹B with G = L Lᵀ (so (L⁻¹B)ᵀ(L⁻¹B) = Bᵀ G⁻¹ B), or null when G is not positive definite.
+ * Inputs are copied, never modified.
+ */
+static napi_value CholL(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type ta, tb;
+  size_t la = 0, lb = 0;
+  void *a = NULL, *b = NULL;
+  int32_t n = 0, m = 0;
+  if (argc < 4 || napi_get_typedarray_info(env, argv[0], &ta, &la, &a, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &tb, &lb, &b, NULL, NULL) != napi_ok || ta != napi_float64_array ||
+      tb != napi_float64_array || napi_get_value_int32(env, argv[2], &n) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &m) != napi_ok || n < 1 || m < 1 || la != (size_t)n * n ||
+      lb != (size_t)n * m) {
+    napi_throw_type_error(env, "E_NATIVE", "engram_blas.cholL: expected (Float64Array r*r, Float64Array r*w, r, w)");
+    return NULL;
+  }
+  double *f = malloc(sizeof(double) * (size_t)n * n);
+  if (!f) {
+    napi_throw_error(env, "E_NATIVE", "engram_blas.cholL: out of memory");
+    return NULL;
+  }
+  memcpy(f, a, sizeof(double) * (size_t)n * n);
+  int info_ = 0;
+  /* column-major upper U (G = UᵀU) read row-major is the lower L = Uᵀ, G = L Lᵀ */
+  dpotrf_("U", &n, f, &n, &info_);
+  napi_value out;
+  if (info_ != 0) {
+    free(f);
+    CHECK(napi_get_null(env, &out));
+    return out;
+  }
+  napi_value buf;
+  void *x;
+  CHECK(napi_create_arraybuffer(env, sizeof(double) * (size_t)n * m, &x, &buf));
+  memcpy(x, b, sizeof(double) * (size_t)n * m);
+  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, m, 1.0, f, n, x, m);
+  free(f);
+  CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)n * m, buf, 0, &out));
+  return out;
+}
+
+/*
+ * jacgram(bp: Float64Array r×w, derivs: Float32Array depth·n·w, ws: Float64Array (depth−1)·w·w, r, w, n, depth)
+ *   -> Float64Array w×w (new): C = Σ_i Q_iᵀ Q_i with Q_i = bp·D_0(i)·W_1·D_1(i)⋯W_{depth−1}·D_{depth−1}(i),
+ * D_l(i) = diag(derivs[l][i]) — the Jacobian Gram of solve.ts's low-rank path. Points go in chunks
+ * stacked into one (m·r)×w matrix, so each layer is one dgemm and each chunk one dsyrk.
+ */
+static napi_value JacGram(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type tb, td, tw;
+  size_t lb = 0, ld = 0, lw = 0;
+  void *bpv = NULL, *dv = NULL, *wv = NULL;
+  int32_t r = 0, w = 0, n = 0, depth = 0;
+  if (argc < 7 || napi_get_typedarray_info(env, argv[0], &tb, &lb, &bpv, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &td, &ld, &dv, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &tw, &lw, &wv, NULL, NULL) != napi_ok || tb != napi_float64_array ||
+      td != napi_float32_array || tw != napi_float64_array || napi_get_value_int32(env, argv[3], &r) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &w) != napi_ok || napi_get_value_int32(env, argv[5], &n) != napi_ok ||
+      napi_get_value_int32(env, argv[6], &depth) != napi_ok || r < 1 || w < 1 || n < 1 || depth < 1 ||
+      lb != (size_t)r * w || ld != (size_t)depth * n * w || lw != (size_t)(depth - 1) * w * w) {
+    napi_throw_type_error(env, "E_NATIVE",
+                          "engram_blas.jacgram: expected (Float64Array r*w, Float32Array depth*n*w, Float64Array (depth-1)*w*w, r, w, n, depth)");
+    return NULL;
+  }
+  const double *bp = bpv, *ws = wv;
+  const float *derivs = dv;
+  const size_t rw = (size_t)r * w;
+  int chunk = 4096 / r;
+  if (chunk < 1) chunk = 1;
+  if (chunk > n) chunk = n;
+  double *q = malloc(sizeof(double) * rw * chunk), *q2 = depth > 1 ? malloc(sizeof(double) * rw * chunk) : NULL;
+  napi_value buf, out;
+  void *cv;
+  if (!q || (depth > 1 && !q2)) {
+    free(q);
+    free(q2);
+    napi_throw_error(env, "E_NATIVE", "engram_blas.jacgram: out of memory");
+    return NULL;
+  }
+  CHECK(napi_create_arraybuffer(env, sizeof(double) * (size_t)w * w, &cv, &buf));
+  double *c = cv;
+  memset(c, 0, sizeof(double) * (size_t)w * w);
+  for (int i0 = 0; i0 < n; i0 += chunk) {
+    const int m = i0 + chunk <= n ? chunk : n - i0;
+    for (int j = 0; j < m; j++) {
+      const float *d0 = derivs + (size_t)(i0 + j) * w;
+      double *blk = q + j * rw;
+      for (int a = 0; a < r; a++)
+        for (int t = 0; t < w; t++) blk[(size_t)a * w + t] = bp[(size_t)a * w + t] * d0[t];
+    }
+    for (int l = 1; l < depth; l++) {
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m * r, w, w, 1.0, q, w, ws + (size_t)(l - 1) * w * w, w,
+                  0.0, q2, w);
+      for (int j = 0; j < m; j++) {
+        const float *dl = derivs + ((size_t)l * n + i0 + j) * w;
+        double *blk = q2 + j * rw;
+        for (int a = 0; a < r; a++)
+          for (int t = 0; t < w; t++) blk[(size_t)a * w + t] *= dl[t];
+      }
+      double *tmp = q;
+      q = q2;
+      q2 = tmp;
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, w, m * r, 1.0, q, w, 1.0, c, w);
+  }
+  free(q);
+  free(q2);
+  for (int a = 0; a < w; a++)
+    for (int t = 0; t < a; t++) c[(size_t)a * w + t] = c[(size_t)t * w + a];
+  CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)w * w, buf, 0, &out));
+  return out;
+}
+
 static napi_value Info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, v;
@@ -364,6 +486,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"sumsq", NULL, SumSq, NULL, NULL, NULL, napi_default, NULL},
       {"dgemm", NULL, Dgemm, NULL, NULL, NULL, napi_default, NULL},
       {"posv", NULL, Posv, NULL, NULL, NULL, napi_default, NULL},
+      {"cholL", NULL, CholL, NULL, NULL, NULL, napi_default, NULL},
+      {"jacgram", NULL, JacGram, NULL, NULL, NULL, napi_default, NULL},
       {"geev", NULL, Geev, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -70,13 +70,14 @@ for (const backend of withNative(['wasm'] as const)) {
       expect(spdSolve(Float64Array.of(1, 2, 2, 1), 2, Float64Array.of(1, 1), 1)).toBeNull();
     });
 
-    it('the Jacobian Gram matches the dense factors on all three paths (points’ span, d ≤ n, a first layer off the span)', async () => {
+    it('the Jacobian Gram matches the dense factors on all three paths (points’ span, d ≤ n, a first layer off the span), in one chunk of points or several', async () => {
       await selectBackend(backend);
       const cases: [string, ModelSpec, number, boolean][] = [
         ['span (d > n, sampled)', spec(), 24, true],
         ['d ≤ n', spec({ dim: 16, width: 40 }), 24, true],
         ['off the span (torch first layer)', spec(), 24, false],
         ['depth 3', spec({ depth: 3 }), 24, true],
+        ['points in several chunks', spec({ width: 40 }), 80, true],
       ];
       for (const [what, s, n, sampled] of cases) {
         const model = createFcModel(s);
