@@ -89,9 +89,15 @@ export function memoryMode(l: LiveConfig): LiveMemoryMode {
   return { kind: 'grow', max: l.size };
 }
 
-/** --width auto for a live run that solves: a power of two ≥ 4× the frames its memory holds, at least 256 (about 0.1 s a solve for 48 frames of 32×32 here). */
+/**
+ * --width auto for a live run that solves: a power of two ≥ 8× the frames its memory holds (≥ 4×
+ * above 1024), and at least 384. 512 for a window of 48: about 80 ms a solve of 32×32 frames here,
+ * and almost every window replays from noise, where at 256 about one in six did not; 384 for a
+ * window of 24 or less (docs/live.md).
+ */
 export function liveWidth(frames: number): number {
-  return Math.max(256, 2 ** Math.ceil(Math.log2(4 * frames)));
+  const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(x));
+  return Math.max(384, pow2(8 * frames) <= 1024 ? pow2(8 * frames) : pow2(4 * frames));
 }
 
 /** The most frames a live memory holds at once (what the net must be able to store). */
