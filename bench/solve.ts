@@ -22,7 +22,7 @@ const { values: a } = parseArgs({
   },
 });
 const widths = a.widths.split(',').map(Number), n = Number(a.frames), reps = Number(a.reps);
-const backend = await selectBackend();
+const backend = (await selectBackend()).name;
 const camera = 'setpts=2*N/24/TB,fps=10,rotate=0.005*n';
 const total = n + 7 * reps;
 const all = (await readVideoFrames(`lavfi:movie=${footagePath('astronaut-orbit.mp4')}:loop=0,${camera}`, { width: 32, height: 32, gray: true, frames: total })).map((f) => f.data);
