@@ -53,7 +53,7 @@ const INPUT: OptionTable = {
 };
 
 const LIVE: OptionTable = {
-  live: b('memorize a stream that never ends while it arrives: a network URL (udp://, tcp://, http://, rtsp://, …; reconnected when it drops), - (standard input) or lavfi:GRAPH (in real time). Memory: --window (default), --segments or --grow; q, Ctrl-C or the end of the stream finishes the run (final checkpoint, recall, recordings). --frames N / --duration S stop it after N frames or S seconds'),
+  live: b('memorize a stream that never ends while it arrives: a network URL (udp://, tcp://, http://, rtsp://, …; reconnected when it drops), - (standard input) or lavfi:GRAPH (in real time). Memory: --window (default), --segments or --grow; q, Ctrl-C or the end of the stream finishes the run (final checkpoint, recall, recordings). --frames N / --duration S stop it after N frames or S seconds. --width auto when solving: a power of two ≥ 8× the frames in memory, at least 384 (512 for a window of 48)'),
   window: s('N', 'live: the last N frames are one cycle; the oldest leaves as a new one arrives (the default mode, N 48)'),
   segments: s('N', 'live: every N frames become one more stored cycle, at most --capacity of them'),
   capacity: s('K', 'live --segments: stored cycles at most; then the oldest is dropped (reported)', '4'),
