@@ -219,7 +219,8 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
         map((x) => {
           current = { dataset: x.dataset, frames: x.frames };
           memories.set(x.dataset, current);
-          trainerIdle = false;
+          // after the trainer has ended, no step will come: snapshots must not wait for one
+          if (!trainingOver) trainerIdle = false;
           model ??= createFcModel({ kind: 'fc', dim: x.dataset.dim, ...cfg.model }, unitVector(x.dataset.inputs.subarray(0, x.dataset.dim)));
           return x.dataset;
         }),
@@ -267,6 +268,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
           if (e.kind === 'train-end') {
             end = { reason: e.reason, loss: e.loss };
             // the weights stay as they are now: every snapshot may take them
+            trainingOver = true;
             trainerIdle = true;
             atBoundary();
             trainEnded$.next();
@@ -298,6 +300,8 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
    * only consistent at a step's end or while the trainer waits for data.
    */
   let trainerIdle = false;
+  /** The trainer has ended (step cap, divergence, stop): frames still arriving never wait for a step. */
+  let trainingOver = false;
   type Snapshot = { weights: ReturnType<Model['weights']>; mem: Memory };
   let waiting: ((s: Snapshot) => void)[] = [];
   // taken at once, not in a promise's continuation: the train loop may start the next step before that runs

@@ -190,6 +190,16 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     expect(ev.find((x) => x.kind === 'train-end').reason).toBe('step-cap');
     expect(ev.filter((x) => x.kind === 'live').at(-1).state).toBe('ended');
     expect(ev.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
+    // frames still arriving after the trainer ended, with probes every 0.1 s: a probe once waited
+    // for a step that would never come, and the run ended with Node's bare exit 13 (about 3 runs in
+    // 10 on plain wasm); two more runs, each must finish
+    for (const k of [1, 2]) {
+      const again = join(tmp, `capped-${k}`);
+      const q = await engram(['memorize', 'lavfi:testsrc2=s=32x32:r=30', '--live', '--window', '8', '--size', '32x32', '--gray', '--fit', 'gradient',
+        '--width', '64', '--min-steps', '5', '--max-steps', '40', '--probe-every', '0.1', '--no-recovery', '--quiet', '--out', again]).done;
+      expect(q.status, q.stderr).toBe(0);
+      expect(events(again).at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
+    }
     const resume = await engram(['memorize', '--resume', run, '--quiet']).done;
     expect(resume.status).toBe(2);
     expect(resume.stderr).toMatch(/is a live run .*not resumed/);
