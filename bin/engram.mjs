@@ -19,4 +19,15 @@ process.env.NODE_ENV ??= 'production';
 // the cwd, and without it compile the dashboard's JSX for a global React ("React is not defined")
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 const { run } = await import('../cli/main.ts');
+// A command whose work waits on something that can no longer happen would end with Node's bare exit
+// 13 (an unsettled top-level await) and no word: say so, as the internal error it is.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  const message = 'internal error: the command stopped waiting on work that could never finish (a bug: please report it with the command line); what it wrote may be incomplete';
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ kind: 'error', code: 'E_INTERNAL', message })}\n`);
+  process.stderr.write(`engram: ${message}\n`);
+  process.exit(1);
+});
 await run(process.argv.slice(2));
+settled = true;
