@@ -20,12 +20,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { resolveFfmpeg } from '../media/ffmpeg.ts';
+import { freePort } from '../media/net.ts';
 import { footagePath } from './footage.ts';
 
 const { values: a } = parseArgs({
@@ -39,17 +39,6 @@ const { values: a } = parseArgs({
 });
 const minutes = Number(a.minutes);
 const say = (s: string) => (a.json ? process.stderr.write(`${s}\n`) : console.log(s));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resident memory of a process, MiB (Linux /proc). */
 function rssMiB(pid: number): number | null {

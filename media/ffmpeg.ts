@@ -1,7 +1,7 @@
 /**
  * Finding and running ffmpeg: the one place that starts it. Everything media-related runs ffmpeg
  * through the functions here so the binary is resolved once, the same way everywhere, and failures
- * read the same. Outside sinks/, ffmpeg writes only to a pipe (`ffmpegCommand(…).pipe()`,
+ * read the same. Outside sinks/, ffmpeg writes only to a pipe (`pipeFfmpeg`, `ffmpegCommand(…).pipe()`,
  * `ffmpegToBuffer`, `ffmpegToStdout`); `runFfmpeg` runs a command to the files it names, for sinks/.
  *
  * Only ffmpeg itself is used: `@ffmpeg-installer/ffmpeg` ships no ffprobe, so nothing here may need it.
@@ -12,7 +12,7 @@ import { execFile, execFileSync, type ChildProcess, type ExecFileException } fro
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { EngramError } from '../errors.ts';
 
@@ -138,6 +138,82 @@ export function ffmpegToBuffer(cmd: FfmpegCommand, what: string, onBytes?: (tota
       settle();
     });
   });
+}
+
+/** Why a piped ffmpeg failed: its error, and the tail of its stderr (else the error's message). */
+export type FfmpegFailure = { err: Error; detail: string };
+
+/** A command running into a pipe (`pipeFfmpeg`): its output, and how the process ended. */
+export interface FfmpegPipe {
+  /** ffmpeg's output. Ends when ffmpeg does (also when it fails); destroyed by `abort`. */
+  readonly out: PassThrough;
+  /** Resolves once the process has exited, well or not (never rejects); read `out` to its end first. */
+  readonly exited: Promise<void>;
+  /** The process has exited ('end' or 'error'). */
+  readonly ended: boolean;
+  /** Why ffmpeg failed, once `exited` has resolved; null when it ended well, or failed after being abandoned. */
+  readonly failure: FfmpegFailure | null;
+  /** ffmpeg's stderr, once it has ended well ('' before, and after a failure). */
+  readonly stderr: string;
+  /** Give up: kill ffmpeg (now, or as soon as fluent-ffmpeg has started it) and destroy `out`. */
+  abort(): void;
+  /** Done with it (a `finally`): stop listening to the signal, and abort if the process has not exited. */
+  close(): void;
+}
+
+/**
+ * Start `cmd` with its output into a pipe of `highWaterMark` bytes (its backpressure stops ffmpeg)
+ * for the caller to read as it comes. `signal` aborting kills ffmpeg and destroys the pipe, which
+ * ends the caller's read loop. The caller reads `out` to its end, then awaits `exited` and looks at
+ * `failure`, and calls `close()` when done.
+ */
+export function pipeFfmpeg(cmd: FfmpegCommand, o: { highWaterMark: number; signal?: AbortSignal }): FfmpegPipe {
+  let failure: FfmpegFailure | null = null;
+  let stderrText = '';
+  let ended = false;
+  let started = false;
+  let abandoned = false;
+  // The process can exit before its last bytes have come through the pipe: wait for both.
+  const exited = new Promise<void>((resolve) => {
+    cmd
+      .on('start', () => {
+        started = true;
+        if (abandoned) cmd.kill('SIGKILL'); // gave up while fluent-ffmpeg was still starting it
+      })
+      .on('end', (_stdout: string | null, stderr: string | null) => {
+        ended = true;
+        stderrText = stderr ?? '';
+        resolve();
+      })
+      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+        ended = true;
+        if (!abandoned) failure = { err, detail: stderrTail(stderr) || err.message };
+        out.end();
+        resolve();
+      });
+  });
+  const out = new PassThrough({ highWaterMark: o.highWaterMark });
+  // aborted while waiting for bytes: kill ffmpeg and end the pipe, which ends the caller's loop
+  // (a kill must wait for fluent-ffmpeg to have started the process: 'start' above does it then)
+  const abort = () => {
+    abandoned = true;
+    if (started && !ended) cmd.kill('SIGKILL');
+    out.destroy();
+  };
+  o.signal?.addEventListener('abort', abort, { once: true });
+  cmd.pipe(out, { end: true });
+  return {
+    out,
+    exited,
+    get ended() { return ended; },
+    get failure() { return failure; },
+    get stderr() { return stderrText; },
+    abort,
+    close: () => {
+      o.signal?.removeEventListener('abort', abort);
+      if (!ended) abort();
+    },
+  };
 }
 
 /** ffmpeg with `args` and its output on standard output (`pipe:1` is appended); both streams as buffers. */

@@ -18,11 +18,10 @@
  */
 import { open, readFile, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { PassThrough } from 'node:stream';
 import { Observable } from 'rxjs';
 import { decode as decodeWavBytes } from 'wav-decoder';
 import { EngramError, isEngramError } from '../errors.ts';
-import { ffmpegCommand, ffmpegToBuffer, probeContainer, stderrTail } from '../media/ffmpeg.ts';
+import { ffmpegCommand, ffmpegToBuffer, pipeFfmpeg, probeContainer, type FfmpegFailure } from '../media/ffmpeg.ts';
 import type { Sample } from './sample.ts';
 import { fileKindOf, memorizeAs, missingStream } from './streams.ts';
 import { ffmpegInput, ioTimeoutOptions, type Input } from './video.ts';
@@ -358,44 +357,17 @@ export async function* audioChunks(path: string, opts: AudioChunkOptions = {}): 
     ])
     .outputOptions(['-vn', '-sn', '-dn', '-ac', '1', '-ar', String(rate), '-c:a', `pcm_${NATIVE_F32}`, '-f', NATIVE_F32]);
 
-  // The process handling is videoFrames': the process can exit before its last bytes have come
-  // through the pipe (wait for both), and a kill must wait for fluent-ffmpeg to have started it.
-  let failure: { err: Error; detail: string } | null = null;
-  let ended = false;
-  let started = false;
-  let abandoned = false;
-  const exited = new Promise<void>((resolve) => {
-    cmd
-      .on('start', () => {
-        started = true;
-        if (abandoned) cmd.kill('SIGKILL');
-      })
-      .on('end', () => {
-        ended = true;
-        resolve();
-      })
-      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
-        ended = true;
-        if (!abandoned) failure = { err, detail: stderrTail(stderr) || err.message };
-        out.end();
-        resolve();
-      });
-  });
-  const out = new PassThrough({ highWaterMark: Math.max(chunkBytes * 2, 1 << 16) });
-  const abort = () => {
-    abandoned = true;
-    if (started && !ended) cmd.kill('SIGKILL');
-    out.destroy();
-  };
-  opts.signal?.addEventListener('abort', abort, { once: true });
-  cmd.pipe(out, { end: true });
+  // The process handling is pipeFfmpeg's (shared with videoFrames): the process can exit before
+  // its last bytes have come through the pipe (wait for both), and a kill must wait for
+  // fluent-ffmpeg to have started it.
+  const run = pipeFfmpeg(cmd, { highWaterMark: Math.max(chunkBytes * 2, 1 << 16), signal: opts.signal });
 
   let data = new Float32Array(samplesPerChunk);
   let bytes = new Uint8Array(data.buffer);
   let filled = 0;
   let index = 0;
   try {
-    for await (const chunk of out as AsyncIterable<Buffer>) {
+    for await (const chunk of run.out as AsyncIterable<Buffer>) {
       opts.onData?.();
       let offset = 0;
       while (offset < chunk.length) {
@@ -415,24 +387,19 @@ export async function* audioChunks(path: string, opts: AudioChunkOptions = {}): 
       }
     }
     if (opts.signal?.aborted) return;
-    await exited;
-    if (failure || index === 0) throw chunkFailure(src, chunkSeconds, filled / 4 / rate, failure);
+    await run.exited;
+    if (run.failure || index === 0) throw chunkFailure(src, chunkSeconds, filled / 4 / rate, run.failure);
   } catch (e) {
     if (!opts.signal?.aborted) throw e;
   } finally {
-    opts.signal?.removeEventListener('abort', abort);
+    run.close();
     src.stdin?.release();
-    if (!ended) {
-      abandoned = true;
-      if (started) cmd.kill('SIGKILL');
-      out.destroy();
-    }
     if (filled >= 4) opts.onPartial?.(Math.floor(filled / 4));
   }
 }
 
 /** Why a streaming decode gave no chunk: an empty standard input, ffmpeg's own words, or too little sound. */
-function chunkFailure(src: Input, chunkSeconds: number, seconds: number, failure: { err: Error; detail: string } | null): EngramError {
+function chunkFailure(src: Input, chunkSeconds: number, seconds: number, failure: FfmpegFailure | null): EngramError {
   const cause = failure ? { cause: failure.err } : {};
   const bytes = src.stdin?.bytes();
   if (bytes === 0) {

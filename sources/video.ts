@@ -7,10 +7,10 @@
  *   --f0--f1--f2--…--fN-|
  */
 import { existsSync } from 'node:fs';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import { EngramError } from '../errors.ts';
-import { ffmpegCommand, probeContainer, stderrTail, type ContainerInfo } from '../media/ffmpeg.ts';
+import { ffmpegCommand, pipeFfmpeg, probeContainer, type ContainerInfo, type FfmpegFailure } from '../media/ffmpeg.ts';
 import { fileKindOf, memorizeAs, missingStream } from './streams.ts';
 
 /** One decoded frame: values in [0,1], channel-interleaved (HWC); `timestamp` in seconds. */
@@ -144,46 +144,17 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
     .outputOptions(['-an', '-sn', '-vf', filters.join(','), '-f', 'rawvideo'])
     .outputOptions(opts.frames !== undefined ? ['-frames:v', String(opts.frames)] : []);
 
-  let failure: { err: Error; detail: string } | null = null;
-  let stderrText = '';
-  let ended = false;
-  let started = false;
-  let abandoned = false;
-  // The process can exit before its last bytes have come through the pipe: wait for both.
-  const exited = new Promise<void>((resolve) => {
-    cmd
-      .on('start', () => {
-        started = true;
-        if (abandoned) cmd.kill('SIGKILL'); // gave up while fluent-ffmpeg was still starting it
-      })
-      .on('end', (_stdout: string | null, stderr: string | null) => {
-        ended = true;
-        stderrText = stderr ?? '';
-        resolve();
-      })
-      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
-        ended = true;
-        if (!abandoned) failure = { err, detail: stderrTail(stderr) || err.message };
-        out.end();
-        resolve();
-      });
-  });
-  const out = new PassThrough({ highWaterMark: Math.max(frameBytes * 4, 1 << 16) });
-  // aborted while waiting for bytes: kill ffmpeg and end the pipe, which ends the loop below
-  const abort = () => {
-    abandoned = true;
-    if (started && !ended) cmd.kill('SIGKILL');
-    out.destroy();
-  };
-  opts.signal?.addEventListener('abort', abort, { once: true });
-  cmd.pipe(out, { end: true });
+  // The process can exit before its last bytes have come through the pipe: the loop reads the pipe
+  // to its end, then waits for the exit. pipeFfmpeg kills ffmpeg when the signal aborts (even while
+  // fluent-ffmpeg is still starting it) and destroys the pipe, which ends the loop below.
+  const run = pipeFfmpeg(cmd, { highWaterMark: Math.max(frameBytes * 4, 1 << 16), signal: opts.signal });
 
   let pending = Buffer.alloc(frameBytes);
   let filled = 0;
   let index = 0;
   const rate = opts.fps;
   try {
-    for await (const chunk of out as AsyncIterable<Buffer>) {
+    for await (const chunk of run.out as AsyncIterable<Buffer>) {
       let offset = 0;
       while (offset < chunk.length) {
         const n = Math.min(frameBytes - filled, chunk.length - offset);
@@ -208,23 +179,18 @@ export async function* videoFrames(path: string, opts: VideoFrameOptions): Async
       }
     }
     if (opts.signal?.aborted) return;
-    await exited;
-    if (failure || index === 0) throw await decodeFailure(path, src, opts, failure, container);
+    await run.exited;
+    if (run.failure || index === 0) throw await decodeFailure(path, src, opts, run.failure, container);
     if (opts.onReport) {
       const info = container ? await container : undefined;
       const expected = info ? expectedFrames(info, opts) : undefined;
-      opts.onReport({ framesDecoded: index, ...(expected ? { expected } : {}), errors: decodeErrors(stderrText) });
+      opts.onReport({ framesDecoded: index, ...(expected ? { expected } : {}), errors: decodeErrors(run.stderr) });
     }
   } catch (e) {
     if (!opts.signal?.aborted) throw e;
   } finally {
-    opts.signal?.removeEventListener('abort', abort);
+    run.close();
     src.stdin?.release();
-    if (!ended) {
-      abandoned = true;
-      if (started) cmd.kill('SIGKILL');
-      out.destroy();
-    }
   }
 }
 
@@ -248,7 +214,7 @@ async function decodeFailure(
   path: string,
   src: Input,
   opts: VideoFrameOptions,
-  failure: { err: Error; detail: string } | null,
+  failure: FfmpegFailure | null,
   container: Promise<ContainerInfo> | undefined,
 ): Promise<EngramError> {
   const cause = failure ? { cause: failure.err } : {};

@@ -1,41 +1,15 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EngramError } from '../../errors.ts';
 import { resolveFfmpeg } from '../../media/ffmpeg.ts';
 import { encodePng } from '../../sinks/png.ts';
 import { type ImageSample, images$, naturalCompare, readImages } from '../../sources/images.ts';
+import { grayPixels, tempDirs, writeGray } from '../fixtures/images.ts';
 
-let root: string;
-let n = 0;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'engram-images-'));
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-function freshDir(): string {
-  const d = join(root, `d${n++}`);
-  mkdirSync(d);
-  return d;
-}
-
-/** A gray w x h image whose pixels depend on `seed`, so every file differs. */
-function grayPixels(w: number, h: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length: w * h }, (_, k) => (seed * 37 + k * 11) % 256);
-}
-
-function writeGray(path: string, w: number, h: number, seed: number): Uint8Array {
-  const px = grayPixels(w, h, seed);
-  writeFileSync(path, encodePng(px, w, h, 1));
-  return px;
-}
+const tmp = tempDirs('engram-images-');
+const { freshDir } = tmp;
 
 const toBytes = (s: ImageSample) => Array.from(s.data, (v) => Math.round(v * 255));
 
@@ -160,7 +134,7 @@ describe('readImages', () => {
   });
 
   it('rejects a missing directory (E_INPUT_MISSING)', async () => {
-    const missing = join(root, 'no-such-dir');
+    const missing = join(tmp.root, 'no-such-dir');
     let e = await errorOf(readImages(missing, { width: 4, height: 4, gray: true }));
     expect(e.code).toBe('E_INPUT_MISSING');
     expect(e.message).toContain(missing);

@@ -1,35 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, type Subscription } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EngramError } from '../../errors.ts';
-import { encodePng } from '../../sinks/png.ts';
 import { liveImages$, type LiveImageItem } from '../../sources/live.ts';
+import { tempDirs, writeGray } from '../fixtures/images.ts';
 import { ffmpegChildren, noFfmpegChildren } from '../fixtures/processes.ts';
 
-let root: string;
-let n = 0;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'engram-live-images-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-function freshDir(): string {
-  const d = join(root, `d${n++}`);
-  mkdirSync(d);
-  return d;
-}
-
-/** A gray w x h PNG whose pixels depend on `seed`; returns its pixels. */
-function writeGray(path: string, w: number, h: number, seed: number): number[] {
-  const px = Uint8Array.from({ length: w * h }, (_, k) => (seed * 37 + k * 11) % 256);
-  writeFileSync(path, encodePng(px, w, h, 1));
-  return Array.from(px);
-}
+const { freshDir } = tempDirs('engram-live-images-');
 
 const summary = (items: LiveImageItem[]) =>
   items.map((i) => (i.kind === 'frame' ? i.frame.path.split('/').pop() : i.kind === 'connected' ? `c${i.attempt}` : `skipped ${i.path.split('/').pop()}`));
@@ -70,7 +48,7 @@ async function noWatcherOrChild(boundMs = 5000): Promise<void> {
 describe('liveImages$', { timeout: 20_000 }, () => {
   it('emits the images already there in name order, then each new one as it appears; a broken one is skipped', async () => {
     const dir = freshDir();
-    const pixels = new Map<string, number[]>();
+    const pixels = new Map<string, Uint8Array>();
     for (const [name, seed] of [['b2.png', 1], ['a10.png', 2], ['a1.png', 3]] as const) pixels.set(name, writeGray(join(dir, name), 8, 8, seed));
     writeFileSync(join(dir, 'notes.txt'), 'not an image');
     const c = collect(dir);
@@ -93,7 +71,7 @@ describe('liveImages$', { timeout: 20_000 }, () => {
       expect(frame.index).toBe(k);
       expect(frame.data).toHaveLength(8 * 8);
       const name = frame.path.split('/').pop()!;
-      if (name !== 'c1.png') expect(Array.from(frame.data, (v) => Math.round(v * 255))).toEqual(pixels.get(name));
+      if (name !== 'c1.png') expect(Array.from(frame.data, (v) => Math.round(v * 255))).toEqual(Array.from(pixels.get(name)!));
     });
     expect(frames[3].frame.originalSize).toEqual({ width: 16, height: 16 });
     for (let k = 1; k < frames.length; k++) {
