@@ -258,21 +258,22 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
               lastTrainer = st;
             },
           },
-        }), tap((e) => {
-          job.step = e.step;
-          if (e.kind === 'train-step') {
-            trainedOn = stepData;
-            atBoundary();
-            steps$.next(e.step);
-          }
-          if (e.kind === 'train-end') {
-            end = { reason: e.reason, loss: e.loss };
-            // the weights stay as they are now: every snapshot may take them
-            trainingOver = true;
-            trainerIdle = true;
-            atBoundary();
-            trainEnded$.next();
-          }
+        }), tap({
+          next: (e) => {
+            job.step = e.step;
+            if (e.kind === 'train-step') {
+              trainedOn = stepData;
+              atBoundary();
+              steps$.next(e.step);
+            }
+            if (e.kind === 'train-end') {
+              end = { reason: e.reason, loss: e.loss };
+              endTraining();
+            }
+          },
+          // a stream that closed before its first memory: the trainer never started, and ends without
+          // a train-end; the monitors must stop all the same, so the run can finish (and say so)
+          complete: endTraining,
         }))),
       ),
     )),
@@ -302,6 +303,13 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
   let trainerIdle = false;
   /** The trainer has ended (step cap, divergence, stop): frames still arriving never wait for a step. */
   let trainingOver = false;
+  /** Training is over: every snapshot may take the weights as they are, and the stream and the monitors stop. */
+  const endTraining = () => {
+    trainingOver = true;
+    trainerIdle = true;
+    atBoundary();
+    trainEnded$.next();
+  };
   type Snapshot = { weights: ReturnType<Model['weights']>; mem: Memory };
   let waiting: ((s: Snapshot) => void)[] = [];
   // taken at once, not in a promise's continuation: the train loop may start the next step before that runs
@@ -421,7 +429,7 @@ function liveBody(job: Job, cfg: LiveMemorizeConfig, backend: BackendInfo, o: Li
       if (sourceError) throw sourceError;
       throw new EngramError('E_INPUT_EMPTY', counts.repeated > 0
         ? `${input.path} gave ${arrived} ${unit}(s), but ${counts.repeated} repeated one already taken in (equal once quantized: a still scene?), leaving fewer than 2 different ones for a cycle; let it run until the picture changes`
-        : `${input.path} gave ${arrived} ${unit}(s) before it ended; a live cycle needs at least 2 (check that it sends ${input.kind === 'audio' ? 'audio' : input.kind === 'images' ? 'images' : 'video'}, or let it run longer)`);
+        : `${input.path} gave ${arrived === 0 ? `no ${unit}` : `${arrived} ${unit}(s)`} in ${((Date.now() - job.started) / 1000).toFixed(0)} s before the stream closed; a live cycle needs at least 2 (check that it is playing and sends ${input.kind === 'audio' ? 'audio' : input.kind === 'images' ? 'images' : 'video'}, or let it run longer)`);
     }
     if (end.reason === 'diverged') throw new EngramError('E_DIVERGED', `training diverged at step ${job.step} (loss ${end.loss}); lower --lr (was ${cfg.optimizer.lr}) and memorize again`);
     const ckpt = store.saveFinal(contents(cur, lastTrainer, { loss: end.loss, reason: end.reason }));
