@@ -22,7 +22,7 @@ extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a
                    const int *lwork, int *info);
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 typedef enum { CblasLeft = 141 } CBLAS_SIDE;
-typedef enum { CblasUpper = 121, CblasLower = 122 } CBLAS_UPLO;
+typedef enum { CblasUpper = 121 } CBLAS_UPLO;
 typedef enum { CblasNonUnit = 131 } CBLAS_DIAG;
 extern void cblas_dtrsm(CBLAS_ORDER, CBLAS_SIDE, CBLAS_UPLO, CBLAS_TRANSPOSE, CBLAS_DIAG, int, int, double,
                         const double *, int, double *, int);
@@ -299,12 +299,12 @@ static napi_value Geev(napi_env env, napi_callback_info info) {
 }
 
 /*
- * posv(a: Float64Array n×n symmetric positive definite, b: Float64Array n×m, n, m) -> Float64Array n×m
- * (row-major, new): X with A X = B, by Cholesky (LAPACK dpotrf, then two triangular solves), or null
- * when A is not positive definite. Inputs are copied, never modified. A row-major symmetric matrix read
- * as column-major is itself; dpotrf's column-major lower factor L, read row-major, is U = Lᵀ.
+ * The Cholesky solves of posv and cholL: A (n×n, symmetric positive definite) = Uᵀ U, with U the
+ * row-major reading of dpotrf's column-major lower factor (a row-major symmetric matrix read as
+ * column-major is itself). Returns Uᵀ⁻¹ B, and with `both` U⁻¹ Uᵀ⁻¹ B = A⁻¹ B; null when A is not
+ * positive definite. Inputs are copied, never modified.
  */
-static napi_value Posv(napi_env env, napi_callback_info info) {
+static napi_value SpdSolve(napi_env env, napi_callback_info info, const char *name, int both) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -317,12 +317,16 @@ static napi_value Posv(napi_env env, napi_callback_info info) {
       tb != napi_float64_array || napi_get_value_int32(env, argv[2], &n) != napi_ok ||
       napi_get_value_int32(env, argv[3], &m) != napi_ok || n < 1 || m < 1 || la != (size_t)n * n ||
       lb != (size_t)n * m) {
-    napi_throw_type_error(env, "E_NATIVE", "engram_blas.posv: expected (Float64Array n*n, Float64Array n*m, n, m)");
+    char msg[128];
+    snprintf(msg, sizeof msg, "engram_blas.%s: expected (Float64Array n*n, Float64Array n*m, n, m)", name);
+    napi_throw_type_error(env, "E_NATIVE", msg);
     return NULL;
   }
   double *f = malloc(sizeof(double) * (size_t)n * n);
   if (!f) {
-    napi_throw_error(env, "E_NATIVE", "engram_blas.posv: out of memory");
+    char msg[128];
+    snprintf(msg, sizeof msg, "engram_blas.%s: out of memory", name);
+    napi_throw_error(env, "E_NATIVE", msg);
     return NULL;
   }
   memcpy(f, a, sizeof(double) * (size_t)n * n);
@@ -338,59 +342,21 @@ static napi_value Posv(napi_env env, napi_callback_info info) {
   void *x;
   CHECK(napi_create_arraybuffer(env, sizeof(double) * (size_t)n * m, &x, &buf));
   memcpy(x, b, sizeof(double) * (size_t)n * m);
-  /* A = Uᵀ U: solve Uᵀ Y = B, then U X = Y */
   cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, n, m, 1.0, f, n, x, m);
-  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, n, m, 1.0, f, n, x, m);
+  if (both) cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, n, m, 1.0, f, n, x, m);
   free(f);
   CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)n * m, buf, 0, &out));
   return out;
 }
 
+/* posv(a: Float64Array n×n symmetric positive definite, b: Float64Array n×m, n, m) -> Float64Array n×m (new): A⁻¹B, or null. */
+static napi_value Posv(napi_env env, napi_callback_info info) { return SpdSolve(env, info, "posv", 1); }
+
 /*
  * cholL(g: Float64Array r×r symmetric positive definite, b: Float64Array r×w, r, w) -> Float64Array r×w
- * (new): L⁻¹B with G = L Lᵀ (so (L⁻¹B)ᵀ(L⁻¹B) = Bᵀ G⁻¹ B), or null when G is not positive definite.
- * Inputs are copied, never modified.
+ * (new): L⁻¹B with G = L Lᵀ (L = Uᵀ above), so (L⁻¹B)ᵀ(L⁻¹B) = Bᵀ G⁻¹ B; or null.
  */
-static napi_value CholL(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  napi_typedarray_type ta, tb;
-  size_t la = 0, lb = 0;
-  void *a = NULL, *b = NULL;
-  int32_t n = 0, m = 0;
-  if (argc < 4 || napi_get_typedarray_info(env, argv[0], &ta, &la, &a, NULL, NULL) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &tb, &lb, &b, NULL, NULL) != napi_ok || ta != napi_float64_array ||
-      tb != napi_float64_array || napi_get_value_int32(env, argv[2], &n) != napi_ok ||
-      napi_get_value_int32(env, argv[3], &m) != napi_ok || n < 1 || m < 1 || la != (size_t)n * n ||
-      lb != (size_t)n * m) {
-    napi_throw_type_error(env, "E_NATIVE", "engram_blas.cholL: expected (Float64Array r*r, Float64Array r*w, r, w)");
-    return NULL;
-  }
-  double *f = malloc(sizeof(double) * (size_t)n * n);
-  if (!f) {
-    napi_throw_error(env, "E_NATIVE", "engram_blas.cholL: out of memory");
-    return NULL;
-  }
-  memcpy(f, a, sizeof(double) * (size_t)n * n);
-  int info_ = 0;
-  /* column-major upper U (G = UᵀU) read row-major is the lower L = Uᵀ, G = L Lᵀ */
-  dpotrf_("U", &n, f, &n, &info_);
-  napi_value out;
-  if (info_ != 0) {
-    free(f);
-    CHECK(napi_get_null(env, &out));
-    return out;
-  }
-  napi_value buf;
-  void *x;
-  CHECK(napi_create_arraybuffer(env, sizeof(double) * (size_t)n * m, &x, &buf));
-  memcpy(x, b, sizeof(double) * (size_t)n * m);
-  cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, m, 1.0, f, n, x, m);
-  free(f);
-  CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)n * m, buf, 0, &out));
-  return out;
-}
+static napi_value CholL(napi_env env, napi_callback_info info) { return SpdSolve(env, info, "cholL", 0); }
 
 /*
  * jacgram(bp: Float64Array r×w, derivs: Float32Array depth·n·w, ws: Float64Array (depth−1)·w·w, r, w, n, depth)
