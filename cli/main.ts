@@ -11,7 +11,7 @@ import type { ArtifactEvent, AttractorEvent, EngramEvent, LiveConfig, RecallEven
 import { checkBackendOption, startBackend as selectBackendOnce, type BackendInfo } from '../pipelines/backend-start.ts';
 import { checkFcOptions } from '../pipelines/config-checks.ts';
 import { demoClipPath, renderDemoClip } from '../pipelines/demo.ts';
-import { checkImageGlob, detectKind, isImageGlob, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
+import { checkImageGlob, detectKind, isImageGlob, isStreamSpec, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
 import { checkMemorizeMemory, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
 import { liveMemoryFrames, liveWidth, memorizeLive, NETWORK_SCHEMES, type LiveMemorizeConfig } from '../pipelines/live.ts';
 import { endlessInputError, lavfiHasEnd } from '../pipelines/resources.ts';
@@ -119,7 +119,7 @@ export function assertInputExists(path: string, stdin: { isTTY?: boolean } = pro
     }
     return;
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path.startsWith('lavfi:')) return;
+  if (isStreamSpec(path)) return;
   const glob = isImageGlob(path);
   const local = glob ? dirname(path) : path;
   if (!existsSync(local)) {

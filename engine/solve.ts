@@ -237,7 +237,7 @@ function lowRankFirstLayer(W0: Float64Array, data: Dataset): { B: Float64Array; 
   let total = 0;
   for (let i = 0; i < d * w; i++) total += W0[i] * W0[i];
   const blas = loadBlasAddon();
-  if (blas?.cholL && blas.jacgram) {
+  if (blas?.cholL) {
     // whitened: L⁻¹B with G = L Lᵀ, so Bᵀ G⁻¹ B = (L⁻¹B)ᵀ(L⁻¹B) and no G is needed after this
     const LiB = blas.cholL(G, B, n, w);
     if (!LiB) return null;

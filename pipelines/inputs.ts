@@ -112,11 +112,14 @@ export function checkImageGlob(path: string): void {
   if (isImageGlob(path)) globToRegExp(basename(path), path);
 }
 
+/** Standard input (`-`), a `lavfi:` graph or a URL: no file, directory or glob, whatever its characters (`setpts=2*N/24/TB`). */
+export function isStreamSpec(path: string): boolean {
+  return path === '-' || path.startsWith('lavfi:') || /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+}
+
 /** video unless the path is a directory or glob (images) or has an audio extension. */
 export function detectKind(path: string): MediaKind {
-  // a stream (standard input, lavfi:GRAPH, a URL) is no directory or glob, whatever its characters ('setpts=2*N/24/TB')
-  const stream = path === '-' || path.startsWith('lavfi:') || /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
-  if (!stream && (existsSync(path) ? statSync(path).isDirectory() : isGlob(path))) return 'images';
+  if (!isStreamSpec(path) && (existsSync(path) ? statSync(path).isDirectory() : isGlob(path))) return 'images';
   const ext = extname(path).toLowerCase();
   if (AUDIO.has(ext)) return 'audio';
   if (IMAGES.has(ext)) return 'images';

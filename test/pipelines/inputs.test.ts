@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWarning, partialInputError } from '../../pipelines/inputs.ts';
+import { decodeWarning, detectKind, isStreamSpec, partialInputError } from '../../pipelines/inputs.ts';
 
 describe('decodeWarning and partialInputError (input honesty, issue 9)', () => {
   const partial = { framesDecoded: 7, framesExpected: 12, expectedFrom: 'x', partial: true, problem: 'clip.mp4 is partial: 7 of 12 frames decoded (expected from x)' };
@@ -20,5 +20,17 @@ describe('decodeWarning and partialInputError (input honesty, issue 9)', () => {
     expect(decodeWarning('c.ts', { framesDecoded: 9, partial: false, decodeErrors: ['[h264] corrupt'], problem: 'c.ts decoded with errors (9 frames decoded); ffmpeg reported: [h264] corrupt' }))
       .toMatch(/some samples may be damaged/);
     expect(decodeWarning('c.mp4', { framesDecoded: 12, framesExpected: 12, partial: false })).toBeUndefined();
+  });
+});
+
+describe('detectKind', () => {
+  it('a stream whose spec holds glob characters is no image glob: lavfi graphs, URLs, standard input', () => {
+    expect(isStreamSpec('lavfi:movie=clip.mp4:loop=0,setpts=2*N/24/TB,fps=10')).toBe(true);
+    expect(detectKind('lavfi:movie=clip.mp4:loop=0,setpts=2*N/24/TB,fps=10')).toBe('video');
+    expect(detectKind('http://127.0.0.1:8080/cam?q=*')).toBe('video');
+    expect(detectKind('http://host/talk.wav')).toBe('audio');
+    expect(detectKind('-')).toBe('video');
+    expect(isStreamSpec('shots/*.png')).toBe(false);
+    expect(detectKind('shots/*.png')).toBe('images');
   });
 });
