@@ -244,9 +244,7 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     const e1 = events(seg);
     const l1 = e1.filter((x) => x.kind === 'live').at(-1);
     expect(l1.arrived).toBeGreaterThan(60);
-    expect(l1.sequences).toBeGreaterThanOrEqual(2);
     expect(l1.stored).toBeLessThanOrEqual(8 * 3); // --capacity closed windows, and the one filling
-    expect(e1.some((x) => x.kind === 'log' && x.level === 'warn' && /memory full/.test(x.message))).toBe(true);
     expect(e1.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
     const grow = join(tmp, 'grow');
     const r2 = await engram(['memorize', graph, '--live', '--grow', '--grow-max', '16', '--size', '32x32', '--gray', '--probe-every', '2',
@@ -255,10 +253,14 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
     expect(r2.status, r2.stderr).toBe(0);
     const e2 = events(grow);
     const l2 = e2.filter((x) => x.kind === 'live').at(-1);
-    expect(l2.stored).toBe(16);
+    expect(l2.stored).toBeLessThanOrEqual(16);
     expect(l2.sequences).toBe(1);
     expect(e2.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
-    if (!nativeAvailable) return; // plain wasm drops most frames (see the HTTP test)
+    // plain wasm takes in about a frame a second (see the HTTP test): too few to fill the memory in these seconds
+    if (!nativeAvailable) return;
+    expect(l1.sequences).toBeGreaterThanOrEqual(2);
+    expect(e1.some((x) => x.kind === 'log' && x.level === 'warn' && /memory full/.test(x.message))).toBe(true);
+    expect(l2.stored).toBe(16);
     // every closed window is a certified attractor (whether noise finds one of several cycles is
     // the final recall's question, and it may not: docs/live.md)
     const cert = e1.filter((x) => x.kind === 'attractors').at(-1);
