@@ -236,26 +236,25 @@ describe.skipIf(absent)(`memorize --live on natural footage${absent ? ` (skipped
 
   it('segments and grow on natural footage, from a lavfi: graph whose filters hold a * (a stream, not a glob): closed windows become stored cycles up to --capacity (the oldest dropped, and said); one cycle grows to --grow-max', async () => {
     const graph = `lavfi:movie=${clip}:loop=0,${CAMERA}`;
-    const seg = join(tmp, 'segments');
-    const r1 = await engram(['memorize', graph, '--live', '--segments', '8', '--capacity', '2', '--size', '32x32', '--gray', '--probe-every', '2',
-      '--duration', '12', '--no-recovery', '--json', '--out', seg]).done;
-    expect(errorLines(r1.stderr)).toEqual([]);
-    expect(r1.status, r1.stderr).toBe(0);
-    const e1 = events(seg);
+    /** A live run of `graph` in one memory mode for `seconds`: it ends complete, cleanly; its events. */
+    const liveRun = async (name: string, mode: string[], seconds: number) => {
+      const out = join(tmp, name);
+      const r = await engram(['memorize', graph, '--live', ...mode, '--size', '32x32', '--gray', '--probe-every', '2',
+        '--duration', String(seconds), '--no-recovery', '--json', '--out', out]).done;
+      expect(errorLines(r.stderr)).toEqual([]);
+      expect(r.status, r.stderr).toBe(0);
+      const e = events(out);
+      expect(e.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
+      return e;
+    };
+    const e1 = await liveRun('segments', ['--segments', '8', '--capacity', '2'], 12);
     const l1 = e1.filter((x) => x.kind === 'live').at(-1);
     expect(l1.arrived).toBeGreaterThan(60);
     expect(l1.stored).toBeLessThanOrEqual(8 * 3); // --capacity closed windows, and the one filling
-    expect(e1.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
-    const grow = join(tmp, 'grow');
-    const r2 = await engram(['memorize', graph, '--live', '--grow', '--grow-max', '16', '--size', '32x32', '--gray', '--probe-every', '2',
-      '--duration', '8', '--no-recovery', '--json', '--out', grow]).done;
-    expect(errorLines(r2.stderr)).toEqual([]);
-    expect(r2.status, r2.stderr).toBe(0);
-    const e2 = events(grow);
+    const e2 = await liveRun('grow', ['--grow', '--grow-max', '16'], 8);
     const l2 = e2.filter((x) => x.kind === 'live').at(-1);
     expect(l2.stored).toBeLessThanOrEqual(16);
     expect(l2.sequences).toBe(1);
-    expect(e2.at(-1)).toMatchObject({ kind: 'run-end', status: 'complete' });
     // plain wasm takes in about a frame a second (see the HTTP test): too few to fill the memory in these seconds
     if (!nativeAvailable) return;
     expect(l1.sequences).toBeGreaterThanOrEqual(2);
