@@ -15,7 +15,7 @@ import { EngramError } from './errors.ts';
 import {
   EVENT_SCHEMA_VERSION, type AttractorEvent, type AttractorItem, type AttractorMonitorEvent, type AttractorMonitorItem,
   type ArtifactEvent, type AssocRunConfig, type AudioPreviewEvent, type BasinsEvent, type BasinsRunConfig, type ControlEvent, type ProgressEvent,
-  type DatasetEvent, type EngramEvent, type EventBase, type EventKind, type FcConfig, type Histogram, type IdentityEvent,
+  type DatasetEvent, type EngramEvent, type EventBase, type EventKind, type ExperimentEvent, type FcConfig, type Histogram, type IdentityEvent,
   type IdentityRow, type IdentityRunConfig, type ImagePreviewEvent, type LiveConfig, type LiveEvent, type LiveProbeEvent, type LogEvent, type MarginToken, type MarginsEvent,
   type MemorizeRunConfig, type OptimizerConfig, type RecallEvent, type RecallFrame, type RecallOutcome, type RecoveryConfig, type RecoveryEvent,
   type RecoveryLevel, type RecoveryNoise, type RunEndEvent, type RunStartEvent, type SpikeEvent, type SpuriousEvent,
@@ -216,7 +216,11 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
     frames: arr(num), coverage: num, of: num, inOrder: nullable(bool), meanPsnr: num, worstPsnr: num, outcome: str, recallable: bool,
     certified: nullable(bool), rho: nullable(num), ms: num,
   }),
-  progress: body<ProgressEvent>({ what: lit('decode', 'recall'), done: num, total: nullable(num), unit: str, stage: opt(str), source: opt(str), elapsedMs: opt(num) }),
+  progress: body<ProgressEvent>({ what: lit('decode', 'recall', 'experiment'), done: num, total: nullable(num), unit: str, stage: opt(str), source: opt(str), elapsedMs: opt(num) }),
+  experiment: body<ExperimentEvent>({
+    name: str, phase: lit('start', 'end'), status: opt(lit('agrees', 'partly', 'disagrees', 'failed', 'skipped')), summary: opt(str),
+    report: opt(str), wallMs: opt(num), errorCode: opt(str),
+  }),
   preview: {
     t: 'tagged', tag: 'media', variants: {
       image: body<ImagePreviewEvent>({ media: lit('image'), frame: num, psnr: opt(num), width: num, height: num, channels: lit(1, 3), pixels: str }),

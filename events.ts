@@ -593,7 +593,7 @@ export type ControlCommand = 'pause' | 'resume' | 'checkpoint' | 'recall' | 'rec
  */
 export interface ProgressEvent extends EventBase {
   kind: 'progress';
-  what: 'decode' | 'recall';
+  what: 'decode' | 'recall' | 'experiment';
   done: number;
   total: number | null;
   /** What is counted: 'frames', 'seconds', 'iterations'. */
@@ -761,6 +761,26 @@ export interface LiveProbeEvent extends EventBase {
   ms: number;
 }
 
+/**
+ * `engram reproduce`: an experiment of the research started or ended (pipelines/reproduce.ts). Its
+ * sub-runs are run directories of their own; this says what the experiment concluded and where its
+ * report is. Added in schema version 1 as a new kind (an older engram skips these lines).
+ */
+export interface ExperimentEvent extends EventBase {
+  kind: 'experiment';
+  name: string;
+  phase: 'start' | 'end';
+  /** end: the measured result agrees with the published one, partly, or not; failed (an error stopped it); skipped (a tool it needs is missing). */
+  status?: 'agrees' | 'partly' | 'disagrees' | 'failed' | 'skipped';
+  /** end: the one-line verdict, or the error, or why it was skipped. */
+  summary?: string;
+  /** end: the report written (report.md; report.html beside it). */
+  report?: string;
+  wallMs?: number;
+  /** end, failed: the error's code (E_INTERNAL for an error without one). */
+  errorCode?: string;
+}
+
 export type EngramEvent =
   | RunStartEvent
   | DatasetEvent
@@ -783,14 +803,15 @@ export type EngramEvent =
   | PreviewEvent
   | ProgressEvent
   | LiveEvent
-  | LiveProbeEvent;
+  | LiveProbeEvent
+  | ExperimentEvent;
 
 export type EventKind = EngramEvent['kind'];
 
 /** Every kind, in the order of the union (the codec, the dashboard and their tests walk this list). */
 export const EVENT_KINDS = [
   'run-start', 'dataset', 'train-step', 'train-end', 'recall', 'attractors', 'spike', 'attractor-monitor', 'artifact', 'log',
-  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview', 'progress', 'live', 'live-probe',
+  'run-end', 'stability', 'margins', 'identity', 'recovery', 'spurious', 'basins', 'control', 'preview', 'progress', 'live', 'live-probe', 'experiment',
 ] as const satisfies readonly EventKind[];
 
 /** A kind left out of EVENT_KINDS is a compile error here. */

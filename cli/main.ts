@@ -29,6 +29,7 @@ import { COMMAND_NAMES, COMMON, optionsOf } from './options.ts';
 import { plotCommand } from './plot.ts';
 import { describeRecall, formatSummary } from './progress.ts';
 import { recoveryFromArgs } from './recovery-options.ts';
+import { reproduceCommand } from './reproduce.ts';
 import { watchCommand } from './watch.ts';
 import { rho } from '../tui/units.ts';
 
@@ -86,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
       return watchCommand(rest[0], { presenter: presenterOf(args) });
     case 'doctor':
       return doctorCommand(args);
+    case 'reproduce':
+      return reproduceCommand(args, argv, startBackend);
     case 'inspect':
       if (rest.length !== 1) throw new EngramError('E_BAD_ARGUMENT', 'inspect takes one run directory: engram inspect <run-dir> [options]');
       return inspectCommand(args, rest[0], startBackend);

@@ -225,6 +225,20 @@ export const COMMANDS = {
       ...OUTPUT,
     },
   },
+  reproduce: {
+    usage: 'engram reproduce <experiment|all> [--quick|--full] [--out reports/]',
+    summary: 'run the research\'s experiments (digit-cycles, digit-capacity, basins-2d, cycles-2d, footage, speech, single-example, assoc-spikes, assoc-margins, catapult, identity) through engram\'s own pipelines; each writes <out>/<experiment>/report.md and report.html (plots, the sub-runs\' commands, commit, machine, and an "as published / measured / agrees?" table) and result.json; <out>/index.md lists every verdict. A failed experiment is reported and the others go on (exit 1 at the end); a skipped one (a missing tool or input) is not a failure',
+    positionals: '<experiment|all>',
+    options: {
+      quick: b('sizes for a 2-core CPU: each experiment ≤ 5 min, all ≤ 45 min (the default)'),
+      full: b('the published sizes (hours on a CPU; for a bigger host)'),
+      toy: b('seconds-long sizes that exercise every code path (the tests use them); their numbers mean nothing'),
+      media: s('DIR', 'natural footage for the footage and identity experiments (default: ../shared/media beside engram, when there; else those experiments use MNIST digits or are skipped, as their reports say)'),
+      seed: s('N', 'seed of every experiment', '1'),
+      out: s('PATH', 'the reports\' directory', 'reports'),
+      force: b('replace the reports of the experiments asked for (other reports in --out are kept)'),
+    },
+  },
   doctor: {
     usage: 'engram doctor [options]',
     summary: 'what this machine gives engram: backend, BLAS and threads, ffmpeg and its encoders, fonts for plots, free memory and disk, espeak-ng; for each missing piece the command that adds it (exit 1 when a piece engram needs is missing; --json: the report as one JSON line)',

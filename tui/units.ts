@@ -9,7 +9,8 @@ export const sci = (x: number | null | undefined, digits = 2): string =>
  * "recall (noise starts): 4000/20000 iterations (20%)".
  */
 export function describeProgress(e: Pick<ProgressEvent, 'what' | 'done' | 'total' | 'unit' | 'stage' | 'source' | 'elapsedMs'>): string {
-  const what = e.what === 'decode' ? `decoding${e.source ? ` ${e.source === '-' ? 'standard input' : e.source}` : ''}` : 'recall';
+  const what = e.what === 'decode' ? `decoding${e.source ? ` ${e.source === '-' ? 'standard input' : e.source}` : ''}`
+    : e.what === 'experiment' ? `experiment${e.source ? ` ${e.source}` : ''}` : 'recall';
   const n = (x: number) => (e.unit === 'seconds' ? x.toFixed(1) : String(Math.round(x)));
   const of = e.total !== null && e.total > 0 ? `${n(e.done)}/${n(e.total)} ${e.unit} (${Math.min(100, Math.floor((100 * e.done) / e.total))}%)` : `${n(e.done)} ${e.unit}`;
   return `${what}${e.stage ? ` (${e.stage})` : ''}: ${of}${e.elapsedMs !== undefined ? `, ${(e.elapsedMs / 1000).toFixed(1)} s` : ''}`;

@@ -5,7 +5,7 @@
  * below, so the state stays small and the reducer cheap enough to run on every training step.
  */
 import {
-  assertNever, type AttractorEvent, type BasinsEvent, type ControlCommand, type EngramEvent, type IdentityEvent, type LiveConfig, type LiveEvent, type LiveProbeEvent, type PreviewEvent,
+  assertNever, type AttractorEvent, type BasinsEvent, type ControlCommand, type EngramEvent, type ExperimentEvent, type IdentityEvent, type LiveConfig, type LiveEvent, type LiveProbeEvent, type PreviewEvent,
   type ProgressEvent, type RecallEvent, type RunConfig,
 } from '../events.ts';
 import { rhoShort, sci } from './units.ts';
@@ -321,10 +321,22 @@ export function reduceEvent(s: ViewState, e: EngramEvent): ViewState {
       const changed = !was || was.last.recallable !== e.recallable;
       return { ...s, ...t, probe, live: s.live ?? emptyLive(null), log: changed ? bounded(s.log, line(e, describeProbe(e), e.recallable ? 'info' : 'warn'), LOG_LINES) : s.log };
     }
+    case 'experiment':
+      return {
+        ...s, ...t, progress: e.phase === 'end' ? null : s.progress,
+        log: bounded(s.log, line(e, describeExperiment(e), e.status === 'failed' ? 'error' : e.status === 'disagrees' || e.status === 'skipped' ? 'warn' : 'info'), LOG_LINES),
+      };
     default:
       // a kind without a case is a compile error here; at run time unreachable, as the codec lets no unknown kind in
       return assertNever(e, 'event kind');
   }
+}
+
+/** An experiment of `engram reproduce`, started or ended, in one line. */
+export function describeExperiment(e: ExperimentEvent): string {
+  if (e.phase === 'start') return `experiment ${e.name}: started`;
+  const took = e.wallMs !== undefined ? ` in ${(e.wallMs / 1000).toFixed(1)} s` : '';
+  return `experiment ${e.name}: ${e.status ?? 'ended'}${took}${e.summary ? ` — ${e.summary}` : ''}`;
 }
 
 /** The log line of a command the pipeline acted on. */

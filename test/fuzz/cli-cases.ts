@@ -359,7 +359,7 @@ function flagsArb(command: string): fc.Arbitrary<Flag[]> {
 }
 
 /** The commands that read inputs (media, run directories) are drawn more often: that is where damage can hide. */
-const COMMAND_WEIGHTS: Record<CommandName, number> = { memorize: 8, recall: 6, inspect: 4, plot: 3, watch: 3, demo: 2, assoc: 2, identity: 2, basins: 2, doctor: 1 };
+const COMMAND_WEIGHTS: Record<CommandName, number> = { memorize: 8, recall: 6, inspect: 4, plot: 3, watch: 3, demo: 2, assoc: 2, identity: 2, basins: 2, doctor: 1, reproduce: 1 };
 const commandArb: fc.Arbitrary<string> = fc.oneof(
   ...COMMAND_NAMES.map((n) => ({ arbitrary: fc.constant<string>(n), weight: COMMAND_WEIGHTS[n] ?? 2 })),
   { arbitrary: fc.constantFrom(...COMMAND_NAMES).chain(misspell), weight: 1 },

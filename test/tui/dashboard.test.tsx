@@ -124,6 +124,7 @@ describe('Dashboard', () => {
     preview: '≈ frame 2 (Infinity dB)',
     live: 'stream NaN: dropped, reconnecting (gap 2)',
     'live-probe': 'recallable now: 4/4 in order, Infinity dB, certified ρ 0.09',
+    experiment: 'experiment digit-cycles: partly in Infinity s — NaN of 2 cycles stored',
   };
 
   it.each(EVENT_KINDS)('shows a %s event', (kind) => {

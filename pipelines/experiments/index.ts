@@ -1,0 +1,5 @@
+/** The experiments `engram reproduce` knows, in the order `all` runs them. */
+import type { Experiment } from '../reproduce.ts';
+import { assocMargins, assocSpikes } from './assoc.ts';
+
+export const EXPERIMENTS: Experiment[] = [assocSpikes, assocMargins];

@@ -1,0 +1,89 @@
+/**
+ * engram reproduce at the toy size, through the CLI: every experiment runs through the same code
+ * path as --quick and --full (only the sizes differ) and writes its report, plots and result.json;
+ * the index lists them; bad requests fail before anything is written.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EngramEvent, ExperimentEvent } from '../../events.ts';
+import { experimentNames } from '../../pipelines/reproduce.ts';
+import { errorLines } from '../stderr.ts';
+
+const root = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'engram-reproduce-e2e-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const engram = (...args: string[]) =>
+  spawnSync(process.execPath, [join(root, 'bin/engram.mjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 600_000 });
+
+const lines = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as EngramEvent);
+const ends = (events: EngramEvent[]) => events.filter((e): e is ExperimentEvent => e.kind === 'experiment' && e.phase === 'end');
+const json = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+
+describe('engram reproduce --toy', () => {
+  const out = join(dir, 'reports');
+  let events: EngramEvent[] = [];
+  let status: number | null = null;
+
+  it('runs every experiment, each ending in a report with its verdict, table, plots and provenance', () => {
+    const r = engram('reproduce', 'all', '--toy', '--out', out, '--json');
+    events = lines(r.stdout);
+    status = r.status;
+    expect(errorLines(r.stderr)).toEqual([]);
+    const done = ends(events);
+    expect(done.map((e) => e.name)).toEqual(experimentNames());
+    for (const e of done) {
+      expect(e.status, `${e.name}: ${e.summary}`).not.toBe('failed');
+      expect(e.summary!.length).toBeGreaterThan(10);
+      const md = readFileSync(join(out, e.name, 'report.md'), 'utf8');
+      expect(md).toMatch(/^# /);
+      expect(md).toContain('**As published:**');
+      expect(md).toMatch(/commit: [0-9a-f]{40}/);
+      expect(readFileSync(join(out, e.name, 'report.html'), 'utf8')).toContain('<table>');
+      const result = json(join(out, e.name, 'result.json'));
+      expect(result).toMatchObject({ name: e.name, status: e.status, size: 'toy' });
+      if (e.status === 'skipped') continue;
+      expect(md).toContain('| | as published | measured | agrees? |'.replace('| |', '|  |'));
+      // every picture the report shows is there, as a PNG
+      for (const [, file] of md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) {
+        expect(readFileSync(join(out, e.name, file)).subarray(1, 4).toString(), file).toBe('PNG');
+      }
+      expect((result.rows as unknown[]).length).toBeGreaterThan(0);
+    }
+    expect(status).toBe(0);
+    const index = json(join(out, 'index.json')).experiments as { name: string; status: string }[];
+    expect(index.map((x) => x.name)).toEqual(experimentNames());
+    expect(readFileSync(join(out, 'index.md'), 'utf8')).toContain('[assoc-margins](assoc-margins/report.html)');
+  });
+
+  it('measures what the theory fixes exactly, even at the toy size', () => {
+    // margins under orthonormal embeddings follow log(M·p·η·t) where it applies (the analysis is exact)
+    const margins = json(join(out, 'assoc-margins', 'result.json'));
+    expect(margins.status).toBe('agrees');
+    expect((margins.measured as { errFlow: number }).errFlow).toBeLessThan(0.05);
+  });
+
+  it('refuses to replace a report without --force, and unknown experiments, before running anything', () => {
+    const again = engram('reproduce', 'assoc-margins', '--toy', '--out', out);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/E_OUTPUT_EXISTS: .*assoc-margins already holds a report; add --force/);
+    const bad = engram('reproduce', 'digit-cyles', '--toy', '--out', join(dir, 'none'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown experiment 'digit-cyles'; the experiments are/);
+    expect(existsSync(join(dir, 'none'))).toBe(false);
+    const two = engram('reproduce', 'all', '--toy', '--full', '--out', join(dir, 'none'));
+    expect(two.status).toBe(2);
+    expect(two.stderr).toMatch(/--full and --toy exclude each other|--toy and --full exclude each other|exclude each other/);
+  });
+
+  it('with --force reruns one experiment and keeps the others in the index', () => {
+    const r = engram('reproduce', 'assoc-margins', '--toy', '--out', out, '--force', '--quiet');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/1 experiment\(s\): 1 agree/);
+    const index = json(join(out, 'index.json')).experiments as { name: string }[];
+    expect(index.map((x) => x.name)).toEqual(experimentNames());
+  });
+});
