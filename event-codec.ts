@@ -113,7 +113,7 @@ const runConfig: Field = {
       bias: bool, init: str, optimizer: optimizerConfig, lossTarget: num, maxSteps: num, rhos: arr(num), perRho: num, seed: num,
     }),
     basins: obj<BasinsRunConfig>({
-      ...runConfigBase, command: lit('basins'), points: arr(tuple(num, num)), objective: lit('autoencode', 'cycle'), model: fcConfig,
+      ...runConfigBase, command: lit('basins'), points: arr(tuple(num, num)), objective: lit('autoencode', 'cycle'), sequences: opt(arr(num)), model: fcConfig,
       optimizer: optimizerConfig, lossTarget: num, maxSteps: num, grid: num, steps: num,
     }),
   },
@@ -204,7 +204,8 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
   basins: body<BasinsEvent>({
     objective: lit('autoencode', 'cycle'), points: arr(tuple(num, num)),
     grid: obj<BasinsEvent['grid']>({ size: num, x0: num, x1: num, y0: num, y1: num }),
-    labels: arr(num), field: arr(tuple(num, num, num, num)), steps: num, share: rec(num),
+    labels: arr(num), field: arr(tuple(num, num, num, num)), steps: num, share: rec(num), sequences: opt(arr(num)),
+    spurious: opt(obj<NonNullable<BasinsEvent['spurious']>>({ limits: arr(tuple(num, num)), periods: arr(num), cells: num })),
   }),
   control: body<ControlEvent>({ command: lit('pause', 'resume', 'checkpoint', 'recall', 'record', 'stop') }),
   live: body<LiveEvent>({

@@ -207,6 +207,8 @@ export interface BasinsRunConfig extends RunConfigBase {
   command: 'basins';
   points: [number, number][];
   objective: 'autoencode' | 'cycle';
+  /** cycle: the points are these many consecutive sequences of these lengths, each its own cycle (absent: one sequence of all the points). */
+  sequences?: number[];
   model: FcConfig;
   optimizer: OptimizerConfig;
   lossTarget: number;
@@ -579,6 +581,10 @@ export interface BasinsEvent extends EventBase {
   steps: number;
   /** Fraction of cells per label (index i, 'none', 'diverged'). */
   share: Record<string, number>;
+  /** cycle: lengths of the consecutive sequences the points form (absent: one sequence of all of them). */
+  sequences?: number[];
+  /** Distinct fixed points and cycles that grid cells settled on and that match no training point (a cycle is given by one of its states); absent in older logs. */
+  spurious?: { limits: [number, number][]; periods: number[]; cells: number };
 }
 
 /** A command the operator sent into a running pipeline (dashboard keys); `c`/`q` are not events of their own. */

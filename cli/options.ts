@@ -216,7 +216,7 @@ export const COMMANDS = {
     usage: 'engram basins [options]',
     summary: 'train a small net on a few 2-D points and plot its basins of attraction',
     options: {
-      points: s('"x,y;x,y;…"', 'the 2-D training points', '0.2,0.2;0.8,0.3;0.5,0.8'),
+      points: s('"x,y;x,y;…"', 'the 2-D training points; with --objective cycle, | separates sequences, each its own cycle ("0,0;1,0;1,1|3,3;4,3;4,4")', '0.2,0.2;0.8,0.3;0.5,0.8'),
       objective: s('O', 'autoencode or cycle (the points in the order given)', 'autoencode'),
       grid: s('N', 'N×N grid cells', '100'),
       ...NETWORK('64'),

@@ -20,6 +20,8 @@ export interface BasinsInput {
   /** Training points, each of length 2. */
   points: Float32Array[];
   objective: 'autoencode' | 'cycle';
+  /** cycle: the points form consecutive sequences of these lengths, each its own cycle (default: one sequence of all). */
+  sequences?: number[];
   /** Stored patterns x*_i (the limits from the points themselves); the points when absent or null. */
   stored?: (Float32Array | null)[];
 }
@@ -59,7 +61,10 @@ export function computeBasins(input: BasinsInput, opts: BasinsOptions): BasinsEv
   if (input.map.spec.dim !== 2) throw new Error(`basins need 2-D data; this map has d = ${input.map.spec.dim}`);
   const size = opts.size ?? 100, fieldSize = opts.fieldSize ?? 20, margin = opts.margin ?? 0.5, tol = opts.tolMatch ?? 1e-2;
   const n = input.points.length;
-  const period = input.objective === 'cycle' ? n : 1;
+  const lengths = input.objective === 'cycle' ? input.sequences ?? [n] : [];
+  // every cycle is back at its own phase after the lcm of the lengths
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const period = lengths.reduce((p, l) => (p * l) / gcd(p, l), 1);
   const steps = Math.ceil((opts.steps ?? 1000) / period) * period;
   const xs = input.points.map((p) => p[0]), ys = input.points.map((p) => p[1]);
   const span = (v: number[]) => {
@@ -85,7 +90,8 @@ export function computeBasins(input: BasinsInput, opts: BasinsOptions): BasinsEv
   });
   while (!search.done) search.advance();
   const done = search.iterations;
-  const labels = search.limits().map((l): number => {
+  const limits = search.limits();
+  const labels = limits.map((l): number => {
     switch (l.outcome) {
       case 'target':
         return l.target;
@@ -112,6 +118,17 @@ export function computeBasins(input: BasinsInput, opts: BasinsOptions): BasinsEv
   for (let q = 0; q < fieldSize * fieldSize; q++) {
     field.push([coarse[2 * q], coarse[2 * q + 1], fx[2 * q] - coarse[2 * q], fx[2 * q + 1] - coarse[2 * q + 1]]);
   }
+  // the settled limits that match no training point, each once (a cycle by the first state that is not yet listed)
+  const spurious: { limits: [number, number][]; periods: number[]; cells: number } = { limits: [], periods: [], cells: 0 };
+  limits.forEach((l, q) => {
+    if (labels[q] !== -1 || (l.outcome !== 'fixed-point' && l.outcome !== 'cycle')) return;
+    spurious.cells++;
+    const known = l.states.slice(0, l.period).some((x) => matchTarget(x, spurious.limits.map((p) => Float32Array.from(p)), tol) >= 0);
+    if (!known) {
+      spurious.limits.push([l.states[0][0], l.states[0][1]]);
+      spurious.periods.push(l.period);
+    }
+  });
   const share: Record<string, number> = {};
   for (const l of labels) {
     const key = l === -2 ? 'diverged' : l === -1 ? 'none' : String(l);
@@ -120,6 +137,7 @@ export function computeBasins(input: BasinsInput, opts: BasinsOptions): BasinsEv
   return {
     kind: 'basins', runId: opts.runId, step: opts.step ?? 0, time: Date.now(), objective: input.objective,
     points: input.points.map((p) => [p[0], p[1]]), grid: { size, x0, x1, y0, y1 }, labels, field, steps: done, share,
+    ...(input.sequences && input.objective === 'cycle' ? { sequences: input.sequences } : {}), spurious,
   };
 }
 

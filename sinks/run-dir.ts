@@ -112,7 +112,7 @@ export function readRunJson(dir: string): RunJson {
   }
 }
 
-export function writeTextAtomic(path: string, text: string): void {
+export function writeTextAtomic(path: string, text: string | Uint8Array): void {
   const tmp = `${path}.partial`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);

@@ -1,5 +1,10 @@
-/** Small helpers the experiments share: number formatting and their size tables. */
-import type { ReproduceSize } from '../reproduce.ts';
+/** What the experiments share: number formatting, size tables, the footage directory and memorize sub-runs. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngramEvent } from '../../events.ts';
+import type { InputSpec } from '../inputs.ts';
+import { memorize, type MemorizeConfig } from '../memorize.ts';
+import type { ExperimentContext, ReproduceSize } from '../reproduce.ts';
 
 /** A number for a report: 3 significant digits, exponent form when tiny or huge. */
 export function fmt(x: number | null | undefined): string {
@@ -11,3 +16,57 @@ export function fmt(x: number | null | undefined): string {
 }
 
 export const sized = (s: Record<ReproduceSize, string>) => s;
+
+/** The natural clips in the footage directory, sorted (.mp4, .mkv, .mov, .webm, .avi). */
+export function footageClips(media: string | null): string[] {
+  if (!media) return [];
+  try {
+    return readdirSync(media).filter((f) => /\.(mp4|mkv|mov|webm|avi)$/i.test(f)).sort().map((f) => join(media, f));
+  } catch {
+    return [];
+  }
+}
+
+/** The first natural clip, or null. */
+export const footageClip = (media: string | null): string | null => footageClips(media)[0] ?? null;
+
+/** What an experiment sets of a memorize run; the rest are the CLI's defaults (cli/options.ts). */
+export type MemorizeSettings = Omit<MemorizeConfig, 'runId' | 'outDir' | 'command' | 'force'>;
+
+export function memorizeSettings(input: InputSpec, o: Partial<MemorizeSettings> & { seed?: number } = {}): MemorizeSettings {
+  const seed = o.seed ?? 1;
+  const { seed: _, ...rest } = o;
+  return {
+    input, objective: 'cycle', fit: 'auto',
+    model: { width: 1024, depth: 2, activation: 'relu', bias: true, init: 'torch', seed },
+    optimizer: { name: 'adam', lr: 1e-4 }, lossTarget: 1e-8, maxSteps: 20_000, checkpointEvery: 1000, stopOnNonfinite: false, stabilityEvery: 0,
+    recall: { from: 'gaussian', sigma: 1, maxIterations: 20_000, seed }, recovery: false, eigMethod: 'auto', monitor: { every: 0, examples: 8 },
+    ...rest,
+  };
+}
+
+/** The engram command line of a memorize run with these settings (for the report). */
+export function memorizeCommand(s: MemorizeSettings, out: string): string {
+  const i = s.input;
+  const input = i.kind === 'audio' ? `${i.path} --rate ${i.rate} --chunk-seconds ${i.chunkSeconds}${i.maxChunks ? ` --frames ${i.maxChunks}` : ''}`
+    : `${i.path} --size ${i.width}x${i.height} ${i.gray ? '--gray' : '--rgb'}${i.kind === 'video' && i.frames ? ` --frames ${i.frames}` : ''}`;
+  const m = s.model;
+  const fit = s.fit === 'solve' || s.fit === 'auto' ? `--fit ${s.fit}` : `--fit gradient --optimizer ${s.optimizer.name} --lr ${s.optimizer.lr}`;
+  return `engram memorize ${input} --objective ${s.objective} --width ${m.width} --depth ${m.depth} --activation ${m.activation}${m.bias ? '' : ' --no-bias'} ` +
+    `--init ${m.init} --seed ${m.seed} ${fit} --loss-target ${s.lossTarget} --max-steps ${s.maxSteps}${s.stabilityEvery ? ` --stability-every ${s.stabilityEvery}` : ''}` +
+    `${s.recall.maxIterations !== 20_000 ? ` --recall-steps ${s.recall.maxIterations}` : ''}` +
+    `${s.recovery === false ? ' --no-recovery' : ''} --monitor-every ${s.monitor?.every ?? 'auto'} --out ${out}`;
+}
+
+/** Run memorize as the sub-run `sub` of an experiment; its events (all but train-step). */
+export function runMemorize(ctx: ExperimentContext, sub: string, s: MemorizeSettings): Promise<EngramEvent[]> {
+  return ctx.run(sub, memorizeCommand(s, `${ctx.dir}/runs/${sub}`), (outDir, runId) =>
+    memorize({ ...s, runId, outDir, force: ctx.force, command: memorizeCommand(s, outDir) }, ctx.backend), { steps: s.maxSteps });
+}
+
+/** The events of one kind from a run's events. */
+export function eventsOf<K extends EngramEvent['kind']>(events: EngramEvent[], kind: K): Extract<EngramEvent, { kind: K }>[] {
+  return events.filter((e): e is Extract<EngramEvent, { kind: K }> => e.kind === kind);
+}
+
+export const lastOf = <K extends EngramEvent['kind']>(events: EngramEvent[], kind: K): Extract<EngramEvent, { kind: K }> | undefined => eventsOf(events, kind).at(-1);

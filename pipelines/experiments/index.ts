@@ -1,5 +1,8 @@
 /** The experiments `engram reproduce` knows, in the order `all` runs them. */
 import type { Experiment } from '../reproduce.ts';
 import { assocMargins, assocSpikes } from './assoc.ts';
+import { identity } from './identity.ts';
+import { footage, speech } from './media.ts';
+import { basins2d, cycles2d } from './plane.ts';
 
-export const EXPERIMENTS: Experiment[] = [assocSpikes, assocMargins];
+export const EXPERIMENTS: Experiment[] = [basins2d, cycles2d, footage, speech, assocSpikes, assocMargins, identity];

@@ -14,7 +14,14 @@ export function basinsPlotSpec(events: EngramEvent[]): PlotSpec | null {
   if (!e) return null;
   const { size, x0, x1, y0, y1 } = e.grid;
   const cw = (x1 - x0) / size, ch = (y1 - y0) / size;
-  const name = (l: number) => (l === -2 ? 'diverged' : l === -1 ? 'none' : e.objective === 'cycle' ? `phase of point ${l}` : `point ${l}`);
+  // several cycles: a cell is coloured by the cycle it reaches; one cycle: by the phase (the point reached)
+  const seqOf = (l: number) => {
+    let s = 0;
+    for (let at = 0; s < (e.sequences?.length ?? 0) && l >= at + e.sequences![s]; s++) at += e.sequences![s];
+    return s;
+  };
+  const several = e.objective === 'cycle' && (e.sequences?.length ?? 1) > 1;
+  const name = (l: number) => (l === -2 ? 'diverged' : l === -1 ? 'none' : several ? `cycle ${seqOf(l)}` : e.objective === 'cycle' ? `phase of point ${l}` : `point ${l}`);
   const cells = e.labels.map((l, q) => {
     const r = Math.floor(q / size), c = q % size;
     return { x: x0 + c * cw, x2: x0 + (c + 1) * cw, y: y0 + r * ch, y2: y0 + (r + 1) * ch, basin: name(l) };
@@ -25,9 +32,10 @@ export function basinsPlotSpec(events: EngramEvent[]): PlotSpec | null {
   const k = (0.9 * fieldStep) / longest;
   const arrows = e.field.filter((f) => f.every(Number.isFinite)).map(([x, y, dx, dy]) => ({ x, y, x2: x + k * dx, y2: y + k * dy }));
   const labels = [...new Set(e.labels)].sort((a, b) => a - b);
-  const domain = labels.map(name);
   const palette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
-  const range = labels.map((l) => (l === -2 ? '#222222' : l === -1 ? '#dddddd' : palette[l % palette.length]));
+  const colour = (l: number) => (l === -2 ? '#222222' : l === -1 ? '#dddddd' : palette[(several ? seqOf(l) : l) % palette.length]);
+  const named = new Map(labels.map((l) => [name(l), colour(l)]));
+  const domain = [...named.keys()], range = [...named.values()];
   const xs = { field: 'x', type: 'quantitative' as const, scale: { domain: [x0, x1], nice: false, zero: false }, title: 'x₁' };
   const ys = { field: 'y', type: 'quantitative' as const, scale: { domain: [y0, y1], nice: false, zero: false }, title: 'x₂' };
   return {
@@ -40,6 +48,11 @@ export function basinsPlotSpec(events: EngramEvent[]): PlotSpec | null {
       },
       { data: { values: arrows }, mark: { type: 'rule', color: '#333333', strokeWidth: 1 }, encoding: { x: xs, y: ys, x2: { field: 'x2' }, y2: { field: 'y2' } } },
       { data: { values: arrows }, mark: { type: 'point', filled: true, size: 6, color: '#333333' }, encoding: { x: xs, y: ys } },
+      ...(e.spurious?.limits.length ? [{
+        data: { values: e.spurious.limits.map(([x, y], i) => ({ x, y, period: e.spurious!.periods[i] })) },
+        mark: { type: 'point', shape: 'cross', filled: true, size: 160, color: '#d62728', stroke: '#000000', strokeWidth: 0.5 },
+        encoding: { x: xs, y: ys },
+      }] : []),
       {
         data: { values: e.points.map(([x, y], i) => ({ x, y, point: `point ${i}` })) },
         mark: { type: 'point', shape: STAR, filled: true, size: 220, color: '#ffd700', stroke: '#000000', strokeWidth: 1 },

@@ -36,6 +36,27 @@ describe('engram basins', () => {
     expect(again.stderr).toMatch(/already has files in it.*--force/);
   });
 
+  it('stores several sequences (| between them) as cycles of their own, certifies them, and counts spurious limits', () => {
+    const out = join(dir, 'cycles');
+    const r = engram('basins', '--points', '0.1,0.1;0.4,0.15;0.2,0.4|0.7,0.7;0.95,0.8;0.75,0.95', '--objective', 'cycle', '--grid', '30',
+      '--width', '128', '--depth', '4', '--activation', 'cosid', '--recall-steps', '200', '--out', out, '--quiet');
+    expect(errorLines(r.stderr)).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/basins: 6 points, .*certified \d\/\d .*spurious limits: \d+/);
+    const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EngramEvent);
+    const b = events.find((e): e is BasinsEvent => e.kind === 'basins')!;
+    expect(b.sequences).toEqual([3, 3]);
+    expect(b.spurious!.cells).toBeLessThanOrEqual(b.labels.filter((l) => l === -1).length);
+    const a = events.find((e) => e.kind === 'attractors') as { items: { what: string; period: number }[] };
+    // a certified cycle is one sequence of 3, never both sequences as one cycle of 6
+    for (const item of a.items.filter((i) => i.what.startsWith('sequence'))) expect(item.period).toBe(3);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).config.sequences).toEqual([3, 3]);
+
+    const ae = engram('basins', '--points', '0.1,0.1;0.4,0.15|0.7,0.7;0.95,0.8', '--out', join(dir, 'ae'));
+    expect(ae.status).toBe(2);
+    expect(ae.stderr).toMatch(/several sequences, which only --objective cycle stores/);
+  });
+
   it('rejects malformed points with a usage error naming the piece', () => {
     const r = engram('basins', '--points', '0.2,0.2;oops', '--out', join(dir, 'bad'));
     expect(r.status).toBe(2);

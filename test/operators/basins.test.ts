@@ -71,6 +71,55 @@ describe('basins on a stub map', () => {
   });
 });
 
+describe('basins of several cycles, and spurious limits', () => {
+  // two 2-cycles (0 ↔ 1 and 2 ↔ 3): a state in the Voronoi cell of a point contracts towards that
+  // point's successor; right of x = 1.1 everything contracts to a fixed point (1.2, 0.5) that is no point
+  const pts = [[0.2, 0.2], [0.8, 0.2], [0.2, 0.8], [0.8, 0.8]].map((p) => Float32Array.from(p));
+  const next = [1, 0, 3, 2];
+  const map: IteratedMap = {
+    spec: { dim: 2 },
+    iterate: (x0, steps) => {
+      const out = new Float32Array(steps * x0.length);
+      let x = x0.slice();
+      for (let s = 0; s < steps; s++) {
+        const y = new Float32Array(x.length);
+        for (let q = 0; q < x.length; q += 2) {
+          const far = x[q] > 1.1;
+          const c = far ? Float32Array.of(1.2, 0.5) : pts[next[nearestExample(pts, x.subarray(q, q + 2))]];
+          const from = far ? c : pts[nearestExample(pts, x.subarray(q, q + 2))];
+          y[q] = c[0] + 0.5 * (x[q] - from[0]);
+          y[q + 1] = c[1] + 0.5 * (x[q + 1] - from[1]);
+        }
+        out.set(y, s * x.length);
+        x = y;
+      }
+      return out;
+    },
+  };
+
+  it('labels each cell by the point of the cycle it reaches in phase, and lists the spurious fixed point once', () => {
+    const b = computeBasins({ map, points: pts, objective: 'cycle', sequences: [2, 2] }, { runId: 'b', size: 40, steps: 200 });
+    expect(b.sequences).toEqual([2, 2]);
+    const { size, x0, x1, y0, y1 } = b.grid;
+    let checked = 0;
+    for (let q = 0; q < b.labels.length; q++) {
+      const x = x0 + ((q % size) + 0.5) * (x1 - x0) / size, y = y0 + (Math.floor(q / size) + 0.5) * (y1 - y0) / size;
+      if (x > 1.05 && x < 1.15) continue; // cells on the border of the far region may go either way
+      if (x > 1.15) expect(b.labels[q]).toBe(-1);
+      else {
+        expect(b.labels[q]).toBe(nearestExample(pts, Float32Array.of(x, y)));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+    expect(b.spurious!.limits).toHaveLength(1);
+    expect(b.spurious!.periods).toEqual([1]);
+    expect(b.spurious!.limits[0][0]).toBeCloseTo(1.2, 4);
+    expect(b.spurious!.limits[0][1]).toBeCloseTo(0.5, 4);
+    expect(b.spurious!.cells).toBe(b.labels.filter((l) => l === -1).length);
+  });
+});
+
 describe('basins where some cells diverge', () => {
   it('colours cells that blow up or turn NaN as diverged, the rest by the point they reach', () => {
     // a < 0: a ↦ 2a − 1 (blows up); a > 1.2: NaN; otherwise contract onto the nearest point
