@@ -81,6 +81,8 @@ export interface StartOutcome {
   iterations: number;
   /** Exact limits: the sample index each state of the limit matched (-1 when none), in cycle order. */
   matched: number[];
+  /** The states that stand for it (the period, rotated as the event's; or one pass of the trajectory's tail), as recall would record them. */
+  states: Float32Array[];
 }
 
 export function recall(opts: RecallOptions): OperatorFunction<RecallInput, RecallOutput> {
@@ -90,7 +92,7 @@ export function recall(opts: RecallOptions): OperatorFunction<RecallInput, Recal
   );
 }
 
-/** Limit searches per sequence: from its first sample, then from samples no limit has covered yet. */
+/** Limit searches per sequence: from its first sample, then from samples no limit has covered yet (all sequences' searches batched). */
 const MAX_SEARCHES = 4;
 
 /**
@@ -106,25 +108,30 @@ async function storedPatterns(
     const frames = input.sequences.flat();
     return (await findLimits(input.map, frames, o, cancelled, progress)).map((l, i) => (l.outcome === 'fixed-point' && close(l.states[0], frames[i]) ? l.states[0] : null));
   }
-  const stored: (Float32Array | null)[] = [];
-  for (const seq of input.sequences) {
-    const mine: (Float32Array | null)[] = seq.map(() => null);
-    const limitPoints: Float32Array[] = [];
-    const tried = new Set<number>();
-    for (let search = 0; search < MAX_SEARCHES; search++) {
-      const start = mine.findIndex((x, j) => x === null && !tried.has(j));
-      if (start < 0) break;
-      tried.add(start);
-      const [lim] = await findLimits(input.map, [seq[start]], o, cancelled, progress);
-      if (isConverged(lim)) limitPoints.push(...lim.states);
-      seq.forEach((f, j) => {
-        if (mine[j]) return;
-        const near = nearest(limitPoints, f);
-        if (near.i >= 0 && close(limitPoints[near.i], f)) mine[j] = limitPoints[near.i];
+  // every sequence's next search in one batch (several sequences: one iteration of all of them at a time)
+  const mine = input.sequences.map((seq) => seq.map((): Float32Array | null => null));
+  const limitPoints = input.sequences.map((): Float32Array[] => []);
+  const tried = input.sequences.map(() => new Set<number>());
+  for (let search = 0; search < MAX_SEARCHES; search++) {
+    const batch: { q: number; start: number }[] = [];
+    mine.forEach((m, q) => {
+      const start = m.findIndex((x, j) => x === null && !tried[q].has(j));
+      if (start < 0) return;
+      tried[q].add(start);
+      batch.push({ q, start });
+    });
+    if (batch.length === 0) break;
+    const lims = await findLimits(input.map, batch.map(({ q, start }) => input.sequences[q][start]), o, cancelled, progress);
+    batch.forEach(({ q }, b) => {
+      if (isConverged(lims[b])) limitPoints[q].push(...lims[b].states);
+      input.sequences[q].forEach((f, j) => {
+        if (mine[q][j]) return;
+        const near = nearest(limitPoints[q], f);
+        if (near.i >= 0 && close(limitPoints[q][near.i], f)) mine[q][j] = limitPoints[q][near.i];
       });
-    }
-    stored.push(...mine);
+    });
   }
+  const stored = mine.flat();
   return stored;
 }
 
@@ -225,7 +232,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
   };
   const startOutcomes: StartOutcome[] = judged.map((j) => ({
     seed: j.seed, kind: j.kind, recalled: j.recalled, sequence: j.coverage > 0 || j.kind === 'exact' ? j.seq : -1, coverage: j.coverage, of: j.of,
-    period: j.lim.period, iterations: j.lim.iterations, matched: j.kind === 'exact' ? j.order : [],
+    period: j.lim.period, iterations: j.lim.iterations, matched: j.kind === 'exact' ? j.order : [], states: j.states,
   }));
   return { event, states, stored, starts: startOutcomes };
 }
