@@ -75,6 +75,7 @@ function writeDigits(ctx: ExperimentContext, list: Digit[], name = 'input'): str
 const find = <K extends EngramEvent['kind']>(events: EngramEvent[], kind: K) => events.filter((e): e is Extract<EngramEvent, { kind: K }> => e.kind === kind);
 const finalRecall = (events: EngramEvent[]) => find(events, 'recall').at(-1) as RecallEvent;
 const certificate = (events: EngramEvent[]) => find(events, 'attractors').at(-1) as AttractorEvent | undefined;
+
 /**
  * The digits as one lossless gray video (FFV1), dir/input/digits.mkv, frame i = digit i: a memorize
  * run decodes it with one ffmpeg process (a directory of images takes one per image, ~0.2 s each here).
