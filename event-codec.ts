@@ -91,11 +91,11 @@ const runConfig: Field = {
           }),
         },
       },
-      objective: lit('cycle', 'autoencode'), model: fcConfig, optimizer: optimizerConfig, fit: opt(lit('auto', 'solve', 'gradient')), lossTarget: num, maxSteps: num,
+      objective: lit('cycle', 'autoencode'), sequences: opt(num), model: fcConfig, optimizer: optimizerConfig, fit: opt(lit('auto', 'solve', 'gradient')), lossTarget: num, maxSteps: num,
       batchSize: opt(num), checkpointEvery: num, strict: opt(bool), stopOnNonfinite: opt(bool), stabilityEvery: opt(num),
       recall: obj<MemorizeRunConfig['recall']>({ from: lit('gaussian', 'uniform'), sigma: num, maxIterations: num, seed: num }),
       recovery: opt(union(lit(false), recoveryConfig)), force: bool, eigMethod: opt(lit('auto', 'reduced', 'full', 'arnoldi')),
-      monitor: opt(obj<NonNullable<MemorizeRunConfig['monitor']>>({ every: union(lit('auto'), num), examples: num })),
+      monitor: opt(obj<NonNullable<MemorizeRunConfig['monitor']>>({ every: union(lit('auto'), num), examples: num })), certifyMax: opt(num),
       live: opt(obj<LiveConfig>({
         mode: lit('window', 'segments', 'grow'), size: num, capacity: opt(num), minSteps: num, probeSeconds: num, recordSeconds: opt(num), reconnects: opt(num), frames: opt(num), seconds: opt(num),
       })),
@@ -128,7 +128,7 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
   }),
   dataset: body<DatasetEvent>({
     objective, n: num, dim: num, source: str, frame: obj<DatasetEvent['frame']>({ width: num, height: num, channels: num }),
-    fit: opt(obj<NonNullable<DatasetEvent['fit']>>({ method: lit('solve', 'gradient'), maxSteps: num })),
+    fit: opt(obj<NonNullable<DatasetEvent['fit']>>({ method: lit('solve', 'gradient'), maxSteps: num })), sequenceLengths: opt(arr(num)),
   }),
   'train-step': body<TrainStepEvent>({ loss: num, lr: num, gradNorm: num, stepMs: num, samplesPerSec: num }),
   'train-end': body<TrainEndEvent>({
@@ -142,7 +142,8 @@ const SCHEMA: { readonly [K in EventKind]: Field } = {
     tolerances: obj<RecallEvent['tolerances']>({ step: num, cycle: num, match: num, storedMinPsnr: num }),
     outcome: opt(obj<RecallOutcome>({
       kind: lit('exact', 'approximate-orbit', 'spurious', 'diverged', 'undecided'), recalled: bool, coverage: num, of: num,
-      inOrder: nullable(bool), worstPsnr: num, medianPsnr: num, minPsnr: num, window: num, close: num, tries: num, seed: num, why: str,
+      inOrder: nullable(bool), worstPsnr: num, medianPsnr: num, minPsnr: num, window: num, close: num, tries: num, seed: num,
+      sequence: opt(num), sequences: opt(num), why: str,
     })),
   }),
   attractors: body<AttractorEvent>({

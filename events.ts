@@ -107,6 +107,11 @@ export interface MemorizeRunConfig extends RunConfigBase {
   command: 'memorize';
   input: InputConfig;
   objective: 'cycle' | 'autoencode';
+  /**
+   * cycle only: the input's samples split into this many consecutive sequences of (near-)equal length,
+   * each stored as its own cycle (the multi-cycle objective, docs/math.md §3.1). Absent: 1.
+   */
+  sequences?: number;
   model: FcConfig;
   optimizer: OptimizerConfig;
   /**
@@ -136,6 +141,8 @@ export interface MemorizeRunConfig extends RunConfigBase {
   eigMethod?: EigMethod | 'auto';
   /** Attractor monitor during training: every N steps or 'auto' (≤ 15% of training time); every 0: off. */
   monitor?: { every: number | 'auto'; examples: number };
+  /** The certificate after recall certifies at most this many stored memories (the first ones; default 32). */
+  certifyMax?: number;
   /** A live input (--live): memorized continually as it arrives (pipelines/live.ts); absent: read to its end first. */
   live?: LiveConfig;
 }
@@ -240,6 +247,8 @@ export interface DatasetEvent extends EventBase {
   frame: { width: number; height: number; channels: number };
   /** How memorize fits this dataset (config `fit` resolved) and its step cap (a solve: its attempts). */
   fit?: { method: 'solve' | 'gradient'; maxSteps: number };
+  /** multi-cycle: the lengths of the sequences, in sample order (absent for one sequence). */
+  sequenceLengths?: number[];
 }
 
 export interface TrainStepEvent extends EventBase {
@@ -332,6 +341,13 @@ export interface RecallOutcome {
   /** Noise starts tried (seeds seed, seed+1, …) and the seed of the one reported (the best). */
   tries: number;
   seed: number;
+  /**
+   * Several stored sequences (multi-cycle) only: the one the trajectory came back to (0-based, in
+   * sample order; for an exact limit the sequence its states match, else the one it shadows most),
+   * of `sequences`.
+   */
+  sequence?: number;
+  sequences?: number;
   /** The reason in words, and what to try when nothing stored came back. */
   why: string;
 }

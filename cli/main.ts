@@ -12,7 +12,7 @@ import { checkBackendOption, startBackend as selectBackendOnce, type BackendInfo
 import { checkFcOptions } from '../pipelines/config-checks.ts';
 import { demoClipPath, renderDemoClip } from '../pipelines/demo.ts';
 import { checkImageGlob, detectKind, isImageGlob, isStreamSpec, requireFfmpeg, type InputSpec, type MediaKind } from '../pipelines/inputs.ts';
-import { checkMemorizeMemory, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
+import { checkMemorizeMemory, checkSequencesOption, memorize, type MemorizeConfig, type MemorizeOptions } from '../pipelines/memorize.ts';
 import { liveMemoryFrames, liveWidth, memorizeLive, NETWORK_SCHEMES, type LiveMemorizeConfig } from '../pipelines/live.ts';
 import { endlessInputError, lavfiHasEnd } from '../pipelines/resources.ts';
 import { checkRecall, recallJob, type RecallRunConfig } from '../pipelines/recall-run.ts';
@@ -210,8 +210,14 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string,
     weightDecay: v['weight-decay'] === undefined ? undefined : num('weight-decay', v['weight-decay'], { min: 0 }),
   };
   checkFcOptions(1, model, optimizer);
+  const sequences = v.sequences === undefined ? 1 : num('sequences', v.sequences, { int: true, min: 1 });
+  checkSequencesOption({ objective: v.objective, sequences });
+  const frames = input.kind === 'video' ? input.frames : input.kind === 'audio' ? input.maxChunks : undefined;
+  if (sequences > 1 && frames !== undefined && frames < 2 * sequences) {
+    throw bad(`--sequences ${sequences} with --frames ${frames} gives sequences shorter than 2, and a cycle needs 2; use --sequences ${Math.max(1, Math.floor(frames / 2))} or fewer, or --frames ${2 * sequences} or more`);
+  }
   return {
-    runId: id, command: ['engram', ...process.argv.slice(2)].join(' '), input, outDir, objective: v.objective, model, optimizer, fit,
+    runId: id, command: ['engram', ...process.argv.slice(2)].join(' '), input, outDir, objective: v.objective, ...(sequences > 1 ? { sequences } : {}), model, optimizer, fit,
     lossTarget: num('loss-target', v['loss-target'], { min: 0 }),
     maxSteps: num('max-steps', v['max-steps'], { int: true, min: 1 }),
     batchSize: v['batch-size'] === undefined ? undefined : num('batch-size', v['batch-size'], { int: true, min: 1 }),
@@ -225,6 +231,7 @@ function buildConfig(args: Parsed, input: InputSpec, id: string, outDir: string,
     recovery: recoveryFromArgs(args, num('seed', v.seed, { int: true, min: 0 }), num('sigma', v.sigma, { min: 0 })),
     force: f.force,
     eigMethod: eigMethodOf(v), monitor: monitorOf(v),
+    ...(v.certify !== undefined ? { certifyMax: num('certify', v.certify, { int: true, min: 1 }) } : {}),
   };
 }
 
@@ -281,6 +288,7 @@ async function liveCmd(args: Parsed, path: string): Promise<number> {
   if (dir && v.kind !== undefined && v.kind !== 'images') throw bad(`--live on a directory reads the images added to it (got --kind ${v.kind})`);
   if (stream && v.kind === 'images') throw bad('--kind images with --live reads a directory that images are added to; give the directory');
   if (f.watch) throw bad('--watch is for memorizing a directory whole and then more; with --live, new images are read as they come anyway (drop --watch)');
+  if (args.given('sequences')) throw bad('--sequences splits an input read to its end; a live run stores several cycles with --segments N (every N frames one more cycle)');
   const modes = (['window', 'segments', 'grow'] as const).filter((k) => args.given(k));
   if (modes.length > 1) throw bad(`--window, --segments and --grow exclude each other (got ${modes.map((k) => `--${k}`).join(' and ')}); pick one`);
   const mode = modes[0] ?? 'window';
@@ -373,6 +381,7 @@ async function resumeCmd(args: Parsed, runDir: string): Promise<number> {
 const SAVED_SETTING: Record<string, (c: Partial<MemorizeConfig>) => string | undefined> = {
   width: (c) => str(c.model?.width), depth: (c) => str(c.model?.depth), activation: (c) => c.model?.activation, init: (c) => c.model?.init,
   seed: (c) => str(c.model?.seed), 'no-bias': (c) => (c.model ? String(!c.model.bias) : undefined), objective: (c) => c.objective,
+  sequences: (c) => (c.objective === undefined ? undefined : String(c.sequences ?? 1)), certify: (c) => str(c.certifyMax),
   optimizer: (c) => c.optimizer?.name, 'weight-decay': (c) => str(c.optimizer?.weightDecay), fit: (c) => c.fit, 'batch-size': (c) => str(c.batchSize),
   kind: (c) => c.input?.kind, frames: (c) => str((c.input as { frames?: number } | undefined)?.frames),
   size: (c) => (c.input && 'width' in c.input ? `${c.input.width}x${c.input.height}` : undefined),

@@ -99,6 +99,7 @@ const MONITORS: OptionTable = {
   'eig-method': { ...EIG_METHOD, default: 'auto' },
   'monitor-every': s('N', 'certify training examples every N steps and at the end; auto: spaced so the monitor takes ≤ 15% of training time; 0: off', 'auto'),
   'monitor-examples': s('K', 'examples (autoencode) or cycles the monitor certifies', '8'),
+  certify: s('N', 'after recall, certify at most N stored memories (autoencoded samples or cycles, the first ones) with the eigen test', '32'),
 };
 
 const RECALL_FROM: OptionTable = {
@@ -141,6 +142,7 @@ export const COMMANDS = {
     positionals: '<input>',
     options: {
       ...INPUT, ...NETWORK('auto'), ...MEMORIZE_TRAINING,
+      sequences: s('K', '--objective cycle: split the samples into K consecutive sequences of (near-)equal length, each stored as its own cycle (each needs at least 2 samples); recall reports which one came back and every cycle is certified', '1'),
       resume: s('DIR', 'continue DIR from its newest checkpoint with its own settings: --max-steps, --loss-target, --lr and --stop-on-nonfinite may be changed; any other setting given must equal the run\'s (a different one is refused, exit 2)'),
       ...LIVE,
       ...MONITORS,

@@ -21,9 +21,10 @@ export function createProgressPrinter(o: { quiet: boolean; maxSteps: number; los
     switch (e.kind) {
       case 'dataset':
         maxSteps = e.fit?.maxSteps ?? maxSteps;
-        out(e.frame.height === 1 && e.frame.channels === 1
+        out((e.frame.height === 1 && e.frame.channels === 1
           ? `dataset: ${e.n} samples of ${e.dim} values, objective ${e.objective}`
-          : `dataset: ${e.n} frames of ${e.frame.width}x${e.frame.height}x${e.frame.channels} (d=${e.dim}), objective ${e.objective}`);
+          : `dataset: ${e.n} frames of ${e.frame.width}x${e.frame.height}x${e.frame.channels} (d=${e.dim}), objective ${e.objective}`) +
+          (e.sequenceLengths ? ` (${e.sequenceLengths.length} sequences of ${describeLengths(e.sequenceLengths)})` : ''));
         break;
       case 'train-step': {
         window.push(e.stepMs);
@@ -113,6 +114,12 @@ function describeCertificates(a: AttractorEvent | null): string {
   const parts = [a.stored ? `${a.attractors}/${a.stored} stored memories certified (max ρ ${rho(Math.max(...stored.map((i) => i.rho)))})` : 'no stored memory to certify'];
   if (extra) parts.push(`the recalled limit is ${extra.attractor ? 'a spurious attractor' : 'not an attractor'} (ρ ${rho(extra.rho)})`);
   return parts.join('; ');
+}
+
+/** Sequence lengths in words: "10 samples each", or "4, 4 and 3 samples". */
+function describeLengths(lengths: number[]): string {
+  if (lengths.every((l) => l === lengths[0])) return `${lengths[0]} samples each`;
+  return `${lengths.slice(0, -1).join(', ')} and ${lengths[lengths.length - 1]} samples`;
 }
 
 export function describeOrder(e: RecallEvent): string {

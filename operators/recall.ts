@@ -62,6 +62,27 @@ export interface RecallOutput {
   states: Float32Array[];
   /** The stored pattern x*_i of every training sample (null where none stands for it). */
   stored: (Float32Array | null)[];
+  /** Every noise start (seeds seed, seed+1, …; one for an explicit start), classified on its own; the event reports the best. */
+  starts: StartOutcome[];
+}
+
+/** One trajectory of a recall, classified (docs/math.md §4): what `tries` noise starts each did. */
+export interface StartOutcome {
+  seed: number;
+  kind: RecallOutcome['kind'];
+  recalled: boolean;
+  /** The sequence it came back to (exact: the one its states match; else the one it shadows most); -1 when it passes no frame. */
+  sequence: number;
+  /** Frames it passed at ≥ the shadowing PSNR, of the `of` frames of that sequence. */
+  coverage: number;
+  of: number;
+  /** Period of the limit (1: a fixed point; 0: none found) and iterations taken. */
+  period: number;
+  iterations: number;
+  /** Exact limits: the sample index each state of the limit matched (-1 when none), in cycle order. */
+  matched: number[];
+  /** The states that stand for it (the period, rotated as the event's; or one pass of the trajectory's tail), as recall would record them. */
+  states: Float32Array[];
 }
 
 export function recall(opts: RecallOptions): OperatorFunction<RecallInput, RecallOutput> {
@@ -71,7 +92,7 @@ export function recall(opts: RecallOptions): OperatorFunction<RecallInput, Recal
   );
 }
 
-/** Limit searches per sequence: from its first sample, then from samples no limit has covered yet. */
+/** Limit searches per sequence: from its first sample, then from samples no limit has covered yet (all sequences' searches batched). */
 const MAX_SEARCHES = 4;
 
 /**
@@ -87,25 +108,30 @@ async function storedPatterns(
     const frames = input.sequences.flat();
     return (await findLimits(input.map, frames, o, cancelled, progress)).map((l, i) => (l.outcome === 'fixed-point' && close(l.states[0], frames[i]) ? l.states[0] : null));
   }
-  const stored: (Float32Array | null)[] = [];
-  for (const seq of input.sequences) {
-    const mine: (Float32Array | null)[] = seq.map(() => null);
-    const limitPoints: Float32Array[] = [];
-    const tried = new Set<number>();
-    for (let search = 0; search < MAX_SEARCHES; search++) {
-      const start = mine.findIndex((x, j) => x === null && !tried.has(j));
-      if (start < 0) break;
-      tried.add(start);
-      const [lim] = await findLimits(input.map, [seq[start]], o, cancelled, progress);
-      if (isConverged(lim)) limitPoints.push(...lim.states);
-      seq.forEach((f, j) => {
-        if (mine[j]) return;
-        const near = nearest(limitPoints, f);
-        if (near.i >= 0 && close(limitPoints[near.i], f)) mine[j] = limitPoints[near.i];
+  // every sequence's next search in one batch (several sequences: one iteration of all of them at a time)
+  const mine = input.sequences.map((seq) => seq.map((): Float32Array | null => null));
+  const limitPoints = input.sequences.map((): Float32Array[] => []);
+  const tried = input.sequences.map(() => new Set<number>());
+  for (let search = 0; search < MAX_SEARCHES; search++) {
+    const batch: { q: number; start: number }[] = [];
+    mine.forEach((m, q) => {
+      const start = m.findIndex((x, j) => x === null && !tried[q].has(j));
+      if (start < 0) return;
+      tried[q].add(start);
+      batch.push({ q, start });
+    });
+    if (batch.length === 0) break;
+    const lims = await findLimits(input.map, batch.map(({ q, start }) => input.sequences[q][start]), o, cancelled, progress);
+    batch.forEach(({ q }, b) => {
+      if (isConverged(lims[b])) limitPoints[q].push(...lims[b].states);
+      input.sequences[q].forEach((f, j) => {
+        if (mine[q][j]) return;
+        const near = nearest(limitPoints[q], f);
+        if (near.i >= 0 && close(limitPoints[q][near.i], f)) mine[q][j] = limitPoints[q][near.i];
       });
-    }
-    stored.push(...mine);
+    });
   }
+  const stored = mine.flat();
   return stored;
 }
 
@@ -166,6 +192,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
   const ctx: Ctx = { input, frames, succ, seqIndex, stored, tol, shadowPsnr, peak, autoencode, longest };
   const judged = limits.map((lim, t) => judge(lim, ctx, seed + t));
   const best = judged.reduce((a, b) => (better(b, a) ? b : a));
+  const several = input.sequences.length > 1 && !autoencode;
   const { lim, sh, kind, recalled, states, order } = best;
   const converged = isConverged(lim);
   const orderCorrect = autoencode ? null : kind === 'exact'
@@ -192,6 +219,7 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     kind, recalled, coverage: best.coverage, of: best.of, inOrder: autoencode ? null : best.inOrder,
     worstPsnr: sorted.length ? sorted[0] : Number.NaN, medianPsnr: median, minPsnr: shadowPsnr,
     window: window.length, close: sh.close, tries, seed: best.seed, why: '',
+    ...(several ? { sequence: best.seq, sequences: input.sequences.length } : {}),
   };
   outcome.why = explain(outcome, lim, converged);
   const event: RecallEvent = {
@@ -202,7 +230,11 @@ export async function runRecall(input: RecallInput, opts: RecallOptions, cancell
     meanPsnr: perFrame.reduce((a, f) => a + capped(f.psnr), 0) / Math.max(perFrame.length, 1),
     cycle: order, frames: perFrame, tolerances: { step: tol.step, cycle: tol.cycle, match: tol.match, storedMinPsnr }, outcome,
   };
-  return { event, states, stored };
+  const startOutcomes: StartOutcome[] = judged.map((j) => ({
+    seed: j.seed, kind: j.kind, recalled: j.recalled, sequence: j.coverage > 0 || j.kind === 'exact' ? j.seq : -1, coverage: j.coverage, of: j.of,
+    period: j.lim.period, iterations: j.lim.iterations, matched: j.kind === 'exact' ? j.order : [], states: j.states,
+  }));
+  return { event, states, stored, starts: startOutcomes };
 }
 
 /**
@@ -258,21 +290,24 @@ function judge(lim: Limit, c: Ctx, seed: number): Judged {
   const converged = isConverged(lim);
   const window = lim.states;
   const sh = shadow(window, c.frames, c.succ, { minPsnr: c.shadowPsnr, peak: c.peak, cyclic: converged });
-  // the sequence with the most frames passed
+  const exact = converged ? lim.states.map((x) => matchTarget(x, c.stored, c.tol.match)) : [];
+  const exactAll = converged && exact.every((m) => m >= 0);
+  // the sequence with the most frames passed; for a limit made of stored patterns, the one most of them belong to
   const covered = c.input.sequences.map(() => 0);
   sh.passed.forEach((p, i) => {
     if (p) covered[c.seqIndex[i]]++;
   });
-  const seq = covered.indexOf(Math.max(...covered));
+  const votes = c.input.sequences.map(() => 0);
+  for (const m of exact) if (m >= 0) votes[c.seqIndex[m]]++;
+  const seq = exactAll && !c.autoencode ? votes.indexOf(Math.max(...votes)) : covered.indexOf(Math.max(...covered));
   const of = c.input.sequences[seq]?.length ?? 0;
   const coverage = covered[seq] ?? 0;
   const inOrder = !c.autoencode && sh.pairs > 0 && sh.forward >= IN_ORDER_SHARE * sh.pairs && sh.advanced >= 0.5 * sh.pairs;
   const seqPsnr = sh.best.filter((_, i) => c.seqIndex[i] === seq).map((v) => Math.min(v, 200)).sort((a, b) => a - b);
   const median = seqPsnr.length ? seqPsnr[(seqPsnr.length - 1) >> 1] : -Infinity;
-  const exact = converged ? lim.states.map((x) => matchTarget(x, c.stored, c.tol.match)) : [];
   const shadows = window.length > 0 && sh.close >= SHADOW_SHARE * window.length;
   const kind: RecallOutcome['kind'] = lim.outcome === 'diverged' ? 'diverged'
-    : converged && exact.every((m) => m >= 0) ? 'exact'
+    : exactAll ? 'exact'
       : shadows ? 'approximate-orbit'
         : converged ? 'spurious' : 'undecided';
 
@@ -321,9 +356,9 @@ function explain(o: RecallOutcome, lim: Limit, converged: boolean): string {
   const tryMore = 'train longer (engram memorize --resume <run> --max-steps <more>)' + (o.tries > 1 ? '' : ', recall with --tries 5');
   switch (o.kind) {
     case 'exact':
-      return o.recalled ? `the ${lim.period === 1 ? 'fixed point' : `cycle of period ${lim.period}`} is a stored memory` : `the limit is made of stored patterns, but not one whole sequence in order; ${tryMore}`;
+      return o.recalled ? `the ${lim.period === 1 ? 'fixed point' : `cycle of period ${lim.period}`} is a stored memory${o.sequences ? ` (sequence ${o.sequence} of ${o.sequences})` : ''}` : `the limit is made of stored patterns, but not one whole sequence in order; ${tryMore}`;
     case 'approximate-orbit':
-      return o.recalled ? `the trajectory never repeats exactly but replays the stored sequence: ${passed}${order}`
+      return o.recalled ? `the trajectory never repeats exactly but replays the stored sequence${o.sequences ? ` ${o.sequence} of ${o.sequences}` : ''}: ${passed}${order}`
         : `the trajectory shadows part of the stored sequence: ${passed}${order}; ${tryMore}`;
     case 'spurious':
       return `a ${lim.period === 1 ? 'fixed point' : `cycle of period ${lim.period}`} that matches no stored pattern (${passed}); ${tryMore}`;

@@ -13,7 +13,7 @@ import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoi
 import { createFcModel, fcModel, type Model } from '../engine/model.ts';
 import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
 import { EngramError } from '../errors.ts';
-import type { AttractorMonitorEvent, ControlCommand, EngramEvent, LogEvent, MemorizeRunConfig, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
+import type { AttractorEvent, AttractorMonitorEvent, ControlCommand, EngramEvent, LogEvent, MemorizeRunConfig, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
 import { runJob, type Job } from './job.ts';
 import { attractors } from '../operators/attractors.ts';
 import { attractorMonitor } from '../operators/attractor-monitor.ts';
@@ -51,6 +51,11 @@ export interface MemorizeSummary {
   /** The recall's classified outcome (exact, approximate-orbit, spurious, diverged, undecided) and whether a stored memory came back. */
   recallOutcome?: string;
   recalled?: boolean;
+  /** --sequences K > 1: the lengths of the stored sequences, and the one the recall came back to (0-based). */
+  sequenceLengths?: number[];
+  recalledSequence?: number;
+  /** The certificate after recall: stored memories certified attractors (ρ < 1), of those certified, and each one's ρ. */
+  certified?: { attractors: number; of: number; rho: number[] };
   steps: number;
   finalLoss: number;
   trainReason: string;
@@ -75,6 +80,37 @@ export function assertDistinct(vectors: Float32Array[], what: string): void {
     }
     seen.set(key, i);
   });
+}
+
+/**
+ * --sequences K: the samples split into K consecutive sequences of (near-)equal length, the longer
+ * ones first (10 samples into 3: 4, 3, 3). Each must hold at least 2 samples to be a cycle.
+ */
+export function splitSequences<T>(samples: T[], k: number, what = 'the input'): T[][] {
+  if (!Number.isInteger(k) || k < 1) throw new EngramError('E_BAD_ARGUMENT', `--sequences must be a whole number ≥ 1 (got ${k})`);
+  const n = samples.length;
+  if (k > 1 && Math.floor(n / k) < 2) {
+    throw new EngramError('E_BAD_ARGUMENT', `--sequences ${k} splits the ${n} samples of ${what} into sequences shorter than 2, and a cycle needs 2; ` +
+      `use --sequences ${Math.max(1, Math.floor(n / 2))} or fewer, or an input with at least ${2 * k} samples`);
+  }
+  const out: T[][] = [];
+  let at = 0;
+  for (let s = 0; s < k; s++) {
+    const len = Math.floor(n / k) + (s < n % k ? 1 : 0);
+    out.push(samples.slice(at, at + len));
+    at += len;
+  }
+  return out;
+}
+
+/** --sequences with an objective that has no sequences, or a value < 1: refused before anything starts. */
+export function checkSequencesOption(cfg: Pick<MemorizeConfig, 'objective' | 'sequences'>): void {
+  const k = cfg.sequences;
+  if (k === undefined) return;
+  if (!Number.isInteger(k) || k < 1) throw new EngramError('E_BAD_ARGUMENT', `--sequences must be a whole number ≥ 1 (got ${k})`);
+  if (k > 1 && cfg.objective !== 'cycle') {
+    throw new EngramError('E_BAD_ARGUMENT', `--sequences ${k} stores several cycles and applies to --objective cycle; an autoencoder stores each sample on its own (drop --sequences, or use --objective cycle)`);
+  }
 }
 
 /** The dimension of one sample of this input (pixels × channels, or samples per audio chunk). */
@@ -154,6 +190,8 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
     const held = input.vectors.length * input.vectors[0].length * 4; // the decoded samples are in memory already
     checkMemorizeMemory(cfg, { n: input.vectors.length, dim: input.vectors[0].length, backend: backend.name, machine: { total: totalmem(), free: freemem() + held } });
     if (cfg.objective === 'cycle') assertDistinct(input.vectors, cfg.input.path);
+    const k = cfg.sequences ?? 1;
+    if (k > 1) return makeDataset('multi-cycle', splitSequences(input.vectors, k, cfg.input.path));
     return makeDataset(cfg.objective, [input.vectors]);
   };
   // how far the input has decoded, as progress events beside the dataset stream (about one a second; none for a quick decode)
@@ -184,19 +222,24 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
           (last ? `, or resume from ${last.path} (step ${last.contents.step}) with engram memorize --resume ${cfg.outDir}` : ''));
       }
       const ckpt = store.saveFinal(contents(data, lastTrainer, { loss: trainEnd.loss, reason: trainEnd.reason }));
-      const sequences = [splitRows(data.inputs, data.n, data.dim)];
+      const sequences = sequencesOfData(data);
+      const frames = sequences.flat();
+      let certificate: AttractorEvent | null = null;
       const reporter = progressReporter('recall', 'iterations', ev); // the recall from noise can take a while
       return concat(
         of(ev({ kind: 'artifact', what: 'checkpoint', path: ckpt })),
-        reporter.around(of({ map: model!, sequences, objective: cfg.objective }).pipe(
+        reporter.around(of({ map: model!, sequences, objective: data.objective }).pipe(
           recall({ runId: cfg.runId, step, ...cfg.recall, peak: peakOf(shape!), progress: (stage, k, cap) => reporter.report(k, cap, stage) }),
           mergeMap((out) => concat(
-            of(ev(out.event), ev(previewOf(shape!, out, sequences[0]))),
-            of({ model: model!, sequences, objective: cfg.objective, recall: out }).pipe(attractors({ runId: cfg.runId, step, method: cfg.eigMethod })),
-            from(writeRecordings(cfg.outDir, shape!, out, sequences[0], cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
-            cfg.recovery ? recoveryStage({ model: model!, sequences, objective: cfg.objective, recall: out, shape: shape!, outDir: cfg.outDir, runId: cfg.runId, step }, cfg.recovery, ev) : of(),
+            of(ev(out.event), ev(previewOf(shape!, out, frames))),
+            of({ model: model!, sequences, objective: data.objective, recall: out }).pipe(
+              attractors({ runId: cfg.runId, step, method: cfg.eigMethod, maxItems: cfg.certifyMax }),
+              tap((a) => (certificate = a)),
+            ),
+            from(writeRecordings(cfg.outDir, shape!, out, frames, cfg.force || watching)).pipe(mergeMap((arts) => from(arts.map((a) => ev(a))))),
+            cfg.recovery ? recoveryStage({ model: model!, sequences, objective: data.objective, recall: out, shape: shape!, outDir: cfg.outDir, runId: cfg.runId, step }, cfg.recovery, ev) : of(),
             defer(() => {
-              const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, job.started);
+              const summary = summarize(cfg, out.event, { steps: step, ...trainEnd }, backend, job.started, data, certificate);
               job.saveRunJson({ summary });
               if (!watching) return of();
               // a watched directory: this memory is complete; wait for more images
@@ -224,9 +267,12 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
         })
         : netTrainer(model, cfg.optimizer, { batchSize: cfg.batchSize, seed: cfg.model.seed });
       const frame = s.kind === 'audio' ? { width: s.samples, height: 1, channels: 1 } : { width: s.width, height: s.height, channels: s.channels };
-      const frames = () => splitRows(data.inputs, data.n, data.dim);
+      const seqs = () => sequencesOfData(data);
       return concat(
-        of(ev({ kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame, fit: { method: fit.method, maxSteps: fit.maxSteps } })),
+        of(ev({
+          kind: 'dataset', objective: data.objective, n: data.n, dim: data.dim, source: cfg.input.path, frame, fit: { method: fit.method, maxSteps: fit.maxSteps },
+          ...(data.sequenceLengths.length > 1 ? { sequenceLengths: data.sequenceLengths } : {}),
+        })),
         from([...notes, fit.note].map((message) => ev({ kind: 'log', level: 'info', message }))),
         from(warnings.map((message) => ev({ kind: 'log', level: 'warn', message }))),
         withRecallNow(trainWithSpikes(of(data).pipe(
@@ -254,11 +300,11 @@ function memorizeBody(job: Job, cfg: MemorizeConfig, backend: BackendInfo, { res
           runId: cfg.runId, every: cfg.stabilityEvery, optimizer: cfg.optimizer, startStep: job.step,
           a: meanMseNormalization(data.n, data.dim), probe: () => tangentKernelLambdaMax(model!, data.inputs),
         }) : null, cfg.monitor?.every === 0 || fit.method === 'solve' ? undefined : attractorMonitor({
-          runId: cfg.runId, model, sequences: [frames()], objective: cfg.objective, method: cfg.eigMethod,
+          runId: cfg.runId, model, sequences: seqs(), objective: data.objective, method: cfg.eigMethod,
           every: cfg.monitor?.every, maxExamples: cfg.monitor?.examples,
-        })), control, () => of({ map: model!, sequences: [frames()], objective: cfg.objective }).pipe(
+        })), control, () => of({ map: model!, sequences: seqs(), objective: data.objective }).pipe(
           recall({ runId: cfg.runId, step: job.step, ...cfg.recall, maxIterations: Math.min(cfg.recall.maxIterations, 1000), peak: peakOf(s) }),
-          mergeMap((out) => of(ev(out.event), ev(previewOf(s, out, frames())))))),
+          mergeMap((out) => of(ev(out.event), ev(previewOf(s, out, seqs().flat())))))),
         defer(() => afterTraining(data, end)),
       );
     }),
@@ -368,16 +414,33 @@ export function peakOf(shape: MediaShape): number {
   return shape.kind === 'audio' ? 2 : 1;
 }
 
+/** A dataset's training samples grouped into its sequences (one for cycle and autoencode). */
+export function sequencesOfData(data: Dataset): Float32Array[][] {
+  const rows = splitRows(data.inputs, data.n, data.dim);
+  const out: Float32Array[][] = [];
+  let at = 0;
+  for (const len of data.sequenceLengths) {
+    out.push(rows.slice(at, at + len));
+    at += len;
+  }
+  return out;
+}
+
 export function splitRows(packed: Float32Array, n: number, d: number): Float32Array[] {
   return Array.from({ length: n }, (_, i) => packed.slice(i * d, (i + 1) * d));
 }
 
 function summarize(
   cfg: MemorizeConfig, r: RecallEvent, t: { steps: number; reason: string; loss: number }, b: BackendInfo, started: number,
+  data: Pick<Dataset, 'sequenceLengths'>, cert: AttractorEvent | null,
 ): MemorizeSummary {
+  const several = data.sequenceLengths.length > 1;
+  const certified = cert && !cert.skipped ? cert.items.slice(0, cert.stored) : null;
   return {
     frames: r.framesTotal, framesMatched: r.framesMatched, orderCorrect: r.orderCorrect, meanPsnr: r.meanPsnr,
     recallOutcome: r.outcome?.kind, recalled: r.outcome?.recalled,
+    ...(several ? { sequenceLengths: data.sequenceLengths, ...(r.outcome?.sequence !== undefined ? { recalledSequence: r.outcome.sequence } : {}) } : {}),
+    ...(certified ? { certified: { attractors: cert!.attractors, of: cert!.stored, rho: certified.map((i) => i.rho) } } : {}),
     steps: t.steps, finalLoss: t.loss, trainReason: t.reason, wallMs: Date.now() - started, backend: b.name, outDir: cfg.outDir,
   };
 }

@@ -23,7 +23,7 @@ import type { MediaShape } from './inputs.ts';
 export type RecoveryConfig = Omit<RecoveryOptions, 'runId' | 'step'>;
 
 export function recoveryStage(
-  a: { model: Model; sequences: Float32Array[][]; objective: 'autoencode' | 'cycle'; recall: RecallOutput; shape: MediaShape; outDir: string; runId: string; step: number },
+  a: { model: Model; sequences: Float32Array[][]; objective: 'autoencode' | 'cycle' | 'multi-cycle'; recall: RecallOutput; shape: MediaShape; outDir: string; runId: string; step: number },
   cfg: RecoveryConfig,
   ev: (body: EventBody) => EngramEvent,
 ): Observable<EngramEvent> {

@@ -1,8 +1,9 @@
 /** The experiments `engram reproduce` knows, in the order `all` runs them. */
 import type { Experiment } from '../reproduce.ts';
 import { assocMargins, assocSpikes } from './assoc.ts';
+import { digitCapacity, digitCycles } from './digits.ts';
 import { identity } from './identity.ts';
 import { footage, speech } from './media.ts';
 import { basins2d, cycles2d } from './plane.ts';
 
-export const EXPERIMENTS: Experiment[] = [basins2d, cycles2d, footage, speech, assocSpikes, assocMargins, identity];
+export const EXPERIMENTS: Experiment[] = [digitCycles, digitCapacity, basins2d, cycles2d, footage, speech, assocSpikes, assocMargins, identity];

@@ -66,6 +66,20 @@ describe('engram reproduce --toy', () => {
     expect((margins.measured as { errFlow: number }).errFlow).toBeLessThan(0.05);
   });
 
+  it('the digit experiments run through memorize --sequences and report what each noise start and each net did', () => {
+    const cycles = json(join(out, 'digit-cycles', 'result.json'));
+    const m = cycles.measured as { rho: ({ rho: number } | null)[]; reached: number[]; total: number; starts: { from: string; counts: Record<string, number> }[] };
+    expect(m.rho).toHaveLength(2);
+    expect(m.starts.map((s) => s.from)).toEqual(['gaussian', 'uniform']);
+    expect(m.starts.reduce((a, s) => a + Object.values(s.counts).reduce((x, y) => x + y, 0), 0)).toBe(m.total);
+    expect((cycles.commands as string[])[0]).toMatch(/^engram memorize \S+digit-cycles\/input --size 14x14 --gray --objective cycle --sequences 2 /);
+    expect(readFileSync(join(out, 'digit-cycles', 'input', 'digit-019.png')).subarray(1, 4).toString()).toBe('PNG');
+    const capacity = json(join(out, 'digit-capacity', 'result.json'));
+    const cells = (capacity.measured as { cells: { encoding: string; stored: number | null; recovered: number }[] }).cells;
+    expect(cells.map((c) => c.encoding)).toEqual(['10×1 (autoencode)', '2×5', '1×10']);
+    for (const c of cells) expect(c.recovered).toBeLessThanOrEqual(10);
+  });
+
   it('refuses to replace a report without --force, and unknown experiments, before running anything', () => {
     const again = engram('reproduce', 'assoc-margins', '--toy', '--out', out);
     expect(again.status).toBe(1);

@@ -341,4 +341,30 @@ describe('recall outcomes: exact, approximate orbit, spurious, and the best of s
     expect(three.event.outcome!.seed).not.toBe(seed);
     expect(trapped(three.event.outcome!.seed)).toBe(false);
   });
+
+  it('several sequences: says which one came back, and classifies every noise start on its own', async () => {
+    // two cycles of 3 (frames 0-2 and 3-5), each stable; a start lands on the cycle of its nearest centre
+    const six = Array.from({ length: 6 }, (_, i) => (i < 3 ? rng.uniformArray(16, 0, 1) : rng.uniformArray(16, -1, 0)));
+    const map = contractingMap(six, (i) => (i < 3 ? (i + 1) % 3 : 3 + ((i - 3 + 1) % 3)));
+    const input = { map, sequences: [six.slice(0, 3), six.slice(3)], objective: 'multi-cycle' as const };
+    const out = await runRecall(input, { runId: 'r', from: 'gaussian', seed: 1, tries: 12 });
+    expect(out.starts.map((s) => s.seed)).toEqual(Array.from({ length: 12 }, (_, t) => 1 + t));
+    for (const s of out.starts) {
+      expect(s).toMatchObject({ kind: 'exact', recalled: true, period: 3, of: 3, coverage: 3 });
+      expect([...s.matched].sort()).toEqual(s.sequence === 0 ? [0, 1, 2] : [3, 4, 5]);
+    }
+    expect(new Set(out.starts.map((s) => s.sequence))).toEqual(new Set([0, 1]));
+    // the event reports the best start, and the sequence that one came back to
+    const best = out.starts.find((s) => s.seed === out.event.outcome!.seed)!;
+    expect(out.event.outcome).toMatchObject({ kind: 'exact', recalled: true, sequences: 2, sequence: best.sequence });
+    expect(out.event.outcome!.why).toMatch(/is a stored memory \(sequence [01] of 2\)/);
+    // from a sample of the second sequence, the second one
+    const from4 = await runRecall(input, { runId: 'r', from: six[4] });
+    expect(from4.event.outcome).toMatchObject({ sequence: 1, sequences: 2, recalled: true });
+    expect(from4.event.cycle).toEqual([3, 4, 5]);
+    // one sequence: no sequence index in the outcome (as before)
+    const single = await runRecall({ map: contractingMap(frames, (i) => (i + 1) % 5), sequences: [frames], objective: 'cycle' }, { runId: 'r', from: 'gaussian' });
+    expect(single.event.outcome!.sequence).toBeUndefined();
+    expect(single.starts).toHaveLength(1);
+  });
 });

@@ -17,7 +17,7 @@ describe('previewOf', () => {
   it('downsamples a frame to at most 64×64 bytes (box average), base64', () => {
     const w = 128, h = 96, x = new Float32Array(w * h);
     for (let y = 0; y < h; y++) for (let i = 0; i < w; i++) x[y * w + i] = i < w / 2 ? 0 : (i + y) % 2; // left black, right 50% gray on average
-    const out: RecallOutput = { event: recallEvent([{ index: 5, state: 0, psnr: 33.333 }]), states: [x], stored: [] };
+    const out: RecallOutput = { event: recallEvent([{ index: 5, state: 0, psnr: 33.333 }]), states: [x], stored: [], starts: [] };
     const p = as(previewOf({ kind: 'video', width: w, height: h, channels: 1, fps: 12 }, out, []), 'image');
     expect(p).toMatchObject({ kind: 'preview', media: 'image', frame: 5, width: 64, height: 48, channels: 1, psnr: 33.3 });
     const px = Buffer.from(p.pixels, 'base64');
@@ -29,7 +29,7 @@ describe('previewOf', () => {
 
   it('keeps small frames as they are', () => {
     const x = Float32Array.from({ length: 8 * 4 * 3 }, (_, i) => (i % 3 === 0 ? 1 : 0));
-    const p = as(previewOf({ kind: 'images', width: 8, height: 4, channels: 3, fps: 1 }, { event: recallEvent([]), states: [x], stored: [] }, []), 'image');
+    const p = as(previewOf({ kind: 'images', width: 8, height: 4, channels: 3, fps: 1 }, { event: recallEvent([]), states: [x], stored: [], starts: [] }, []), 'image');
     expect(p).toMatchObject({ width: 8, height: 4, channels: 3, frame: -1 });
     expect([...Buffer.from(p.pixels, 'base64').subarray(0, 3)]).toEqual([255, 0, 0]);
   });
@@ -38,7 +38,7 @@ describe('previewOf', () => {
     const n = 4000;
     const orig = Float32Array.from({ length: n }, (_, i) => Math.sin(i / 20));
     const rec = Float32Array.from(orig, (v) => 0.5 * v);
-    const out: RecallOutput = { event: recallEvent([{ index: 0, state: 0, psnr: 12 }]), states: [rec], stored: [] };
+    const out: RecallOutput = { event: recallEvent([{ index: 0, state: 0, psnr: 12 }]), states: [rec], stored: [], starts: [] };
     const p = as(previewOf({ kind: 'audio', rate: 4000, samples: n }, out, [orig]), 'audio');
     expect(p.waveform).toHaveLength(128);
     expect(p.waveform[10][0]).toBeLessThanOrEqual(p.waveform[10][1]);
@@ -48,7 +48,7 @@ describe('previewOf', () => {
   });
 
   it('an empty preview still carries its media data (no pixels, no buckets) when recall reached no state', () => {
-    const none: RecallOutput = { event: recallEvent([]), states: [], stored: [] };
+    const none: RecallOutput = { event: recallEvent([]), states: [], stored: [], starts: [] };
     expect(previewOf({ kind: 'video', width: 8, height: 8, channels: 1, fps: 1 }, none, [])).toEqual({ kind: 'preview', media: 'image', frame: -1, width: 0, height: 0, channels: 1, pixels: '' });
     expect(previewOf({ kind: 'audio', rate: 8000, samples: 8000 }, none, [])).toEqual({ kind: 'preview', media: 'audio', frame: -1, width: 0, height: 1, channels: 1, waveform: [] });
   });

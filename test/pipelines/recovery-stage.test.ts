@@ -39,7 +39,7 @@ describe('recovery stage', () => {
     const outDir = join(dir, 'stage');
     prepareRunDir(outDir);
     const ev = (b: EventBody) => ({ ...b, runId: 't', step: 0, time: 0 }) as EngramEvent;
-    const recall = { event: {} as RecallEvent, states: [], stored: frames };
+    const recall = { event: {} as RecallEvent, states: [], stored: frames, starts: [] };
     const events = await firstValueFrom(recoveryStage(
       { model, sequences: [frames], objective: 'autoencode', recall, shape: { kind: 'images', width: 2, height: 2, channels: 1, fps: 2 }, outDir, runId: 't', step: 0 },
       { trials: 3, probes: 3, noise: [0.1], squares: [1], mask: [0.5] }, ev,
