@@ -49,13 +49,16 @@ export function memorizeSettings(input: InputSpec, o: Partial<MemorizeSettings> 
 export function memorizeCommand(s: MemorizeSettings, out: string): string {
   const i = s.input;
   const input = i.kind === 'audio' ? `${i.path} --rate ${i.rate} --chunk-seconds ${i.chunkSeconds}${i.maxChunks ? ` --frames ${i.maxChunks}` : ''}`
-    : `${i.path} --size ${i.width}x${i.height} ${i.gray ? '--gray' : '--rgb'}${i.kind === 'video' && i.frames ? ` --frames ${i.frames}` : ''}`;
+    : `${i.path}${i.kind === 'video' && !/\.(mp4|mkv|mov|webm|avi)$/i.test(i.path) ? ' --kind video' : ''} --size ${i.width}x${i.height} ${i.gray ? '--gray' : '--rgb'}` +
+      `${i.kind === 'video' && i.frames ? ` --frames ${i.frames}` : ''}`;
   const m = s.model;
   const fit = s.fit === 'solve' || s.fit === 'auto' ? `--fit ${s.fit}` : `--fit gradient --optimizer ${s.optimizer.name} --lr ${s.optimizer.lr}`;
-  return `engram memorize ${input} --objective ${s.objective} --width ${m.width} --depth ${m.depth} --activation ${m.activation}${m.bias ? '' : ' --no-bias'} ` +
-    `--init ${m.init} --seed ${m.seed} ${fit} --loss-target ${s.lossTarget} --max-steps ${s.maxSteps}${s.stabilityEvery ? ` --stability-every ${s.stabilityEvery}` : ''}` +
+  return `engram memorize ${input} --objective ${s.objective}${s.sequences && s.sequences > 1 ? ` --sequences ${s.sequences}` : ''} ` +
+    `--width ${m.width} --depth ${m.depth} --activation ${m.activation}${m.bias ? '' : ' --no-bias'} ` +
+    `--init ${m.init} --seed ${m.seed} ${fit} --loss-target ${s.lossTarget} --max-steps ${s.maxSteps}` +
+    `${s.checkpointEvery !== 1000 ? ` --checkpoint-every ${s.checkpointEvery}` : ''} --stability-every ${s.stabilityEvery ?? 0}` +
     `${s.recall.maxIterations !== 20_000 ? ` --recall-steps ${s.recall.maxIterations}` : ''}` +
-    `${s.recovery === false ? ' --no-recovery' : ''} --monitor-every ${s.monitor?.every ?? 'auto'} --out ${out}`;
+    `${s.recovery === false ? ' --no-recovery' : ''} --monitor-every ${s.monitor?.every ?? 'auto'}${s.certifyMax !== undefined ? ` --certify ${s.certifyMax}` : ''} --out ${out}`;
 }
 
 /** Run memorize as the sub-run `sub` of an experiment; its events (all but train-step). */

@@ -20,42 +20,24 @@ import { contactSheet, writePng } from '../../sinks/png.ts';
 import { removeFile, runSubdir } from '../../sinks/run-dir.ts';
 import { writeVideo } from '../../sinks/video.ts';
 import { digits, MNIST_SIDE, type Digit } from '../../sources/mnist.ts';
-import { memorize, type MemorizeConfig } from '../memorize.ts';
 import type { ComparisonRow, Experiment, ExperimentContext, ExperimentOutcome, ReproduceSize } from '../reproduce.ts';
 import { openSavedRun } from '../saved-run.ts';
-import { fmt, sized } from './common.ts';
+import { fmt, memorizeSettings, runMemorize, sized, type MemorizeSettings } from './common.ts';
 
-type SubConfig = Omit<MemorizeConfig, 'runId' | 'outDir' | 'force' | 'command'>;
-
-/** A memorize run's config for these experiments: gray images at `side`², gradient fit, no probes beyond the certificate. */
+/** A memorize run's settings for these experiments: gray images at `side`², gradient fit (SELU, Adam), no probes beyond the certificate. */
 function memorizeConfig(o: {
   input: string; video?: number; side: number; objective: 'cycle' | 'autoencode'; sequences?: number; width: number; depth: number;
   lr: number; maxSteps: number; lossTarget?: number; seed: number; recallSteps: number; certify: number;
-}): SubConfig {
-  return {
-    input: o.video ? { kind: 'video', path: o.input, width: o.side, height: o.side, gray: true, frames: o.video } : { kind: 'images', path: o.input, width: o.side, height: o.side, gray: true },
-    objective: o.objective, ...(o.sequences && o.sequences > 1 ? { sequences: o.sequences } : {}),
-    model: { width: o.width, depth: o.depth, activation: 'selu', bias: true, init: 'torch', seed: o.seed },
-    optimizer: { name: 'adam', lr: o.lr }, fit: 'gradient', lossTarget: o.lossTarget ?? 1e-8, maxSteps: o.maxSteps,
-    checkpointEvery: Math.max(1000, o.maxSteps), stopOnNonfinite: false, stabilityEvery: 0,
-    recall: { from: 'gaussian', sigma: 1, maxIterations: o.recallSteps, seed: o.seed },
-    recovery: false, eigMethod: 'auto', monitor: { every: 0, examples: 8 }, certifyMax: o.certify,
-  };
-}
-
-/** The same run as an engram command line. */
-function memorizeCommand(c: SubConfig, out: string): string {
-  const i = c.input as Extract<SubConfig['input'], { kind: 'images' | 'video' }>;
-  const frames = i.kind === 'video' ? ` --kind video --frames ${i.frames}` : '';
-  return `engram memorize ${i.path}${frames} --size ${i.width}x${i.height} --gray --objective ${c.objective}${c.sequences ? ` --sequences ${c.sequences}` : ''} ` +
-    `--width ${c.model.width} --depth ${c.model.depth} --activation ${c.model.activation} --fit gradient --optimizer ${c.optimizer.name} --lr ${c.optimizer.lr} ` +
-    `--loss-target ${c.lossTarget} --max-steps ${c.maxSteps} --checkpoint-every ${c.checkpointEvery} --seed ${c.model.seed} --recall-steps ${c.recall.maxIterations} ` +
-    `--no-recovery --stability-every 0 --monitor-every 0 --certify ${c.certifyMax} --out ${out}`;
-}
-
-function runMemorize(ctx: ExperimentContext, sub: string, c: SubConfig): Promise<EngramEvent[]> {
-  return ctx.run(sub, memorizeCommand(c, join(ctx.dir, 'runs', sub)), (outDir, runId) =>
-    memorize({ ...c, runId, outDir, force: ctx.force, command: memorizeCommand(c, outDir) }, ctx.backend), { steps: c.maxSteps });
+}): MemorizeSettings {
+  return memorizeSettings(
+    o.video ? { kind: 'video', path: o.input, width: o.side, height: o.side, gray: true, frames: o.video } : { kind: 'images', path: o.input, width: o.side, height: o.side, gray: true },
+    {
+      seed: o.seed, objective: o.objective, ...(o.sequences && o.sequences > 1 ? { sequences: o.sequences } : {}),
+      model: { width: o.width, depth: o.depth, activation: 'selu', bias: true, init: 'torch', seed: o.seed },
+      optimizer: { name: 'adam', lr: o.lr }, fit: 'gradient', lossTarget: o.lossTarget ?? 1e-8, maxSteps: o.maxSteps,
+      checkpointEvery: Math.max(1000, o.maxSteps), recall: { from: 'gaussian', sigma: 1, maxIterations: o.recallSteps, seed: o.seed }, certifyMax: o.certify,
+    },
+  );
 }
 
 /**
