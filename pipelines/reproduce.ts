@@ -147,15 +147,21 @@ export function checkReportsDir(cfg: Pick<ReproduceConfig, 'outDir' | 'experimen
   }
 }
 
-/** The commit engram runs from, read from .git without running git (null outside a clone). */
+/**
+ * The commit engram runs from, read from .git without running git (null outside a clone). In a git
+ * worktree .git is a file naming the worktree's own git directory (HEAD), whose `commondir` holds
+ * the refs.
+ */
 export function commitOf(root = ROOT): string | null {
   try {
-    const git = join(root, '.git');
+    let git = join(root, '.git');
+    if (statSync(git).isFile()) git = resolve(root, readFileSync(git, 'utf8').trim().replace(/^gitdir:\s*/, ''));
+    const common = existsSync(join(git, 'commondir')) ? resolve(git, readFileSync(join(git, 'commondir'), 'utf8').trim()) : git;
     const head = readFileSync(join(git, 'HEAD'), 'utf8').trim();
     if (!head.startsWith('ref: ')) return head;
     const ref = head.slice(5);
-    if (existsSync(join(git, ref))) return readFileSync(join(git, ref), 'utf8').trim();
-    const packed = readFileSync(join(git, 'packed-refs'), 'utf8').split('\n').find((l) => l.endsWith(` ${ref}`));
+    for (const dir of [git, common]) if (existsSync(join(dir, ref))) return readFileSync(join(dir, ref), 'utf8').trim();
+    const packed = readFileSync(join(common, 'packed-refs'), 'utf8').split('\n').find((l) => l.endsWith(` ${ref}`));
     return packed ? packed.split(' ')[0] : null;
   } catch {
     return null;
