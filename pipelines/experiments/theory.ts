@@ -270,7 +270,7 @@ export const singleExample: Experiment = {
     const c = Math.hypot(...Array.from(px, (b) => b / 255));
     const results: CaseResult[] = [];
     /** J_f(x) and f(x) per case that a composition needs. */
-    const jac = new Map<number, { at: Float64Array; fx: Float32Array; x: Float32Array; ckpt: string }>();
+    const jac = new Map<number, { at: Float64Array; fx: Float32Array; ckpt: string }>();
     const needed = new Set(S.compositions.flat());
 
     for (const [i, k] of S.cases.entries()) {
@@ -326,7 +326,7 @@ export const singleExample: Experiment = {
             tot += w0[q * W + j] ** 2;
           }
         }
-        if (needed.has(i)) jac.set(i, { at: fullJacobian(fcJacobianFactors(model, x)), fx: model.apply(x), x, ckpt });
+        if (needed.has(i)) jac.set(i, { at: fullJacobian(fcJacobianFactors(model, x)), fx: model.apply(x), ckpt });
         const rho = cert.rho;
         // x*: iterate from x as recall does (until a step moves ≤ 1e-6·‖x‖), to say whether memorize's stored pattern is x itself
         const settled = settle((y) => model.apply(y), x, 2000);
