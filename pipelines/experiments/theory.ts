@@ -120,6 +120,8 @@ const lastOf = <T,>(xs: T[]): T | undefined => xs[xs.length - 1];
 const rel = (a: number, b: number) => (a - b) / Math.abs(b);
 const pct = (x: number) => `${(100 * x).toFixed(Math.abs(x) < 0.01 ? 2 : 1)}%`;
 const sig = (x: number, n: number) => Number(x.toPrecision(n));
+/** A ratio r with 4 significant digits: bisection steps differ in the third. */
+const fr = (r: number | null) => (r === null ? '–' : String(sig(r, 4)));
 
 /**
  * The fixed point reached by iterating `f` from `x` under recall's step rule (a step of at most
@@ -677,7 +679,7 @@ export const catapult: Experiment = {
     // loss and r(t) over the steps of a few runs: the last lazy, the catapults of the grid, the first divergent
     const shown = all.filter((x) => x.sub.startsWith('grid'));
     const pick = [...shown.filter((x) => x.phase === 'lazy').slice(-1), ...shown.filter((x) => x.phase === 'catapult'), ...shown.filter((x) => x.phase === 'divergent').slice(0, 1)];
-    const runLabel = (x: CatapultRun) => `r = ${fmt(x.r)} (${x.phase})`;
+    const runLabel = (x: CatapultRun) => `r = ${fr(x.r)} (${x.phase})`;
     const lossRows = pick.flatMap((x) => x.losses.map((l, t) => ({ step: t + 1, value: l, run: runLabel(x) })).filter((p) => Number.isFinite(p.value) && p.value > 0 && p.value < 1e4 * x.l0));
     const ratioRows = pick.flatMap((x) => x.stability.map((s) => ({ step: Math.max(s.step, 1), value: (s.lambda * a * x.lr) / 2, run: runLabel(x) })));
     const runColours = { domain: pick.map(runLabel) };
@@ -702,19 +704,19 @@ export const catapult: Experiment = {
       ],
     } as never);
 
-    const range = (e: { lo: number | null; hi: number | null }) => (e.lo !== null && e.hi !== null ? `between r = ${fmt(e.lo)} and ${fmt(e.hi)}` : e.lo !== null ? `above r = ${fmt(e.lo)} (not bracketed)` : 'not bracketed');
+    const range = (e: { lo: number | null; hi: number | null }) => (e.lo !== null && e.hi !== null ? `between r = ${fr(e.lo)} and ${fr(e.hi)}` : e.lo !== null ? `above r = ${fr(e.lo)} (not bracketed)` : 'not bracketed');
     const lazyTop = [...all].reverse().find((x) => x.phase === 'lazy' && x.lambdaFinal !== null && x.lambda0 !== null);
-    const dropText = catapults.map((x) => `r = ${fmt(x.r)}: ${fmt(x.lambda0)} → ${fmt(x.lambdaFinal)}`).join('; ');
+    const dropText = catapults.map((x) => `r = ${fr(x.r)}: ${fmt(x.lambda0)} → ${fmt(x.lambdaFinal)}`).join('; ');
     return {
       status,
       summary: `lazy/catapult edge ${range(lazyEdge)} (published: 1); ${catapults.length} catapult run(s), λ_max(K) fell below 2/(a·η) in ${dropped.length}; ` +
         `divergence ${range(divergence)}${edgeOk ? ' (published: ~2)' : ` — the published ~2 holds for the two-layer linear model; the edge depends on the architecture`}${ctx.size === 'toy' ? ' (toy size)' : ''}`,
       rows: [
-        { what: 'r < 1', published: 'lazy: the loss falls monotonically', measured: `${all.filter((x) => x.r < 1).map((x) => `${fmt(x.r)}: ${x.phase}`).join(', ') || 'no run'}`, agrees: lazyBelow ? 'yes' : 'no', why: lazyBelow ? undefined : 'a run below r = 1 rose or diverged' },
+        { what: 'r < 1', published: 'lazy: the loss falls monotonically', measured: `${all.filter((x) => x.r < 1).map((x) => `${fr(x.r)}: ${x.phase}`).join(', ') || 'no run'}`, agrees: lazyBelow ? 'yes' : 'no', why: lazyBelow ? undefined : 'a run below r = 1 rose or diverged' },
         { what: 'lazy → catapult edge', published: 'r = 1', measured: range(lazyEdge), agrees: onsetOk ? 'yes' : 'no', why: onsetOk ? undefined : 'the edge is r = 1 only for the linearized (infinitely wide) net' },
         { what: 'catapult', published: 'the loss spikes, then converges; λ_max(K) drops below 2/(a·η)', measured: catapults.length ? `${catapults.length} run(s), loss up to ×${fmt(Math.max(...catapults.map((x) => x.maxLoss / x.l0)))} of the initial, final ratio a·η·λ_max/2 ${catapults.map((x) => fmt(x.ratioFinal)).join(', ')}` : 'no catapult run', agrees: dropOk ? 'yes' : catapults.length ? 'partly' : 'no', why: dropOk ? undefined : catapults.length ? 'λ_max(K) did not fall below 2/(a·η) in every catapult run' : 'no ratio of the grid gave a catapult' },
         { what: 'λ_max(K) before → after', published: 'drops in a catapult', measured: dropText || '–', agrees: catapults.length && catapults.every((x) => x.lambdaFinal !== null && x.lambda0 !== null && x.lambdaFinal < x.lambda0) ? 'yes' : 'no' },
-        { what: 'edge of divergence', published: 'r ≈ 2 (depends on the architecture)', measured: range(divergence), agrees: edgeOk ? 'yes' : rMax !== null ? 'partly' : 'no', why: edgeOk ? undefined : rMax !== null ? `measured r_max = ${fmt(rMax)}; the published ~2 is the uv/linear model's value` : `no divergent run up to r = ${fmt(Math.max(...all.map((x) => x.r)))}` },
+        { what: 'edge of divergence', published: 'r ≈ 2 (depends on the architecture)', measured: range(divergence), agrees: edgeOk ? 'yes' : rMax !== null ? 'partly' : 'no', why: edgeOk ? undefined : rMax !== null ? `measured r_max = ${fr(rMax)}; the published ~2 is the uv/linear model's value` : `no divergent run up to r = ${fr(Math.max(...all.map((x) => x.r)))}` },
       ],
       measured: {
         n, dim: S.side * S.side, width: S.width, steps: S.steps, activation: 'tanh', lambda0, a, lrCrit, rOnset, rMax, onset: lazyEdge, divergence,
@@ -723,13 +725,13 @@ export const catapult: Experiment = {
       blocks: [
         { kind: 'image', file: diagram, caption: 'Each run at its ratio r = η/η_crit, coloured by the phase measured from its losses (lazy: the loss never rose over its running minimum by more than 1%; catapult: it rose and ended below its start; divergent: a non-finite loss, E_DIVERGED, or no lower than at the start). Divergent runs are drawn at the top of the upper panel. Below: λ_max(K) at the last step over λ_max(K₀); the grey line is 2/(a·η) over λ_max(K₀) = 1/r, under which the final kernel must sit for GD to be stable. Dashed: r = 1 and the measured edge of divergence.' },
         { kind: 'image', file: trajectories, caption: 'Loss (above; cut at 10⁴ × its start) and r(t) = a·η·λ_max(K(t))/2 (below: at the start, every few steps and at spike onsets and ends; dashed: r = 1) of the last lazy run, every catapult of the grid and the first divergent run.' },
-        ...(lazyTop ? [{ kind: 'paragraph' as const, text: `At this finite width λ_max(K) moves without a catapult too: the lazy run at r = ${fmt(lazyTop.r)} went from ${fmt(lazyTop.lambda0)} to ${fmt(lazyTop.lambdaFinal)} (${pct(rel(lazyTop.lambdaFinal!, lazyTop.lambda0!))}), most of it in the first steps, so a run started just above r = 1 can fall back below 1 before its unstable direction has grown: the measured onset (${range(lazyEdge)}) is the linearized net's r = 1 up to that drift.` }] : []),
+        ...(lazyTop ? [{ kind: 'paragraph' as const, text: `At this finite width λ_max(K) moves without a catapult too: the lazy run at r = ${fr(lazyTop.r)} went from ${fmt(lazyTop.lambda0)} to ${fmt(lazyTop.lambdaFinal)} (${pct(rel(lazyTop.lambdaFinal!, lazyTop.lambda0!))}), most of it in the first steps, so a run started just above r = 1 can fall back below 1 before its unstable direction has grown: the measured onset (${range(lazyEdge)}) is the linearized net's r = 1 up to that drift.` }] : []),
         { kind: 'heading', text: 'Runs' },
         { kind: 'paragraph', text: `λ_max(K₀) = ${fmt(lambda0)} from the start of a one-step run (a = 2/(n·d) = ${fmt(a)}), so η_crit = 2/(a·λ_max(K₀)) = ${fmt(lrCrit)}. λ_max(K) comes from the memorize runs' stability events (Lanczos on the tangent kernel, docs/math.md §7.3).` },
         {
           kind: 'table', head: ['r', 'η', 'phase', 'max loss / L₀', 'largest rise', 'final loss', 'λ_max(K₀) → final', 'final a·η·λ_max/2', 'λ_max at spikes', 'steps'],
           rows: all.map((x) => [
-            fmt(x.r), String(x.lr), x.phase, fmt(x.maxLoss / x.l0), `×${fmt(x.rise)}`, fmt(x.finalLoss), `${fmt(x.lambda0)} → ${fmt(x.lambdaFinal)}`, fmt(x.ratioFinal),
+            fr(x.r), String(x.lr), x.phase, fmt(x.maxLoss / x.l0), `×${fmt(x.rise)}`, fmt(x.finalLoss), `${fmt(x.lambda0)} → ${fmt(x.lambdaFinal)}`, fmt(x.ratioFinal),
             x.lambdaAtSpikes.map((s) => `${fmt(s.lambda)} (${s.trigger.replace('spike-', '')} ${s.step})`).join(', ') || '–', `${x.steps}${x.diverged ? ' (E_DIVERGED)' : ''}`,
           ]),
         },
