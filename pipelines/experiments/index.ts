@@ -5,5 +5,8 @@ import { digitCapacity, digitCycles } from './digits.ts';
 import { identity } from './identity.ts';
 import { footage, speech } from './media.ts';
 import { basins2d, cycles2d } from './plane.ts';
+import { catapult, singleExample } from './theory.ts';
 
-export const EXPERIMENTS: Experiment[] = [digitCycles, digitCapacity, basins2d, cycles2d, footage, speech, assocSpikes, assocMargins, identity];
+export const EXPERIMENTS: Experiment[] = [
+  digitCycles, digitCapacity, basins2d, cycles2d, footage, speech, singleExample, assocSpikes, assocMargins, catapult, identity,
+];

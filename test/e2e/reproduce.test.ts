@@ -64,6 +64,19 @@ describe('engram reproduce --toy', () => {
     const margins = json(join(out, 'assoc-margins', 'result.json'));
     expect(margins.status).toBe('agrees');
     expect((margins.measured as { errFlow: number }).errFlow).toBeLessThan(0.05);
+    // one example from the rank-one start: the certificate is the closed form's ρ, and ρ > 1 is no attractor
+    const single = json(join(out, 'single-example', 'result.json'));
+    expect(single.status).toBe('agrees');
+    const cases = (single.measured as { cases: { closed: { rho: number }; rhoAtX: number; attractor: boolean }[] }).cases;
+    for (const k of cases) {
+      expect(Math.abs(k.rhoAtX - k.closed.rho)).toBeLessThan(0.02 * k.closed.rho);
+      expect(k.attractor).toBe(k.closed.rho < 1);
+    }
+    expect(cases.some((k) => k.closed.rho > 1)).toBe(true);
+    // a learning rate past the edge ends the memorize run with E_DIVERGED: the catapult experiment counts it, it does not fail
+    const runs = (json(join(out, 'catapult', 'result.json')).measured as { runs: { phase: string; diverged: string | null }[] }).runs;
+    expect(runs.some((x) => x.phase === 'divergent' && /E_DIVERGED|diverged/.test(x.diverged ?? ''))).toBe(true);
+    expect(runs.some((x) => x.phase === 'lazy')).toBe(true);
   });
 
   it('the digit experiments run through memorize --sequences and report what each noise start and each net did', () => {
