@@ -1,6 +1,7 @@
 /** What the experiments share: number formatting, size tables, the footage directory and memorize sub-runs. */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tap } from 'rxjs';
 import type { EngramEvent } from '../../events.ts';
 import type { InputSpec } from '../inputs.ts';
 import { memorize, type MemorizeConfig } from '../memorize.ts';
@@ -61,10 +62,12 @@ export function memorizeCommand(s: MemorizeSettings, out: string): string {
     `${s.recovery === false ? ' --no-recovery' : ''} --monitor-every ${s.monitor?.every ?? 'auto'}${s.certifyMax !== undefined ? ` --certify ${s.certifyMax}` : ''} --out ${out}`;
 }
 
-/** Run memorize as the sub-run `sub` of an experiment; its events (all but train-step). */
-export function runMemorize(ctx: ExperimentContext, sub: string, s: MemorizeSettings): Promise<EngramEvent[]> {
-  return ctx.run(sub, memorizeCommand(s, `${ctx.dir}/runs/${sub}`), (outDir, runId) =>
-    memorize({ ...s, runId, outDir, force: ctx.force, command: memorizeCommand(s, outDir) }, ctx.backend), { steps: s.maxSteps });
+/** Run memorize as the sub-run `sub` of an experiment; its events (all but train-step; `onEvent` sees every one). */
+export function runMemorize(ctx: ExperimentContext, sub: string, s: MemorizeSettings, onEvent?: (e: EngramEvent) => void): Promise<EngramEvent[]> {
+  return ctx.run(sub, memorizeCommand(s, join(ctx.dir, 'runs', sub)), (outDir, runId) => {
+    const run$ = memorize({ ...s, runId, outDir, force: ctx.force, command: memorizeCommand(s, outDir) }, ctx.backend);
+    return onEvent ? run$.pipe(tap(onEvent)) : run$;
+  }, { steps: s.maxSteps });
 }
 
 /** The events of one kind from a run's events. */

@@ -13,9 +13,7 @@
  *   that comes back with λ_max(K) lowered above it, divergence beyond an edge that is found by
  *   bisection.
  */
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { tap } from 'rxjs';
 import { certifyCycle } from '../../engine/certify.ts';
 import { loadCheckpoint, modelFromCheckpoint } from '../../engine/checkpoint.ts';
 import { eigenvalues, spectralRadius, topByModulus } from '../../engine/eigen.ts';
@@ -27,22 +25,16 @@ import {
 import { isEngramError } from '../../errors.ts';
 import type { ArtifactEvent, AttractorEvent, EngramEvent, RecallEvent, SpikeEvent, StabilityEvent, TrainEndEvent } from '../../events.ts';
 import { writePngSeries } from '../../sinks/png.ts';
-import { memorize, type MemorizeConfig } from '../memorize.ts';
+import { digits, MNIST_SIDE } from '../../sources/mnist.ts';
 import type { Experiment, ExperimentContext, ExperimentOutcome } from '../reproduce.ts';
-import { fmt, sized } from './common.ts';
+import { eventsOf, fmt, memorizeSettings, runMemorize, sized, type MemorizeSettings } from './common.ts';
 
 // ---------------------------------------------------------------------------------------------
 // MNIST digits (the mnist package: ~1000 28×28 digits per class, values in [0, 1])
 
-const requireJson = createRequire(import.meta.url);
-const MNIST_SIDE = 28;
-
-/** Digit `index` of class `label` as 28×28 gray bytes. */
+/** Digit `index` of class `label` as 28×28 gray bytes (sources/mnist.ts). */
 export function mnistDigit(label: number, index: number): Uint8Array {
-  const data = (requireJson(`mnist/src/digits/${label}.json`) as { data: number[] }).data;
-  const n = MNIST_SIDE * MNIST_SIDE;
-  if ((index + 1) * n > data.length) throw new Error(`the mnist package has ${Math.floor(data.length / n)} digits of class ${label}, not ${index + 1}`);
-  return Uint8Array.from(data.slice(index * n, (index + 1) * n), (v) => Math.round(v * 255));
+  return Uint8Array.from(digits([label], 1, index)[0].pixels, (v) => Math.round(v * 255));
 }
 
 /** A 28×28 digit averaged over f×f blocks (f divides 28), rounded to bytes. */
@@ -62,27 +54,12 @@ function boxDownsample(px: Uint8Array, f: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // memorize as a sub-run
 
-type MemorizeSettings = Omit<MemorizeConfig, 'runId' | 'outDir' | 'command' | 'force'>;
-
-/** A memorize config with the CLI's defaults for what the experiments do not set. */
-function memorizeSettings(o: Pick<MemorizeSettings, 'input' | 'model' | 'optimizer' | 'lossTarget' | 'maxSteps'> & Partial<MemorizeSettings>): MemorizeSettings {
-  return {
-    objective: 'autoencode', fit: 'gradient', checkpointEvery: Math.max(1, o.maxSteps), stabilityEvery: 0,
-    recall: { from: 'gaussian', sigma: 1, maxIterations: 1000, seed: o.model.seed }, recovery: false, eigMethod: 'auto',
-    monitor: { every: 0, examples: 1 }, ...o,
-  };
-}
-
-/** The command line equivalent to a memorize config. */
-function memorizeCommand(c: MemorizeSettings, out: string): string {
-  if (c.input.kind !== 'images') throw new Error('the theory experiments memorize images');
-  return [
-    `engram memorize ${c.input.path} --kind images --size ${c.input.width}x${c.input.height} --objective ${c.objective}`,
-    `--depth ${c.model.depth} --width ${c.model.width}${c.model.bias ? '' : ' --no-bias'} --init ${c.model.init} --activation ${c.model.activation}`,
-    `--fit gradient --optimizer ${c.optimizer.name} --lr ${c.optimizer.lr} --loss-target ${c.lossTarget} --max-steps ${c.maxSteps}`,
-    `--stability-every ${c.stabilityEvery ?? 0} --monitor-every 0 --no-recovery --recall-steps ${c.recall.maxIterations} --checkpoint-every ${c.checkpointEvery}`,
-    `--seed ${c.model.seed} --out ${out}`,
-  ].join(' ');
+/** A memorize sub-run's settings: an autoencoder fitted by gradient, recall capped at 1,000 iterations, the CLI's defaults otherwise. */
+function theorySettings(o: Pick<MemorizeSettings, 'input' | 'model' | 'optimizer' | 'lossTarget' | 'maxSteps'> & Partial<MemorizeSettings>): MemorizeSettings {
+  return memorizeSettings(o.input, {
+    objective: 'autoencode', fit: 'gradient', checkpointEvery: Math.max(1, o.maxSteps),
+    recall: { from: 'gaussian', sigma: 1, maxIterations: 1000, seed: o.model.seed }, monitor: { every: 0, examples: 1 }, ...o,
+  });
 }
 
 interface MemorizeRun {
@@ -95,15 +72,14 @@ interface MemorizeRun {
 }
 
 /** One memorize sub-run; a divergence (E_DIVERGED) is a result here, any other error the experiment's. */
-async function runMemorize(ctx: ExperimentContext, sub: string, c: MemorizeSettings): Promise<MemorizeRun> {
+async function runTheoryMemorize(ctx: ExperimentContext, sub: string, c: MemorizeSettings): Promise<MemorizeRun> {
   const events: EngramEvent[] = [];
   const losses: number[] = [];
   try {
-    await ctx.run(sub, memorizeCommand(c, join(ctx.dir, 'runs', sub)), (outDir, runId) =>
-      memorize({ ...c, runId, outDir, force: ctx.force, command: memorizeCommand(c, outDir) }, ctx.backend).pipe(tap((e) => {
-        events.push(e);
-        if (e.kind === 'train-step') losses.push(e.loss);
-      })), { steps: c.maxSteps });
+    await runMemorize(ctx, sub, c, (e) => {
+      events.push(e);
+      if (e.kind === 'train-step') losses.push(e.loss);
+    });
     return { events, losses, diverged: null };
   } catch (e) {
     if (isEngramError(e) && e.code === 'E_DIVERGED') return { events, losses, diverged: e.message };
@@ -111,8 +87,7 @@ async function runMemorize(ctx: ExperimentContext, sub: string, c: MemorizeSetti
   }
 }
 
-const ofKind = <K extends EngramEvent['kind']>(events: EngramEvent[], kind: K) =>
-  events.filter((e): e is Extract<EngramEvent, { kind: K }> => e.kind === kind);
+const ofKind = eventsOf;
 
 const lastOf = <T,>(xs: T[]): T | undefined => xs[xs.length - 1];
 
@@ -286,7 +261,7 @@ export const singleExample: Experiment = {
       const gd = rank1Gd(act, { ...problem, d, lr, lossTarget: S.lossTarget, maxSteps: 1_000_000 });
       const maxSteps = Math.ceil(gd.steps * 1.5) + 50;
       const sub = caseName(k);
-      const run = await runMemorize(ctx, sub, memorizeSettings({
+      const run = await runTheoryMemorize(ctx, sub, theorySettings({
         input: { kind: 'images', path: inputDir, width: S.side, height: S.side, gray: true },
         model: { width: S.width, depth: 1, activation: k.activation, bias: false, init: `rank1:${u0},${v0}`, seed: ctx.seed },
         optimizer: { name: 'gd', lr }, lossTarget: S.lossTarget, maxSteps,
@@ -577,13 +552,13 @@ export const catapult: Experiment = {
     const inputDir = join(ctx.dir, 'input', 'digits');
     // digits 0, 1, …, 9, 0, 1, … (the k-th of each class in turn), at 28×28; memorize downsamples them
     writePngSeries(inputDir, 'mnist', Array.from({ length: S.digits }, (_, k) => ({ pixels: mnistDigit(k % 10, Math.floor(k / 10)), width: 28, height: 28, channels: 1 as const })));
-    const base = (lr: number, steps: number, every: number) => memorizeSettings({
+    const base = (lr: number, steps: number, every: number) => theorySettings({
       input: { kind: 'images', path: inputDir, width: S.side, height: S.side, gray: true },
       model: { width: S.width, depth: 1, activation: 'tanh', bias: true, init: 'torch', seed: ctx.seed },
       optimizer: { name: 'gd', lr }, lossTarget: 0, maxSteps: steps, stabilityEvery: every, recall: { from: 'gaussian', sigma: 1, maxIterations: 200, seed: ctx.seed },
     });
     // λ_max(K₀): the stability monitor's measurement at the start of a one-step run (every run starts from the same weights)
-    const probe = await runMemorize(ctx, 'lambda0', base(1e-3, 1, 1));
+    const probe = await runTheoryMemorize(ctx, 'lambda0', base(1e-3, 1, 1));
     const start = ofKind(probe.events, 'stability').find((e) => e.trigger === 'start');
     if (!start) throw new Error('the probe run reported no stability event');
     const lambda0 = start.lambdaMax, a = start.a;
@@ -595,7 +570,7 @@ export const catapult: Experiment = {
     const sweep = async (r: number, tag: string): Promise<CatapultRun> => {
       const lr = sig(r * lrCrit, 4);
       const sub = `${tag}-r${sig(r, 3)}`;
-      const run = await runMemorize(ctx, sub, base(lr, S.steps, every));
+      const run = await runTheoryMemorize(ctx, sub, base(lr, S.steps, every));
       const stab = ofKind(run.events, 'stability') as StabilityEvent[];
       const { phase, l0, maxLoss, rise, finalLoss } = catapultPhase(run.losses, run.diverged !== null);
       const last = lastOf(stab.filter((e) => e.trigger === 'cadence' && e.step === run.losses.length));
