@@ -4,7 +4,7 @@
  * the index lists them; bad requests fail before anything is written.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,25 @@ describe('engram reproduce --toy', () => {
     const two = engram('reproduce', 'all', '--toy', '--full', '--out', join(dir, 'none'));
     expect(two.status).toBe(2);
     expect(two.stderr).toMatch(/--full and --toy exclude each other|--toy and --full exclude each other|exclude each other/);
+  });
+
+  it('reports a failed experiment with its error code, goes on with the next, and exits 1', () => {
+    // a directory of footage whose one clip is damaged: footage fails, assoc-margins still runs
+    const media = join(dir, 'bad-media');
+    mkdirSync(media, { recursive: true });
+    writeFileSync(join(media, 'broken.mp4'), Buffer.from('not a video at all, just bytes'));
+    const failing = join(dir, 'failing');
+    const r = engram('reproduce', 'footage,assoc-margins', '--toy', '--media', media, '--out', failing, '--json');
+    expect(r.status).toBe(1);
+    const done = ends(lines(r.stdout));
+    expect(done.map((e) => [e.name, e.status])).toEqual([['footage', 'failed'], ['assoc-margins', 'agrees']]);
+    expect(done[0].errorCode).toMatch(/^E_/);
+    expect(done[0].errorCode).not.toBe('E_INTERNAL');
+    const report = readFileSync(join(failing, 'footage', 'report.md'), 'utf8');
+    expect(report).toContain('**Failed: no result.**');
+    expect(report).toContain(done[0].errorCode!);
+    expect(json(join(failing, 'footage', 'result.json'))).toMatchObject({ status: 'failed', errorCode: done[0].errorCode });
+    expect((json(join(failing, 'index.json')).experiments as { name: string; status: string }[]).map((x) => x.status)).toEqual(['failed', 'agrees']);
   });
 
   it('with --force reruns one experiment and keeps the others in the index', () => {
