@@ -14,6 +14,7 @@ import { espeakPath, speakToWav } from '../../media/speech.ts';
 import { ensureReportDir } from '../../sinks/report.ts';
 import { writeTextAtomic } from '../../sinks/run-dir.ts';
 import { readAudioSeconds } from '../../sources/audio.ts';
+import { correlation } from '../preview.ts';
 import type { ComparisonRow, Experiment, ExperimentContext, ExperimentOutcome } from '../reproduce.ts';
 import { fmt, footageClips, lastOf, memorizeSettings, runMemorize, sized, type MemorizeSettings } from './common.ts';
 
@@ -123,22 +124,6 @@ const SPEECH_TEXT = 'Memories are attractors of the network. Iterating it from n
 
 type SpeechPlan = { seconds: number; rate: number };
 const SPEECH: Record<'toy' | 'quick' | 'full', SpeechPlan> = { toy: { seconds: 2, rate: 8000 }, quick: { seconds: 8, rate: 22_050 }, full: { seconds: 8, rate: 22_050 } };
-
-/** Pearson correlation of two equal-length signals. */
-export function correlation(a: Float32Array, b: Float32Array): number {
-  const n = Math.min(a.length, b.length);
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i], mb + b[i]];
-  [ma, mb] = [ma / n, mb / n];
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i] - ma, y = b[i] - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
-}
 
 /** Per-second correlations of the recalled seconds with the original ones, at the cyclic shift that fits best. */
 export function alignedCorrelations(original: Float32Array[], recalled: Float32Array[]): { shift: number; corr: number[] } {
