@@ -118,7 +118,10 @@ const RECOVERY: OptionTable = {
 
 export interface CommandSpec {
   usage: string;
+  /** One line for `engram --help`. */
   summary: string;
+  /** What follows the summary in the command's own help and in docs/cli.md. */
+  details?: string;
   options: OptionTable;
   /** Names of the positional arguments (for help). */
   positionals?: string;
@@ -165,7 +168,8 @@ export const COMMANDS = {
   },
   watch: {
     usage: 'engram watch <run-dir>',
-    summary: 'the dashboard of a run from its events.jsonl, following it while it runs (a run whose process is gone ends the watch with E_RUN_ABANDONED, exit 1)',
+    summary: 'the dashboard of a run from its events.jsonl, following it while it runs',
+    details: 'A run whose process is gone ends the watch with E_RUN_ABANDONED, exit 1',
     positionals: '<run-dir>',
     options: {},
   },
@@ -228,8 +232,9 @@ export const COMMANDS = {
     },
   },
   reproduce: {
-    usage: 'engram reproduce <experiment|all> [--quick|--full] [--out reports/]',
-    summary: 'run the research\'s experiments (digit-cycles, digit-capacity, basins-2d, cycles-2d, footage, speech, single-example, assoc-spikes, assoc-margins, catapult, identity) through engram\'s own pipelines; each writes <out>/<experiment>/report.md and report.html (plots, the sub-runs\' commands, commit, machine, and an "as published / measured / agrees?" table) and result.json; <out>/index.md lists every verdict. A failed experiment is reported and the others go on (exit 1 at the end); a skipped one (a missing tool or input) is not a failure',
+    usage: 'engram reproduce <experiment|all> [options]',
+    summary: 'run the research\'s experiments through engram\'s pipelines; a report of each beside the published result',
+    details: 'Experiments: digit-cycles, digit-capacity, basins-2d, cycles-2d, footage, speech, single-example, assoc-spikes, assoc-margins, catapult, identity. Each writes <out>/<experiment>/report.md and report.html (plots, the sub-runs\' commands, commit, machine, and an "as published / measured / agrees?" table) and result.json; <out>/index.md lists every verdict. A failed experiment is reported and the others go on (exit 1 at the end); a skipped one (a missing tool or input) is not a failure',
     positionals: '<experiment|all>',
     options: {
       quick: b('sizes for a 2-core CPU: each experiment ≤ 5 min, all ≤ 45 min (the default)'),
@@ -243,7 +248,8 @@ export const COMMANDS = {
   },
   doctor: {
     usage: 'engram doctor [options]',
-    summary: 'what this machine gives engram: backend, BLAS and threads, ffmpeg and its encoders, fonts for plots, free memory and disk, espeak-ng; for each missing piece the command that adds it (exit 1 when a piece engram needs is missing; --json: the report as one JSON line)',
+    summary: 'what this machine gives engram, and the command that adds each missing piece',
+    details: 'It checks the backend, BLAS and threads, ffmpeg and its encoders, fonts for plots, free memory and disk, espeak-ng; for each missing piece the command that adds it (exit 1 when a piece engram needs is missing; --json: the report as one JSON line)',
     options: {},
   },
   plot: {
