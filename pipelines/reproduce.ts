@@ -20,7 +20,7 @@ import { Observable, type Subscription } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { EngramError, isEngramError } from '../errors.ts';
 import type { EngramEvent, EventBody, ExperimentEvent, LogEvent } from '../events.ts';
-import { ensureReportDir, writeReport, writeReportPlot, type ReportBlock, type ReportDoc } from '../sinks/report.ts';
+import { ensureReportDir, removeEarlierRuns, writeReport, writeReportPlot, type ReportBlock, type ReportDoc } from '../sinks/report.ts';
 import type { PlotSpec } from '../sinks/plot.ts';
 import { unwritableWhy } from '../sinks/run-dir.ts';
 import { EXPERIMENTS } from './experiments/index.ts';
@@ -204,7 +204,7 @@ export function reproduce(cfg: ReproduceConfig, backend: BackendInfo): Observabl
     const emit = (body: EventBody) => {
       if (!cancelled) sub.next(ev(body));
     };
-    const prov = provenance(cfg, backend);
+    const runProv = provenance(cfg, backend);
 
     const contextFor = (exp: Experiment, commands: string[]): ExperimentContext => {
       const dir = join(cfg.outDir, exp.name);
@@ -256,6 +256,7 @@ export function reproduce(cfg: ReproduceConfig, backend: BackendInfo): Observabl
     const runOne = async (exp: Experiment): Promise<ExperimentEvent['status']> => {
       const started = Date.now();
       const dir = join(cfg.outDir, exp.name);
+      const prov = { ...runProv, date: new Date(started).toISOString() };
       emit({ kind: 'experiment', name: exp.name, phase: 'start' });
       const commands: string[] = [];
       const ctx = contextFor(exp, commands);
@@ -263,6 +264,10 @@ export function reproduce(cfg: ReproduceConfig, backend: BackendInfo): Observabl
         emit({ kind: 'experiment', name: exp.name, phase: 'end', status, summary, wallMs: Date.now() - started, ...(report ? { report } : {}), ...(errorCode ? { errorCode } : {}) });
         return status;
       };
+      if (cfg.force) {
+        const removed = removeEarlierRuns(dir);
+        if (removed.length) emit({ kind: 'log', level: 'info', message: `${exp.name}: --force: removed the earlier sub-runs ${removed.join(', ')}` });
+      }
       const skip = exp.unavailable?.(ctx) ?? null;
       if (skip) {
         const report = writeReport(dir, skippedDoc(exp, cfg, skip, prov), { name: exp.name, title: exp.title, status: 'skipped', summary: skip, provenance: prov });
@@ -299,7 +304,7 @@ export function reproduce(cfg: ReproduceConfig, backend: BackendInfo): Observabl
         await runOne(byName.get(name)!);
       }
       step = cfg.experiments.length;
-      const index = writeIndex(cfg.outDir, prov);
+      const index = writeIndex(cfg.outDir, { ...runProv, date: new Date().toISOString() });
       emit({ kind: 'artifact', what: 'report', path: index });
     })().then(() => {
       if (!cancelled) sub.complete();

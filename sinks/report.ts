@@ -6,7 +6,7 @@
  *
  * Every file is written to a temporary name and renamed, so a report that is there is complete.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePlot, type PlotSpec } from './plot.ts';
 import { writeJsonAtomic, writeTextAtomic } from './run-dir.ts';
@@ -29,6 +29,25 @@ export interface ReportDoc {
 export function ensureReportDir(dir: string): string {
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * With --force an experiment's report is replaced whole: the run directories of an earlier run
+ * (runs/<sub>/ holding a run.json; a rerun at another size may not write the same ones) are
+ * removed first. Anything else under runs/ is not engram's and is left alone.
+ */
+export function removeEarlierRuns(dir: string): string[] {
+  const runs = join(dir, 'runs');
+  if (!existsSync(runs) || !statSync(runs).isDirectory()) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(runs)) {
+    const d = join(runs, name);
+    if (statSync(d).isDirectory() && existsSync(join(d, 'run.json'))) {
+      rmSync(d, { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
 }
 
 /** Write a plot into the report's directory; returns its file name. */

@@ -54,6 +54,10 @@ describe('engram reproduce --toy', () => {
       expect((result.rows as unknown[]).length).toBeGreaterThan(0);
     }
     expect(status).toBe(0);
+    // each report is dated when its experiment started
+    const dates = done.map((e) => (json(join(out, e.name, 'result.json')).provenance as { date: string }).date);
+    expect([...dates].sort()).toEqual(dates);
+    expect(dates.at(-1)).not.toBe(dates[0]);
     const index = json(join(out, 'index.json')).experiments as { name: string; status: string }[];
     expect(index.map((x) => x.name)).toEqual(experimentNames());
     expect(readFileSync(join(out, 'index.md'), 'utf8')).toContain('[assoc-margins](assoc-margins/report.html)');
@@ -125,10 +129,18 @@ describe('engram reproduce --toy', () => {
     expect((json(join(failing, 'index.json')).experiments as { name: string; status: string }[]).map((x) => x.status)).toEqual(['failed', 'agrees']);
   });
 
-  it('with --force reruns one experiment and keeps the others in the index', () => {
+  it('with --force reruns one experiment, removes its earlier sub-runs and keeps the others in the index', () => {
+    // an earlier run at another size left a sub-run this one does not write; a directory engram did not write stays
+    const runs = join(out, 'assoc-margins', 'runs');
+    mkdirSync(join(runs, 'earlier-size'), { recursive: true });
+    writeFileSync(join(runs, 'earlier-size', 'run.json'), '{}');
+    mkdirSync(join(runs, 'my-notes'), { recursive: true });
+    writeFileSync(join(runs, 'my-notes', 'notes.txt'), 'mine');
     const r = engram('reproduce', 'assoc-margins', '--toy', '--out', out, '--force', '--quiet');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/1 experiment\(s\): 1 agree/);
+    expect(existsSync(join(runs, 'earlier-size'))).toBe(false);
+    expect(readFileSync(join(runs, 'my-notes', 'notes.txt'), 'utf8')).toBe('mine');
     const index = json(join(out, 'index.json')).experiments as { name: string }[];
     expect(index.map((x) => x.name)).toEqual(experimentNames());
   });
