@@ -20,6 +20,17 @@ export function isObjective(s: string): s is Objective {
   return (OBJECTIVES as readonly string[]).includes(s);
 }
 
+/** Consecutive runs of `items`, one per length (a dataset's rows or points back into their sequences). */
+export function splitByLengths<T>(items: readonly T[], lengths: readonly number[]): T[][] {
+  const out: T[][] = [];
+  let at = 0;
+  for (const len of lengths) {
+    out.push(items.slice(at, at + len));
+    at += len;
+  }
+  return out;
+}
+
 /**
  * autoencode: f(x_i) = x_i; cycle: f(x_i) = x_{(i mod n)+1}; multi-cycle: each sequence s cycles
  * on its own, f(x_s^j) = x_s^{(j mod n_s)+1}. `cycle` with several sequences is an error.

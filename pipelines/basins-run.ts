@@ -9,7 +9,7 @@
 import { type Observable, concat, defer, from, mergeMap, of } from 'rxjs';
 import type { BackendInfo } from '../engine/backend.ts';
 import { createFcModel } from '../engine/model.ts';
-import { makeDataset, type Objective } from '../engine/objectives.ts';
+import { makeDataset, splitByLengths, type Objective } from '../engine/objectives.ts';
 import { netTrainer } from '../engine/trainer.ts';
 import { unitVector } from '../engine/vectors.ts';
 import { EngramError } from '../errors.ts';
@@ -65,7 +65,7 @@ export function basinsRun(cfg: BasinsRunConfig, backend: BackendInfo): Observabl
   }, (job) => {
     const points = cfg.points.map((p) => Float32Array.from(p));
     const lengths = cfg.objective === 'cycle' && cfg.sequences ? cfg.sequences : [points.length];
-    const sequences = lengths.map((_, s) => points.slice(lengths.slice(0, s).reduce((a, b) => a + b, 0), lengths.slice(0, s + 1).reduce((a, b) => a + b, 0)));
+    const sequences = splitByLengths(points, lengths);
     const objective: Objective = sequences.length > 1 ? 'multi-cycle' : cfg.objective;
     const data = makeDataset(objective, sequences);
     const xs = cfg.points.flat();

@@ -11,7 +11,7 @@ import { EMPTY, Observable, Subject, type OperatorFunction, catchError, concat, 
 import type { BackendInfo } from '../engine/backend.ts';
 import { modelFromCheckpoint, type CheckpointContents } from '../engine/checkpoint.ts';
 import { createFcModel, fcModel, type Model } from '../engine/model.ts';
-import { makeDataset, type Dataset, type Objective } from '../engine/objectives.ts';
+import { makeDataset, splitByLengths, type Dataset, type Objective } from '../engine/objectives.ts';
 import { EngramError } from '../errors.ts';
 import type { AttractorEvent, AttractorMonitorEvent, ControlCommand, EngramEvent, LogEvent, MemorizeRunConfig, RecallEvent, SpikeEvent, StabilityEvent, TrainStepEvent } from '../events.ts';
 import { runJob, type Job } from './job.ts';
@@ -416,14 +416,7 @@ export function peakOf(shape: MediaShape): number {
 
 /** A dataset's training samples grouped into its sequences (one for cycle and autoencode). */
 export function sequencesOfData(data: Dataset): Float32Array[][] {
-  const rows = splitRows(data.inputs, data.n, data.dim);
-  const out: Float32Array[][] = [];
-  let at = 0;
-  for (const len of data.sequenceLengths) {
-    out.push(rows.slice(at, at + len));
-    at += len;
-  }
-  return out;
+  return splitByLengths(splitRows(data.inputs, data.n, data.dim), data.sequenceLengths);
 }
 
 export function splitRows(packed: Float32Array, n: number, d: number): Float32Array[] {
