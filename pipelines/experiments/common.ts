@@ -18,6 +18,11 @@ export function fmt(x: number | null | undefined): string {
 
 export const sized = (s: Record<ReproduceSize, string>) => s;
 
+/** How training ended, in words: "trained to MSE 7.66e-9 in 633 steps", "stopped at the step cap (5000), MSE 0.02". */
+export function trainedText(t: { step: number; loss: number; reason: string }): string {
+  return t.reason === 'loss-target' ? `trained to MSE ${fmt(t.loss)} in ${t.step} steps` : `training stopped (${t.reason}) at step ${t.step}, MSE ${fmt(t.loss)}`;
+}
+
 /** The natural clips in the footage directory, sorted (.mp4, .mkv, .mov, .webm, .avi). */
 export function footageClips(media: string | null): string[] {
   if (!media) return [];

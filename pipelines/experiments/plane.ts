@@ -7,18 +7,19 @@
  * - cycles-2d: four sequences of three points, each trained as its own cycle. Published: all four
  *   stored as limit cycles.
  */
+import { splitByLengths } from '../../engine/objectives.ts';
 import type { AttractorEvent, BasinsEvent, EngramEvent, RecallEvent } from '../../events.ts';
 import { basinsPlotSpec } from '../../sinks/plots/basins.ts';
 import type { PlotSpec } from '../../sinks/plot.ts';
 import { basinsRun, type BasinsRunConfig } from '../basins-run.ts';
 import type { Experiment, ExperimentContext, ExperimentOutcome } from '../reproduce.ts';
-import { fmt, lastOf, sized } from './common.ts';
+import { fmt, lastOf, sized, trainedText } from './common.ts';
 
-type PlanePlan = { width: number; depth: number; grid: number; recallSteps: number; maxSteps: number };
+type PlanePlan = { width: number; depth: number; lr: number; grid: number; recallSteps: number; maxSteps: number };
 
 function basinsCommand(c: Omit<BasinsRunConfig, 'runId' | 'outDir' | 'force' | 'command'>, out: string): string {
   const pts = c.objective === 'cycle' && c.sequences
-    ? c.sequences.map((len, s) => c.points.slice(c.sequences!.slice(0, s).reduce((a, b) => a + b, 0)).slice(0, len).map((p) => p.join(',')).join(';')).join('|')
+    ? splitByLengths(c.points, c.sequences).map((q) => q.map((p) => p.join(',')).join(';')).join('|')
     : c.points.map((p) => p.join(',')).join(';');
   return `engram basins --points "${pts}" --objective ${c.objective} --width ${c.model.width} --depth ${c.model.depth} --activation ${c.model.activation} ` +
     `--lr ${c.optimizer.lr} --loss-target ${c.lossTarget} --max-steps ${c.maxSteps} --grid ${c.grid} --recall-steps ${c.steps} --seed ${c.model.seed} --out ${out}`;
@@ -32,7 +33,7 @@ async function runBasins(ctx: ExperimentContext, sub: string, c: Omit<BasinsRunC
 const settings = (points: [number, number][], objective: 'autoencode' | 'cycle', plan: PlanePlan, seed: number, sequences?: number[]): Omit<BasinsRunConfig, 'runId' | 'outDir' | 'force' | 'command'> => ({
   points, objective, ...(sequences ? { sequences } : {}),
   model: { width: plan.width, depth: plan.depth, activation: 'cosid', bias: true, init: 'torch', seed },
-  optimizer: { name: 'adam', lr: 1e-3 }, lossTarget: 1e-8, maxSteps: plan.maxSteps, grid: plan.grid, steps: plan.recallSteps,
+  optimizer: { name: 'adam', lr: plan.lr }, lossTarget: 1e-8, maxSteps: plan.maxSteps, grid: plan.grid, steps: plan.recallSteps,
 });
 
 /** Index of the training point nearest to (x, y). */
@@ -74,9 +75,10 @@ function withVoronoi(spec: PlotSpec, b: BasinsEvent, cells: number[]): PlotSpec 
 const SIX: [number, number][] = [[0.15, 0.2], [0.5, 0.1], [0.85, 0.25], [0.2, 0.75], [0.55, 0.55], [0.8, 0.85]];
 
 const BASINS: Record<'toy' | 'quick' | 'full', PlanePlan> = {
-  toy: { width: 32, depth: 3, grid: 16, recallSteps: 60, maxSteps: 300 },
-  quick: { width: 128, depth: 30, grid: 100, recallSteps: 300, maxSteps: 5000 },
-  full: { width: 512, depth: 30, grid: 100, recallSteps: 1000, maxSteps: 20_000 },
+  toy: { width: 32, depth: 3, lr: 1e-3, grid: 16, recallSteps: 60, maxSteps: 300 },
+  // Adam 1e-4: at 1e-3 this net stored 1/6 with 4 spurious limits, and at width 512 training diverged (docs/reproduce.md)
+  quick: { width: 128, depth: 30, lr: 1e-4, grid: 100, recallSteps: 300, maxSteps: 5000 },
+  full: { width: 512, depth: 30, lr: 1e-4, grid: 100, recallSteps: 1000, maxSteps: 20_000 },
 };
 
 export const basins2d: Experiment = {
@@ -85,8 +87,8 @@ export const basins2d: Experiment = {
   published: '6 points in the plane, FC width 512, depth 30, cosid activation, autoencoded: all 6 are attractors, iteration from a 100×100 grid finds no spurious attractor, and the basins are not a Voronoi partition of the points.',
   sizes: sized({
     toy: 'width 32, depth 3, a 16×16 grid, 60 iterations per cell',
-    quick: 'width 128 (the published 512 iterates a 100×100 grid too slowly on a CPU), depth 30, cosid, Adam 1e-3 to MSE 1e-8 (at most 5,000 steps), a 100×100 grid, 300 iterations per cell',
-    full: 'width 512, depth 30, cosid, at most 20,000 steps, a 100×100 grid, 1,000 iterations per cell',
+    quick: 'width 128 (the published 512 iterates a 100×100 grid too slowly on a CPU; it stored the same points in a side run), depth 30, cosid, Adam 1e-4 to MSE 1e-8 (at most 5,000 steps), a 100×100 grid, 300 iterations per cell',
+    full: 'width 512, depth 30, cosid, Adam 1e-4, at most 20,000 steps, a 100×100 grid, 1,000 iterations per cell',
   }),
   async run(ctx) {
     const plan = BASINS[ctx.size];
@@ -94,7 +96,9 @@ export const basins2d: Experiment = {
     const b = lastOf(events, 'basins') as BasinsEvent, r = lastOf(events, 'recall') as RecallEvent, a = lastOf(events, 'attractors') as AttractorEvent;
     const t = lastOf(events, 'train-end')!;
     const v = voronoiOf(b);
-    const certified = a.items.slice(0, a.stored).filter((i) => i.attractor).length;
+    const certifiedAt = new Set(a.items.slice(0, a.stored).filter((i) => i.attractor).map((i) => Number(/sample (\d+)/.exec(i.what)?.[1] ?? -1)));
+    const certified = certifiedAt.size;
+    const notAttractors = SIX.map((_, k) => k).filter((k) => !certifiedAt.has(k));
     const spurious = b.spurious?.limits.length ?? 0;
     const plot = await ctx.plot('basins.png', withVoronoi(basinsPlotSpec(events)!, b, v.cells));
     const allAttractors = certified === SIX.length;
@@ -105,13 +109,13 @@ export const basins2d: Experiment = {
       status,
       summary: `${certified}/${SIX.length} points certified attractors, ${spurious} spurious limit(s) from the ${b.grid.size}×${b.grid.size} grid, ` +
         `${fmt(v.reached ? (100 * v.outside) / v.reached : 0)}% of the cells that reach a point reach one that is not their nearest` +
-        (status === 'agrees' ? '' : ` (width ${plan.width}, not the published 512; training ${t.reason} at MSE ${fmt(t.loss)})`),
+        (allAttractors ? '' : `; not attractors: point${notAttractors.length > 1 ? 's' : ''} ${notAttractors.join(', ')} (${trainedText(t)})`),
       rows: [
-        { what: 'points that are attractors', published: '6/6', measured: `${certified}/${SIX.length} certified (ρ ${a.items.slice(0, a.stored).map((i) => fmt(i.rho)).join(', ') || '–'}); ${r.framesStored}/${SIX.length} stored`, agrees: allAttractors ? 'yes' : 'no', why: allAttractors ? undefined : `width ${plan.width}, training ${t.reason}` },
-        { what: 'spurious attractors from the grid', published: 'none', measured: `${spurious} (${b.spurious?.cells ?? 0} cells; none: ${share('none')}%, diverged: ${share('diverged')}%)`, agrees: spurious === 0 ? 'yes' : 'no' },
+        { what: 'points that are attractors', published: '6/6', measured: `${certified}/${SIX.length} certified (ρ ${a.items.slice(0, a.stored).map((i) => fmt(i.rho)).join(', ') || '–'}); ${r.framesStored}/${SIX.length} stored`, agrees: allAttractors ? 'yes' : 'no', why: allAttractors ? undefined : 'cause not known; with seed 1 neither the published width 512 nor training on to MSE 2.5e-12 certified more points than width 128 at 1e-8 (side runs in docs/reproduce.md)' },
+        { what: 'spurious attractors from the grid', published: 'none', measured: `${spurious} (${b.spurious?.cells ?? 0} cells; none: ${share('none')}%, diverged: ${share('diverged')}%)`, agrees: spurious === 0 ? 'yes' : 'no', why: spurious === 0 ? undefined : 'not known: no point was trained there' },
         { what: 'basins vs Voronoi cells', published: 'not a Voronoi partition', measured: `${v.outside} of ${v.reached} cells that reach a point reach one that is not their nearest`, agrees: notVoronoi ? 'yes' : 'no' },
       ],
-      measured: { points: SIX, plan, certified, stored: r.framesStored, rhos: a.items.map((i) => i.rho), spurious: b.spurious, share: b.share, voronoi: { reached: v.reached, outside: v.outside }, train: { steps: t.step, loss: t.loss, reason: t.reason } },
+      measured: { points: SIX, plan, certified, notAttractors, stored: r.framesStored, rhos: a.items.map((i) => i.rho), spurious: b.spurious, share: b.share, voronoi: { reached: v.reached, outside: v.outside }, train: { steps: t.step, loss: t.loss, reason: t.reason } },
       blocks: [{ kind: 'image', file: plot, caption: 'Each grid cell coloured by the point its iteration reaches; short segments: the field f(x) − x; stars: the points; red crosses: spurious limits; black dots: the borders of the points\' Voronoi cells.' }],
     } satisfies ExperimentOutcome;
   },
@@ -125,9 +129,10 @@ const CYCLES: [number, number][][] = [
 ];
 
 const CYCLE_PLANS: Record<'toy' | 'quick' | 'full', PlanePlan> = {
-  toy: { width: 32, depth: 3, grid: 16, recallSteps: 60, maxSteps: 300 },
-  quick: { width: 256, depth: 10, grid: 60, recallSteps: 150, maxSteps: 5000 },
-  full: { width: 1024, depth: 10, grid: 100, recallSteps: 1000, maxSteps: 20_000 },
+  toy: { width: 32, depth: 3, lr: 1e-3, grid: 16, recallSteps: 60, maxSteps: 300 },
+  // the best of the side runs in docs/reproduce.md (width 256, 512, 1024; Adam 1e-3, 1e-4)
+  quick: { width: 256, depth: 10, lr: 1e-3, grid: 60, recallSteps: 150, maxSteps: 5000 },
+  full: { width: 1024, depth: 10, lr: 1e-3, grid: 100, recallSteps: 1000, maxSteps: 20_000 },
 };
 
 export const cycles2d: Experiment = {
@@ -136,8 +141,8 @@ export const cycles2d: Experiment = {
   published: '4 sequences of length 3 in the plane, FC width 1024, depth 10, cosid, each trained as a cycle: all four are stored as stable limit cycles.',
   sizes: sized({
     toy: 'width 32, depth 3, a 16×16 grid, 60 iterations per cell',
-    quick: 'width 256 (1024 iterates a grid too slowly on a CPU), depth 10, cosid, Adam 1e-3 to MSE 1e-8 (at most 5,000 steps); the phase portrait on a 60×60 grid, 150 iterations per cell',
-    full: 'width 1024, depth 10, cosid, at most 20,000 steps, a 100×100 grid, 1,000 iterations per cell',
+    quick: 'width 256 (in side runs the published 1024 stored fewer cycles, not more), depth 10, cosid, Adam 1e-3 to MSE 1e-8 (at most 5,000 steps); the phase portrait on a 60×60 grid, 150 iterations per cell',
+    full: 'width 1024, depth 10, cosid, Adam 1e-3, at most 20,000 steps, a 100×100 grid, 1,000 iterations per cell',
   }),
   async run(ctx) {
     const plan = CYCLE_PLANS[ctx.size];
@@ -151,9 +156,9 @@ export const cycles2d: Experiment = {
     return {
       status,
       summary: `${stable.length}/${CYCLES.length} cycles stored and certified stable${stored.length ? ` (ρ ${stored.map((i) => fmt(i.rho)).join(', ')})` : ''}` +
-        (status === 'agrees' ? '' : `; width ${plan.width}, not the published 1024; training ${t.reason} at MSE ${fmt(t.loss)}`),
+        (status === 'agrees' ? '' : `; ${trainedText(t)}`),
       rows: [
-        { what: 'cycles stored as stable limit cycles', published: '4/4', measured: `${stable.length}/${CYCLES.length}: ${stored.map((i) => `${i.what} ρ ${fmt(i.rho)}`).join('; ') || 'none stored'}`, agrees: status === 'agrees' ? 'yes' : status === 'partly' ? 'partly' : 'no', why: status === 'agrees' ? undefined : `width ${plan.width} (published 1024)` },
+        { what: 'cycles stored as stable limit cycles', published: '4/4', measured: `${stable.length}/${CYCLES.length}: ${stored.map((i) => `${i.what} ρ ${fmt(i.rho)}`).join('; ') || 'none stored'}`, agrees: status === 'agrees' ? 'yes' : status === 'partly' ? 'partly' : 'no', why: status === 'agrees' ? undefined : 'cause not known, and not the width: with seed 1, widths 512 and the published 1024 stored 0/4 with Adam 1e-3, and 1024 stored 1/4 with Adam 1e-4, each trained to MSE < 1e-8 (side runs in docs/reproduce.md)' },
         { what: 'spurious limits on the grid', published: '(not reported)', measured: `${b.spurious?.limits.length ?? 0}`, agrees: 'n/a' },
       ],
       measured: { cycles: CYCLES, plan, stored: stored.map((i) => ({ what: i.what, rho: i.rho, attractor: i.attractor })), share: b.share, spurious: b.spurious, train: { steps: t.step, loss: t.loss, reason: t.reason } },
