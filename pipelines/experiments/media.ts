@@ -167,7 +167,7 @@ export const speech: Experiment = {
     } as never);
     return {
       status: ok ? 'agrees' : r.recalled ? 'partly' : 'disagrees',
-      summary: `${original.length} s of speech: ${recallText(r)}; every recalled second correlates ≥ ${fmt(minCorr)} with the original`,
+      summary: `${original.length} s of speech: ${recallText(r)}; every recalled second correlates ${minCorr >= 0.9999 ? '> 0.9999' : `≥ ${fmt(minCorr)}`} with the original`,
       rows: [
         { what: 'recall from noise', published: 'the speech as a limit cycle', measured: recallText(r), agrees: r.recalled ? 'yes' : 'no', why: r.recalled ? undefined : `recall came to ${r.outcome}` },
         { what: 'per-second correlation', published: 'the speech recovered', measured: corr.map((c) => fmt(c)).join(', '), agrees: minCorr > 0.99 ? 'yes' : minCorr > 0.9 ? 'partly' : 'no' },
