@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointContents } from '../engine/checkpoint.ts';
-import type { Dataset } from '../engine/objectives.ts';
+import { splitByLengths, type Dataset } from '../engine/objectives.ts';
 import { EngramError } from '../errors.ts';
 import type { EngramEvent, TrainEndEvent } from '../events.ts';
 import { checkpointStore, hasCheckpoint } from '../sinks/checkpoints.ts';
@@ -136,12 +136,4 @@ export function nothingToResume(runDir: string, point: ResumePoint, cfg: Memoriz
 export const runHasCheckpoint = (runDir: string): boolean => hasCheckpoint(runDir);
 
 /** The training sequences back from the packed rows and their lengths. */
-export function sequencesOf(frames: Float32Array[], lengths: number[]): Float32Array[][] {
-  const sequences: Float32Array[][] = [];
-  let at = 0;
-  for (const len of lengths) {
-    sequences.push(frames.slice(at, at + len));
-    at += len;
-  }
-  return sequences;
-}
+export const sequencesOf = (frames: Float32Array[], lengths: number[]): Float32Array[][] => splitByLengths(frames, lengths);
